@@ -1,0 +1,18 @@
+//! What every SahasrahBot service shares, so no service re-invents it: typed layered
+//! configuration ([`config`]), logs and traces ([`telemetry`]), the database ([`db`]), events
+//! through a transactional outbox and durable consumers ([`events`]), gRPC servers and clients
+//! ([`grpc`]), the admin HTTP port ([`admin`], [`metrics`]), and the start/stop sequence
+//! ([`runtime`], [`cli`]).
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod diagnostics;
+pub mod events;
+pub mod grpc;
+pub mod metrics;
+pub mod runtime;
+pub mod telemetry;
+
+pub use runtime::{Listeners, Service, ServiceContext, run};

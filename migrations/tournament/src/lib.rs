@@ -1,0 +1,21 @@
+//! Migrations of the `tournament` service's database, recorded in `seaql_migrations_tournament` so every
+//! service can also share one schema.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261120_000001_event_tables;
+
+/// Applies the `tournament` service's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migration_table_name() -> DynIden {
+        Alias::new("seaql_migrations_tournament").into_iden()
+    }
+
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261120_000001_event_tables::Migration)]
+    }
+}
