@@ -102,14 +102,14 @@ pub struct ServiceContext {
 impl ServiceContext {
     /// Spawns a durable consumer for `handler`; it stops with the service.
     pub fn spawn_consumer<H: EventHandler>(&self, handler: H) {
-        let consumer = Consumer {
-            service: self.service,
-            handler: Arc::new(handler),
-            db: self.db.clone(),
-            jetstream: self.jetstream.clone(),
-            settings: self.common.events.clone(),
-            metrics: self.metrics.clone(),
-        };
+        let consumer = Consumer::new(
+            self.service,
+            handler,
+            self.db.clone(),
+            self.jetstream.clone(),
+            &self.common.events,
+            self.metrics.clone(),
+        );
         self.spawn(consumer.run(self.shutdown.clone()));
     }
 
@@ -189,16 +189,13 @@ pub async fn run<S: Service>(
     let outbox = Outbox::new(S::NAME);
     let relay_stop = CancellationToken::new();
     infrastructure.spawn(
-        Relay {
-            db: db.clone(),
-            jetstream: jetstream.clone(),
-            subject_prefix: common.events.subject_prefix.clone(),
-            batch: common.events.relay_batch,
-            poll: Duration::from_millis(common.events.relay_poll_ms),
-            retention: Duration::from_secs(common.events.retention_hours * 3_600),
-            wake: outbox.waker(),
-            metrics: metrics.clone(),
-        }
+        Relay::new(
+            db.clone(),
+            jetstream.clone(),
+            &outbox,
+            &common.events,
+            metrics.clone(),
+        )
         .run(relay_stop.clone()),
     );
 

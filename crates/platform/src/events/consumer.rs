@@ -110,18 +110,37 @@ pub async fn process<H: EventHandler>(
 /// A durable consumer bound to one handler.
 #[derive(Debug)]
 pub struct Consumer<H> {
-    pub(crate) service: &'static str,
-    pub(crate) handler: Arc<H>,
-    pub(crate) db: DatabaseConnection,
-    pub(crate) jetstream: jetstream::Context,
-    pub(crate) settings: EventSettings,
-    pub(crate) metrics: Arc<Metrics>,
+    service: &'static str,
+    handler: Arc<H>,
+    db: DatabaseConnection,
+    jetstream: jetstream::Context,
+    settings: EventSettings,
+    metrics: Arc<Metrics>,
 }
 
 /// How often consumer lag is read from the server.
 const LAG_EVERY: Duration = Duration::from_secs(5);
 
 impl<H: EventHandler> Consumer<H> {
+    /// A consumer of `service` running `handler`, configured by `settings`.
+    pub fn new(
+        service: &'static str,
+        handler: H,
+        db: DatabaseConnection,
+        jetstream: jetstream::Context,
+        settings: &EventSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            service,
+            handler: Arc::new(handler),
+            db,
+            jetstream,
+            settings: settings.clone(),
+            metrics,
+        }
+    }
+
     /// The durable consumer's configuration on the server.
     pub fn config(&self) -> pull::Config {
         pull::Config {

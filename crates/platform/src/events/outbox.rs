@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{EventError, full_subject};
+use crate::config::EventSettings;
 use crate::metrics::Metrics;
 use crate::telemetry;
 
@@ -102,10 +103,6 @@ impl Outbox {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
-
-    pub(crate) fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
-    }
 }
 
 fn validate_subject(source: &str, subject: &str) -> Result<(), EventError> {
@@ -130,14 +127,14 @@ fn validate_subject(source: &str, subject: &str) -> Result<(), EventError> {
 /// (order is kept) and is retried with backoff; the relay never gives up on a row.
 #[derive(Debug)]
 pub struct Relay {
-    pub(crate) db: DatabaseConnection,
-    pub(crate) jetstream: async_nats::jetstream::Context,
-    pub(crate) subject_prefix: String,
-    pub(crate) batch: u32,
-    pub(crate) poll: Duration,
-    pub(crate) retention: Duration,
-    pub(crate) wake: Arc<Notify>,
-    pub(crate) metrics: Arc<Metrics>,
+    db: DatabaseConnection,
+    jetstream: async_nats::jetstream::Context,
+    subject_prefix: String,
+    batch: u32,
+    poll: Duration,
+    retention: Duration,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 struct PendingRow {
@@ -157,6 +154,26 @@ const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 impl Relay {
+    /// A relay for the rows `outbox` writes into `db`, configured by `settings`.
+    pub fn new(
+        db: DatabaseConnection,
+        jetstream: async_nats::jetstream::Context,
+        outbox: &Outbox,
+        settings: &EventSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            db,
+            jetstream,
+            subject_prefix: settings.subject_prefix.clone(),
+            batch: settings.relay_batch.max(1),
+            poll: Duration::from_millis(settings.relay_poll_ms),
+            retention: Duration::from_secs(settings.retention_hours * 3_600),
+            wake: outbox.wake.clone(),
+            metrics,
+        }
+    }
+
     /// Runs until `shutdown`, then makes one last bounded attempt to flush what is pending.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut failures: u32 = 0;

@@ -1,0 +1,105 @@
+//! The HTTP JSON API (axum).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use platform::grpc::Peers;
+use proto::diagnostics::v1::PingRequest;
+use proto::diagnostics::v1::diagnostics_client::DiagnosticsClient;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Names of the services `/api/v1/status` asks about.
+const STATUS_PEERS: [&str; 4] = ["seedgen", "racetime", "tournament", "gateway"];
+
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+/// Reachability of one service.
+#[derive(Debug, Serialize)]
+struct PeerStatus {
+    reachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusBody {
+    status: &'static str,
+    services: BTreeMap<&'static str, PeerStatus>,
+}
+
+pub(crate) fn router(peers: Peers) -> Router {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(ErrorBody {
+                    error: "no such endpoint; see /api/v1/status".to_owned(),
+                }),
+            )
+        })
+        .with_state(peers)
+}
+
+/// `GET /api/v1/status`: 200 when every service answers a diagnostics ping, else 503, with
+/// each service's reachability.
+async fn status(State(peers): State<Peers>) -> (StatusCode, Json<StatusBody>) {
+    let checks = STATUS_PEERS.map(|name| {
+        let peers = peers.clone();
+        async move {
+            let result = match peers.get(name) {
+                Ok(peer) => peer
+                    .call(|| {
+                        let mut client = DiagnosticsClient::new(peer.channel());
+                        async move { client.ping(PingRequest::default()).await }
+                    })
+                    .await
+                    .map(|_| ())
+                    .map_err(|status| status.message().to_owned()),
+                Err(status) => Err(status.message().to_owned()),
+            };
+            (
+                name,
+                PeerStatus {
+                    reachable: result.is_ok(),
+                    error: result.err(),
+                },
+            )
+        }
+    });
+    let services: BTreeMap<_, _> = futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .collect();
+    let healthy = services.values().all(|peer| peer.reachable);
+    (
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        Json(StatusBody {
+            status: if healthy { "ok" } else { "degraded" },
+            services,
+        }),
+    )
+}
+
+/// Serves until `shutdown`, letting requests in flight finish.
+pub(crate) async fn serve(listener: TcpListener, peers: Peers, shutdown: CancellationToken) {
+    if let Err(error) = axum::serve(listener, router(peers))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+    {
+        tracing::error!(error = %error, "HTTP API server failed");
+    }
+}
