@@ -161,6 +161,9 @@ pub struct EventSettings {
     pub consumer_batch: u32,
     /// Published outbox rows and inbox rows are deleted after this many hours.
     pub retention_hours: u64,
+    /// Events older than this many hours leave the stream (a stopped consumer must catch up
+    /// within this time).
+    pub stream_max_age_hours: u64,
     /// The server's duplicate window for `Nats-Msg-Id`, in seconds.
     pub duplicate_window_secs: u64,
 }
@@ -257,6 +260,7 @@ impl CommonSettings {
                 relay_batch: 100,
                 consumer_batch: 10,
                 retention_hours: 72,
+                stream_max_age_hours: 168,
                 duplicate_window_secs: 120,
             },
             grpc: GrpcSettings {
@@ -410,7 +414,7 @@ pub fn load<T: ServiceSettings>(
         }
         figment = figment.merge(Yaml::file(path));
     }
-    let figment = figment.merge(Env::prefixed(env_prefix).split("__"));
+    let figment = figment.merge(environment(env_prefix));
     let first_error = |error: figment::Error| {
         ConfigError::from_figment(
             error
@@ -425,6 +429,24 @@ pub fn load<T: ServiceSettings>(
     common.validate()?;
     service.validate()?;
     Ok(Settings { common, service })
+}
+
+/// Variables starting with `prefix`, nested on `__`. An empty value counts as unset, so a
+/// compose file can pass `${DISCORD_TOKEN:-}` without turning "no token" into an empty one.
+fn environment(prefix: &str) -> Env {
+    let empty: std::collections::HashSet<String> = std::env::vars_os()
+        .filter_map(|(key, value)| {
+            let key = key.into_string().ok()?;
+            let rest = key
+                .get(..prefix.len())?
+                .eq_ignore_ascii_case(prefix)
+                .then(|| key[prefix.len()..].to_ascii_lowercase())?;
+            value.is_empty().then_some(rest)
+        })
+        .collect();
+    Env::prefixed(prefix)
+        .filter(move |key| !empty.contains(&key.as_str().to_ascii_lowercase()))
+        .split("__")
 }
 
 #[cfg(test)]
@@ -512,6 +534,18 @@ mod tests {
             jail.set_env("DEMO6_RETRIES", "many");
             let error = load(&demo(), None, "DEMO6_").expect_err("must fail");
             assert_eq!(error.key, "retries");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn empty_variables_count_as_unset() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DEMO7_TOKEN", "");
+            jail.set_env("DEMO7_RETRIES", "");
+            let settings = load(&demo(), None, "DEMO7_").expect("loads");
+            assert!(settings.service.token.is_none());
+            assert_eq!(settings.service.retries, 3);
             Ok(())
         });
     }

@@ -13,7 +13,8 @@ mod service;
 
 pub use db::TestDb;
 pub use nats::TestNats;
-pub use service::{ServiceHandle, bind_ephemeral, configure, http_get};
+pub use platform::admin::http_get;
+pub use service::{ServiceHandle, bind_ephemeral, configure};
 
 /// Installs the crypto provider and the test subscriber; call first in every test.
 pub fn init() {

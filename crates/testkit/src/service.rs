@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use platform::config::{CommonSettings, Settings};
 use platform::{Listeners, Service};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,28 +31,6 @@ pub async fn bind_ephemeral() -> anyhow::Result<Listeners> {
         grpc: TcpListener::bind("127.0.0.1:0").await?,
         admin: TcpListener::bind("127.0.0.1:0").await?,
     })
-}
-
-/// `GET path` on `addr` over HTTP/1.0; returns `(status, body)`.
-///
-/// Errors: the connection fails or the answer is not HTTP.
-pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await?;
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await?;
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("not an HTTP response: {raw:?}"))?;
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
 }
 
 /// A service running in this process. Dropping it cancels and aborts the service.
@@ -93,7 +70,7 @@ impl ServiceHandle {
 
     /// `(status, body)` of `GET /readyz`.
     pub async fn readyz(&self) -> anyhow::Result<(u16, String)> {
-        http_get(self.admin_addr, "/readyz").await
+        platform::admin::http_get(self.admin_addr, "/readyz").await
     }
 
     /// Waits until `/readyz` answers 200.

@@ -80,7 +80,7 @@ pub async fn ensure_stream(
             subjects: vec![format!("{}.>", settings.subject_prefix)],
             storage: jetstream::stream::StorageType::File,
             duplicate_window: Duration::from_secs(settings.duplicate_window_secs),
-            max_age: Duration::from_secs(settings.retention_hours.max(1) * 3_600),
+            max_age: Duration::from_secs(settings.stream_max_age_hours.max(1) * 3_600),
             ..Default::default()
         })
         .await
