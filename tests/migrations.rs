@@ -6,23 +6,21 @@ use sea_orm_migration::MigratorTrait;
 use testkit::TestDb;
 
 async fn migrate_all(db: &DatabaseConnection) {
-    assert!(
-        seedgen_migration::Migrator::up(db, None).await.is_ok(),
-        "seedgen"
-    );
-    assert!(
-        racetime_migration::Migrator::up(db, None).await.is_ok(),
-        "racetime"
-    );
-    assert!(
-        tournament_migration::Migrator::up(db, None).await.is_ok(),
-        "tournament"
-    );
-    assert!(
-        gateway_migration::Migrator::up(db, None).await.is_ok(),
-        "gateway"
-    );
-    assert!(api_migration::Migrator::up(db, None).await.is_ok(), "api");
+    seedgen_migration::Migrator::up(db, None)
+        .await
+        .expect("seedgen migrations");
+    racetime_migration::Migrator::up(db, None)
+        .await
+        .expect("racetime migrations");
+    tournament_migration::Migrator::up(db, None)
+        .await
+        .expect("tournament migrations");
+    gateway_migration::Migrator::up(db, None)
+        .await
+        .expect("gateway migrations");
+    api_migration::Migrator::up(db, None)
+        .await
+        .expect("api migrations");
 }
 
 async fn tables(db: &DatabaseConnection) -> Vec<String> {

@@ -243,7 +243,8 @@ pub async fn run<S: Service>(
             tonic::transport::server::TcpIncoming::from(listeners.grpc).with_nodelay(Some(true)),
             grpc_stop.clone().cancelled_owned(),
         );
-    let mut server = tokio::spawn(server);
+    // Abort-on-drop like the JoinSets: a crashed service must not leave its port served.
+    let mut server = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(server));
     readiness.set_serving(true);
     tracing::info!(service = S::NAME, "ready");
 

@@ -452,3 +452,48 @@ async fn a_failing_handler_is_retried_then_parked_on_the_dead_letter_subject() {
 async fn a_permanent_error_is_parked_at_once() {
     dead_letter_after(|| HandlerError::Permanent(anyhow::anyhow!("boom")), 1).await;
 }
+
+#[tokio::test]
+async fn in_a_shared_schema_each_relay_publishes_only_its_own_rows() {
+    let f = fixture().await;
+    let seedgen = Outbox::new("seedgen");
+    let racetime = Outbox::new("racetime");
+    let txn = f.conn.begin().await.expect("begin");
+    seedgen.write(&txn, probe(0)).await.expect("seedgen event");
+    racetime
+        .write(
+            &txn,
+            Event::new(
+                "racetime.diagnostics.probe_emitted",
+                &ProbeEmitted::default(),
+            ),
+        )
+        .await
+        .expect("racetime event");
+    txn.commit().await.expect("commit");
+
+    let relay = Relay::new(
+        f.conn.clone(),
+        f.jetstream.clone(),
+        &seedgen,
+        &f.settings,
+        f.metrics.clone(),
+    );
+    assert_eq!(
+        relay.publish_pending().await.expect("publish"),
+        1,
+        "only seedgen's row"
+    );
+    assert_eq!(
+        platform::events::outbox::outbox_backlog(&f.conn, "racetime")
+            .await
+            .expect("backlog"),
+        1
+    );
+    assert_eq!(
+        platform::events::outbox::outbox_backlog(&f.conn, "seedgen")
+            .await
+            .expect("backlog"),
+        0
+    );
+}

@@ -84,10 +84,11 @@ impl Outbox {
         };
         conn.execute_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),
-            "INSERT INTO outbox (event_id, subject, envelope, traceparent, tracestate, occurred_at, attempts) \
-             VALUES (?, ?, ?, ?, ?, ?, 0)",
+            "INSERT INTO outbox (event_id, source, subject, envelope, traceparent, tracestate, occurred_at, attempts) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
             [
                 Value::from(id.clone()),
+                Value::from(self.source.to_owned()),
                 Value::from(event.subject),
                 Value::from(envelope.encode_to_vec()),
                 Value::from(traceparent),
@@ -127,6 +128,7 @@ fn validate_subject(source: &str, subject: &str) -> Result<(), EventError> {
 /// (order is kept) and is retried with backoff; the relay never gives up on a row.
 #[derive(Debug)]
 pub struct Relay {
+    source: &'static str,
     db: DatabaseConnection,
     jetstream: async_nats::jetstream::Context,
     subject_prefix: String,
@@ -163,6 +165,7 @@ impl Relay {
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
+            source: outbox.source,
             db,
             jetstream,
             subject_prefix: settings.subject_prefix.clone(),
@@ -232,8 +235,11 @@ impl Relay {
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 "SELECT seq, event_id, subject, envelope, traceparent, tracestate FROM outbox \
-                 WHERE published_at IS NULL ORDER BY seq LIMIT ?",
-                [Value::from(i64::from(self.batch))],
+                 WHERE source = ? AND published_at IS NULL ORDER BY seq LIMIT ?",
+                [
+                    Value::from(self.source.to_owned()),
+                    Value::from(i64::from(self.batch)),
+                ],
             ))
             .await?;
         let pending = rows
@@ -331,7 +337,7 @@ impl Relay {
     }
 
     async fn update_backlog(&self) -> Result<(), DbErr> {
-        let backlog = outbox_backlog(&self.db).await?;
+        let backlog = outbox_backlog(&self.db, self.source).await?;
         self.metrics.outbox_backlog.set(backlog);
         Ok(())
     }
@@ -342,8 +348,8 @@ impl Relay {
         self.db
             .execute_raw(Statement::from_sql_and_values(
                 backend,
-                "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?",
-                [Value::from(cutoff)],
+                "DELETE FROM outbox WHERE source = ? AND published_at IS NOT NULL AND published_at < ?",
+                [Value::from(self.source.to_owned()), Value::from(cutoff)],
             ))
             .await?;
         self.db
@@ -357,12 +363,13 @@ impl Relay {
     }
 }
 
-/// Rows of `outbox` not yet published.
-pub async fn outbox_backlog<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
+/// Rows of `outbox` written by `source` and not yet published.
+pub async fn outbox_backlog<C: ConnectionTrait>(conn: &C, source: &str) -> Result<i64, DbErr> {
     let row = conn
-        .query_one_raw(Statement::from_string(
+        .query_one_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),
-            "SELECT COUNT(*) AS backlog FROM outbox WHERE published_at IS NULL",
+            "SELECT COUNT(*) AS backlog FROM outbox WHERE source = ? AND published_at IS NULL",
+            [Value::from(source.to_owned())],
         ))
         .await?;
     Ok(match row {

@@ -12,6 +12,7 @@ enum Outbox {
     Table,
     Seq,
     EventId,
+    Source,
     Subject,
     Envelope,
     Traceparent,
@@ -61,6 +62,11 @@ pub async fn create_event_tables(manager: &SchemaManager<'_>) -> Result<(), DbEr
                         .not_null()
                         .unique_key(),
                 )
+                .col(
+                    // The writing service: in a schema shared by several services each relay
+                    // publishes only its own rows.
+                    ColumnDef::new(Outbox::Source).string_len(64).not_null(),
+                )
                 .col(ColumnDef::new(Outbox::Subject).string_len(255).not_null())
                 // Encoded events.v1.Envelope; MEDIUMBLOB on MySQL (16 MiB), BLOB affinity on SQLite.
                 .col(
@@ -92,17 +98,23 @@ pub async fn create_event_tables(manager: &SchemaManager<'_>) -> Result<(), DbEr
                 .to_owned(),
         )
         .await?;
-    manager
-        .create_index(
-            Index::create()
-                .name("idx_outbox_unpublished")
-                .table(Outbox::Table)
-                .col(Outbox::PublishedAt)
-                .col(Outbox::Seq)
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await?;
+    // MySQL has no CREATE INDEX IF NOT EXISTS; a shared schema meets these indexes again.
+    if !manager
+        .has_index("outbox", "idx_outbox_unpublished")
+        .await?
+    {
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_outbox_unpublished")
+                    .table(Outbox::Table)
+                    .col(Outbox::Source)
+                    .col(Outbox::PublishedAt)
+                    .col(Outbox::Seq)
+                    .to_owned(),
+            )
+            .await?;
+    }
     manager
         .create_table(
             Table::create()
@@ -116,16 +128,17 @@ pub async fn create_event_tables(manager: &SchemaManager<'_>) -> Result<(), DbEr
                 .to_owned(),
         )
         .await?;
-    manager
-        .create_index(
-            Index::create()
-                .name("idx_inbox_processed_at")
-                .table(Inbox::Table)
-                .col(Inbox::ProcessedAt)
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await?;
+    if !manager.has_index("inbox", "idx_inbox_processed_at").await? {
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_inbox_processed_at")
+                    .table(Inbox::Table)
+                    .col(Inbox::ProcessedAt)
+                    .to_owned(),
+            )
+            .await?;
+    }
     manager
         .create_table(
             Table::create()
@@ -157,7 +170,8 @@ pub async fn create_event_tables(manager: &SchemaManager<'_>) -> Result<(), DbEr
         .await
 }
 
-/// Drops what [`create_event_tables`] created.
+/// Drops what [`create_event_tables`] created. In a schema shared by several services this
+/// removes the tables for all of them: roll back only a service that has its own schema.
 pub async fn drop_event_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     for table in [
         Alias::new("diagnostic_probe"),
