@@ -99,6 +99,23 @@ fn probe(sequence: u32) -> Event {
     )
 }
 
+/// Writes one probe event through seedgen's outbox and publishes it; returns its id.
+async fn publish_one_probe(f: &Fixture) -> String {
+    let outbox = Outbox::new("seedgen");
+    let txn = f.conn.begin().await.expect("begin");
+    let event_id = outbox.write(&txn, probe(0)).await.expect("write");
+    txn.commit().await.expect("commit");
+    let relay = Relay::new(
+        f.conn.clone(),
+        f.jetstream.clone(),
+        &outbox,
+        &f.settings,
+        f.metrics.clone(),
+    );
+    assert_eq!(relay.publish_pending().await.expect("publish"), 1);
+    event_id
+}
+
 async fn count(conn: &DatabaseConnection, sql: &str) -> i64 {
     let row = conn
         .query_one_raw(Statement::from_string(
@@ -284,20 +301,7 @@ async fn invalid_subjects_are_refused() {
 #[tokio::test]
 async fn a_redelivery_after_commit_but_before_ack_is_dropped_by_the_inbox() {
     let f = fixture().await;
-    let outbox = Outbox::new("seedgen");
-    let txn = f.conn.begin().await.expect("begin");
-    let event_id = outbox.write(&txn, probe(0)).await.expect("write");
-    txn.commit().await.expect("commit");
-    Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &outbox,
-        &f.settings,
-        f.metrics.clone(),
-    )
-    .publish_pending()
-    .await
-    .expect("publish");
+    let event_id = publish_one_probe(&f).await;
 
     let runs = Arc::new(AtomicU32::new(0));
     let recorder = || Recorder {
@@ -368,20 +372,7 @@ async fn a_redelivery_after_commit_but_before_ack_is_dropped_by_the_inbox() {
 
 async fn dead_letter_after(fail: fn() -> HandlerError, expected_runs: u32) {
     let f = fixture().await;
-    let outbox = Outbox::new("seedgen");
-    let txn = f.conn.begin().await.expect("begin");
-    let event_id = outbox.write(&txn, probe(0)).await.expect("write");
-    txn.commit().await.expect("commit");
-    Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &outbox,
-        &f.settings,
-        f.metrics.clone(),
-    )
-    .publish_pending()
-    .await
-    .expect("publish");
+    let event_id = publish_one_probe(&f).await;
 
     let runs = Arc::new(AtomicU32::new(0));
     let consumer = Consumer::new(
