@@ -57,6 +57,19 @@ struct Fixture {
     metrics: Arc<Metrics>,
 }
 
+impl Fixture {
+    /// The relay of `outbox` on this fixture's database and stream.
+    fn relay(&self, outbox: &Outbox) -> Relay {
+        Relay::new(
+            self.conn.clone(),
+            self.jetstream.clone(),
+            outbox,
+            &self.settings,
+            self.metrics.clone(),
+        )
+    }
+}
+
 async fn fixture() -> Fixture {
     testkit::init();
     let db = TestDb::new().await.expect("test database");
@@ -105,13 +118,7 @@ async fn publish_one_probe(f: &Fixture) -> String {
     let txn = f.conn.begin().await.expect("begin");
     let event_id = outbox.write(&txn, probe(0)).await.expect("write");
     txn.commit().await.expect("commit");
-    let relay = Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &outbox,
-        &f.settings,
-        f.metrics.clone(),
-    );
+    let relay = f.relay(&outbox);
     assert_eq!(relay.publish_pending().await.expect("publish"), 1);
     event_id
 }
@@ -193,13 +200,7 @@ async fn outbox_rows_exist_only_for_committed_transactions_and_relay_sets_header
     .instrument(span)
     .await;
 
-    let relay = Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &outbox,
-        &f.settings,
-        f.metrics.clone(),
-    );
+    let relay = f.relay(&outbox);
     assert_eq!(relay.publish_pending().await.expect("publish"), 1);
     assert_eq!(relay.publish_pending().await.expect("nothing left"), 0);
     assert_eq!(
@@ -255,24 +256,14 @@ async fn outbox_rows_exist_only_for_committed_transactions_and_relay_sets_header
 #[tokio::test]
 async fn republishing_the_same_event_is_dropped_by_jetstream() {
     let f = fixture().await;
-    let outbox = Outbox::new("seedgen");
-    let txn = f.conn.begin().await.expect("begin");
-    outbox.write(&txn, probe(0)).await.expect("write");
-    txn.commit().await.expect("commit");
-    let relay = Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &outbox,
-        &f.settings,
-        f.metrics.clone(),
-    );
-    relay.publish_pending().await.expect("publish");
+    publish_one_probe(&f).await;
     // As if the relay crashed after publishing but before marking the row.
     f.conn
         .execute_unprepared("UPDATE outbox SET published_at = NULL")
         .await
         .expect("reset");
-    relay.publish_pending().await.expect("publish again");
+    let relay = f.relay(&Outbox::new("seedgen"));
+    assert_eq!(relay.publish_pending().await.expect("publish again"), 1);
     let mut stream = f
         .jetstream
         .get_stream(&f.nats.stream)
@@ -463,13 +454,7 @@ async fn in_a_shared_schema_each_relay_publishes_only_its_own_rows() {
         .expect("racetime event");
     txn.commit().await.expect("commit");
 
-    let relay = Relay::new(
-        f.conn.clone(),
-        f.jetstream.clone(),
-        &seedgen,
-        &f.settings,
-        f.metrics.clone(),
-    );
+    let relay = f.relay(&seedgen);
     assert_eq!(
         relay.publish_pending().await.expect("publish"),
         1,
