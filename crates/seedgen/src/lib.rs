@@ -2,6 +2,13 @@
 //! namespaces, the generated-game audit and daily games. Serves `seedgen.v1.SeedGen`
 //! (port 50051); the RPC bodies arrive with the seedgen issue and answer UNIMPLEMENTED until then.
 
+pub mod alttpr;
+pub mod constants;
+pub mod mystery;
+pub mod preset;
+pub mod rollers;
+pub mod yaml;
+
 use std::path::PathBuf;
 
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};

@@ -47,3 +47,29 @@ where
         eprintln!("testkit: cleanup thread panicked");
     }
 }
+
+/// The team's shared directory with the upstream preset files and recorded fixtures:
+/// `$SAHASRAHBOT_SHARED_DIR`, else `shared/` beside the checkout, else `/work/shared`.
+///
+/// # Panics
+/// When none exists: tests that need real upstream data must not pass without it.
+pub fn shared_dir() -> std::path::PathBuf {
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::var_os("SAHASRAHBOT_SHARED_DIR") {
+        candidates.push(std::path::PathBuf::from(dir));
+    }
+    if let Ok(manifest) = std::env::var("CARGO_MANIFEST_DIR") {
+        let mut dir = std::path::PathBuf::from(manifest);
+        while dir.pop() {
+            candidates.push(dir.join("../shared"));
+            candidates.push(dir.join("shared"));
+        }
+    }
+    candidates.push("/work/shared".into());
+    candidates
+        .into_iter()
+        .find(|c| c.join("upstream/presets").is_dir())
+        .unwrap_or_else(|| {
+            panic!("the shared directory with upstream/presets was not found; set SAHASRAHBOT_SHARED_DIR")
+        })
+}
