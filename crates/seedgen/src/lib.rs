@@ -6,7 +6,9 @@ pub mod alttpr;
 pub mod constants;
 pub mod mystery;
 pub mod preset;
+pub mod providers;
 pub mod rollers;
+pub mod storage;
 pub mod yaml;
 
 use std::path::PathBuf;
