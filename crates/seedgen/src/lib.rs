@@ -1,33 +1,81 @@
 //! The `seedgen` service: rolls randomizer seeds from presets and owns presets, preset
-//! namespaces, the generated-game audit and daily games. Serves `seedgen.v1.SeedGen`
-//! (port 50051); the RPC bodies arrive with the seedgen issue and answer UNIMPLEMENTED until then.
+//! namespaces, mystery weightsets, spoiler-log uploads and the generated-game audit. Serves
+//! `seedgen.v1.SeedGen` (port 50051); `seedgen roll …` runs a generation with no other service.
 
 pub mod alttpr;
+pub mod cli;
 pub mod constants;
+pub mod db;
+pub mod generate;
+pub mod grpc;
 pub mod mystery;
 pub mod preset;
 pub mod providers;
 pub mod rollers;
+pub mod service;
 pub mod storage;
 pub mod yaml;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
-use proto::seedgen::v1::seed_gen_server::{SeedGen, SeedGenServer};
+use proto::seedgen::v1::seed_gen_server::SeedGenServer;
 use serde::{Deserialize, Serialize};
+
+use crate::generate::Generator;
+use crate::preset::files::GlobalPresets;
+use crate::providers::HttpPolicy;
+use crate::storage::{ObjectStore, StorageSettings};
 
 /// The seedgen service.
 #[derive(Debug)]
 pub struct SeedgenService;
 
+/// Every provider's settings (`SEEDGEN_PROVIDERS__<NAME>__<KEY>`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ProvidersSettings {
+    /// Timeouts, retries and circuit breaker shared by the remote providers.
+    pub http: HttpPolicy,
+    pub alttpr: providers::alttpr::AlttprSettings,
+    pub samus: providers::samus::SamusSettings,
+    pub avianart: providers::avianart::AvianartSettings,
+    pub dash: providers::dash::DashSettings,
+    pub varia: providers::varia::VariaSettings,
+    pub ctjets: providers::ctjets::CtjetsSettings,
+    pub ootr: providers::ootr::OotrSettings,
+    pub doors: providers::doors::DoorsSettings,
+}
+
 /// seedgen's own settings (environment prefix `SEEDGEN_`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SeedgenSettings {
     /// Directory of global preset YAML files, one subdirectory per randomizer
-    /// (`SEEDGEN_PRESETS_DIR`).
+    /// (`SEEDGEN_PRESETS_DIR`). An operator moving from the Python bot can point this at
+    /// the bot's `presets/` folder.
     pub presets_dir: PathBuf,
+    pub providers: ProvidersSettings,
+    /// Spoiler-log and patch storage.
+    pub storage: StorageSettings,
+    /// Seconds a `Generate` waits for a concurrent call with the same idempotency key.
+    pub idempotency_wait_secs: u64,
+}
+
+impl Default for SeedgenSettings {
+    fn default() -> Self {
+        Self {
+            presets_dir: PathBuf::from("presets"),
+            providers: ProvidersSettings::default(),
+            storage: StorageSettings {
+                region: "us-east-1".into(),
+                public_acl: "public-read".into(),
+                ..StorageSettings::default()
+            },
+            idempotency_wait_secs: 180,
+        }
+    }
 }
 
 impl ServiceSettings for SeedgenSettings {
@@ -35,14 +83,43 @@ impl ServiceSettings for SeedgenSettings {
         if self.presets_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("presets_dir", "must not be empty"));
         }
+        let http = &self.providers.http;
+        if !(http.timeout_secs > 0.0) {
+            return Err(ConfigError::invalid("providers.http.timeout_secs", "must be more than 0"));
+        }
+        if http.attempts == 0 {
+            return Err(ConfigError::invalid("providers.http.attempts", "must be at least 1"));
+        }
+        for (key, url) in [
+            ("providers.alttpr.base_url", &self.providers.alttpr.base_url),
+            ("providers.samus.smz3_url", &self.providers.samus.smz3_url),
+            ("providers.samus.sm_url", &self.providers.samus.sm_url),
+            ("providers.avianart.base_url", &self.providers.avianart.base_url),
+            ("providers.dash.base_url", &self.providers.dash.base_url),
+            ("providers.varia.base_url", &self.providers.varia.base_url),
+            ("providers.ctjets.base_url", &self.providers.ctjets.base_url),
+            ("providers.ootr.base_url", &self.providers.ootr.base_url),
+        ] {
+            if url::Url::parse(url).is_err() {
+                return Err(ConfigError::invalid(key, format!("`{url}` is not a URL")));
+            }
+        }
         Ok(())
     }
 }
 
-#[derive(Debug)]
-struct SeedGenApi;
+/// How often the global preset directory is re-read.
+const PRESET_RELOAD: Duration = Duration::from_secs(60);
 
-impl SeedGen for SeedGenApi {}
+/// Builds the generator from settings (also used by the CLI, with no database).
+pub fn build_generator(
+    settings: &SeedgenSettings,
+    db: Option<sea_orm::DatabaseConnection>,
+) -> anyhow::Result<Generator> {
+    let presets = Arc::new(GlobalPresets::load(&settings.presets_dir));
+    let store = ObjectStore::new(&settings.storage).map(Arc::new);
+    Ok(Generator::new(presets, db, store, &settings.providers)?)
+}
 
 impl Service for SeedgenService {
     const NAME: &'static str = "seedgen";
@@ -53,21 +130,48 @@ impl Service for SeedgenService {
     fn default_settings() -> Settings<SeedgenSettings> {
         Settings {
             common: CommonSettings::defaults(Self::NAME, &[]),
-            service: SeedgenSettings {
-                presets_dir: PathBuf::from("presets"),
-            },
+            service: SeedgenSettings::default(),
         }
     }
 
     async fn start(
-        _ctx: &ServiceContext,
+        ctx: &ServiceContext,
         settings: &SeedgenSettings,
         routes: &mut tonic::service::RoutesBuilder,
     ) -> anyhow::Result<()> {
         if !settings.presets_dir.is_dir() {
             tracing::warn!(presets_dir = %settings.presets_dir.display(), "presets directory not found; only namespaced presets will be available");
         }
-        routes.add_service(SeedGenServer::new(SeedGenApi));
+        let generator = Arc::new(build_generator(settings, Some(ctx.db.clone()))?);
+        let catalog = generator.presets.catalog();
+        tracing::info!(
+            presets = catalog.len(),
+            invalid = catalog.invalid().len(),
+            dir = %settings.presets_dir.display(),
+            "global presets loaded"
+        );
+        let presets = generator.presets.clone();
+        let shutdown = ctx.shutdown.clone();
+        ctx.spawn(async move {
+            let mut tick = tokio::time::interval(PRESET_RELOAD);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        let presets = presets.clone();
+                        let _ = tokio::task::spawn_blocking(move || presets.reload()).await;
+                    }
+                }
+            }
+        });
+        let core = service::SeedGenCore {
+            generator,
+            db: ctx.db.clone(),
+            outbox: ctx.outbox.clone(),
+            wait: Duration::from_secs(settings.idempotency_wait_secs),
+        };
+        routes.add_service(SeedGenServer::new(grpc::SeedGenApi { core }));
         Ok(())
     }
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    platform::cli::main::<seedgen::SeedgenService>()
+    seedgen::cli::main()
 }

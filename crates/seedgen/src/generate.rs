@@ -1,0 +1,599 @@
+//! Turning a request into a seed: resolve the preset, plan the provider call (drawing every
+//! random choice from one seeded RNG), run it, and upload spoiler logs. [`crate::service`]
+//! adds idempotency, the audit row and the event; the CLI uses this module directly.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use crate::alttpr::spoiler::{ProgressionError, filtered_spoiler, progression_spoiler};
+use crate::alttpr::{AlttprKind, AlttprOptions, AlttprPreset, AlttprRequest, build_request};
+use crate::mystery::{self, MysteryError, MysteryRng, Rolled};
+use crate::preset::files::GlobalPresets;
+use crate::preset::namespaces::{self, NamespaceError};
+use crate::preset::{CtjetsPreset, LoadedPreset, PresetBody, PresetError, PresetRef, load};
+use crate::providers::alttpr::AlttprClient;
+use crate::providers::avianart::{AvianartClient, AvianartRequest};
+use crate::providers::ctjets::CtjetsClient;
+use crate::providers::dash::{DashClient, DashRequest};
+use crate::providers::doors::{DoorsClient, DoorsRequest};
+use crate::providers::ootr::{OotrClient, OotrRequest};
+use crate::providers::samus::{SamusClient, SamusRequest};
+use crate::providers::varia::{VariaClient, VariaRequest};
+use crate::providers::{ProviderError, ProviderErrorKind, Seed, SeedProvider, random_alphanumeric};
+use crate::rollers::{self, LocalSeed, RollerError};
+use crate::storage::{ObjectStore, StorageError, spoiler_body, spoiler_key};
+use crate::{ProvidersSettings, yaml};
+
+/// Randomizers `Generate` accepts.
+pub const RANDOMIZERS: [&str; 14] = [
+    "alttpr", "alttprmystery", "sm", "smz3", "ctjets", "z1r", "z2r", "smb3r", "ff1r", "aosr", "smbingo", "smdash",
+    "smvaria", "ootr",
+];
+
+/// A seed request, as every surface asks for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    pub randomizer: String,
+    /// Preset or weightset reference; for local rollers the preset, flags or URL.
+    pub preset: String,
+    /// Inline preset YAML (used instead of `preset` when not empty).
+    pub preset_yaml: String,
+    pub race: bool,
+    pub spoiler: bool,
+    /// `spoiler` or `progression`.
+    pub spoiler_type: String,
+    pub hints: bool,
+    pub branch: Option<String>,
+    pub allow_quickswap: bool,
+    pub requested_by: String,
+    pub surface: String,
+    pub rng_seed: Option<u64>,
+    /// Mystery only: show the rolled settings.
+    pub unmasked: bool,
+    pub players: Vec<String>,
+    pub endpoint_prefix: String,
+}
+
+/// Why a seed could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Preset(#[from] PresetError),
+    #[error("the weightset cannot be rolled: {0}")]
+    Mystery(#[from] MysteryError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Roller(#[from] RollerError),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Progression(#[from] ProgressionError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("a generation with this idempotency key is still running; retry shortly")]
+    InProgress,
+}
+
+impl From<NamespaceError> for GenerateError {
+    fn from(error: NamespaceError) -> Self {
+        match error {
+            NamespaceError::Preset(p) => Self::Preset(p),
+            NamespaceError::Db(d) => Self::Db(d),
+        }
+    }
+}
+
+/// What a finished generation reports (also stored for idempotent replays).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Generated {
+    pub randomizer: String,
+    /// `preset` or `mystery`.
+    pub kind: String,
+    /// Preset or weightset reference (`name` or `namespace/name`).
+    pub option: String,
+    pub namespace: Option<String>,
+    pub provider: String,
+    pub seed: Seed,
+    /// What was sent to the provider (empty object for local rollers).
+    pub settings: Json,
+    /// Mystery rolls whose settings must not be shown.
+    pub masked: bool,
+    pub customizer: bool,
+    pub doors: bool,
+    pub avianart: bool,
+    pub custom_instructions: Option<String>,
+    pub study_time_seconds: u32,
+    pub rng_seed: u64,
+    pub generated_at: DateTime<Utc>,
+    pub latency_ms: i64,
+    pub audit_id: Option<i64>,
+}
+
+/// The provider call a request becomes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    Alttpr(AlttprRequest),
+    Doors(DoorsRequest),
+    Avianart(AvianartRequest),
+    Samus(SamusRequest),
+    Ctjets(CtjetsPreset),
+    Dash(DashRequest),
+    Varia(VariaRequest),
+    Ootr(OotrRequest),
+    Local(LocalSeed),
+}
+
+/// Spoiler log to produce after an ALTTPR spoiler-race seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpoilerKind {
+    Full,
+    Progression,
+}
+
+/// A planned generation: the job plus what the reply and audit need.
+#[derive(Debug)]
+pub struct Planned {
+    pub job: Job,
+    pub randomizer: String,
+    pub kind: &'static str,
+    pub option: String,
+    pub namespace: Option<String>,
+    pub customizer: bool,
+    pub doors: bool,
+    pub avianart: bool,
+    pub masked: bool,
+    pub custom_instructions: Option<String>,
+    pub study_time_seconds: u32,
+    pub spoiler: Option<SpoilerKind>,
+    pub rng_seed: u64,
+    rng: MysteryRng,
+}
+
+/// The provider clients and the preset sources.
+pub struct Generator {
+    pub presets: Arc<GlobalPresets>,
+    pub db: Option<sea_orm::DatabaseConnection>,
+    pub store: Option<Arc<ObjectStore>>,
+    pub alttpr: AlttprClient,
+    pub samus: SamusClient,
+    pub avianart: AvianartClient,
+    pub dash: DashClient,
+    pub varia: VariaClient,
+    pub ctjets: CtjetsClient,
+    pub ootr: OotrClient,
+    pub doors: DoorsClient,
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator").field("presets", &self.presets.dir()).finish_non_exhaustive()
+    }
+}
+
+fn invalid(message: impl Into<String>) -> GenerateError {
+    GenerateError::Invalid(message.into())
+}
+
+impl Generator {
+    /// Builds every provider client from settings.
+    pub fn new(
+        presets: Arc<GlobalPresets>,
+        db: Option<sea_orm::DatabaseConnection>,
+        store: Option<Arc<ObjectStore>>,
+        settings: &ProvidersSettings,
+    ) -> Result<Self, reqwest::Error> {
+        let policy = settings.http.clone();
+        Ok(Self {
+            alttpr: AlttprClient::new(settings.alttpr.clone(), policy.clone())?,
+            samus: SamusClient::new(settings.samus.clone(), policy.clone())?,
+            avianart: AvianartClient::new(settings.avianart.clone(), policy.clone())?,
+            dash: DashClient::new(settings.dash.clone(), policy.clone())?,
+            varia: VariaClient::new(settings.varia.clone(), policy.clone())?,
+            ctjets: CtjetsClient::new(settings.ctjets.clone(), policy.clone())?,
+            ootr: OotrClient::new(settings.ootr.clone(), policy)?,
+            doors: DoorsClient::new(settings.doors.clone(), store.clone()),
+            presets,
+            db,
+            store,
+        })
+    }
+
+    /// Loads a preset by reference: global files, or `namespace/name` from the database.
+    pub async fn load_preset(&self, randomizer: &str, reference: &str) -> Result<Arc<LoadedPreset>, GenerateError> {
+        let reference = PresetRef::parse(reference)?;
+        match &reference.namespace {
+            None => Ok(self.presets.catalog().get(randomizer, &reference.name)?),
+            Some(ns) => {
+                let db = self
+                    .db
+                    .as_ref()
+                    .ok_or_else(|| invalid("namespaced presets need the database; use a global preset here"))?;
+                let (loaded, _) = namespaces::get(db, randomizer, ns, &reference.name).await?;
+                Ok(Arc::new(loaded))
+            }
+        }
+    }
+
+    async fn preset_for(&self, request: &Request, randomizer: &str) -> Result<Arc<LoadedPreset>, GenerateError> {
+        if !request.preset_yaml.trim().is_empty() {
+            return Ok(Arc::new(load(randomizer, None, "custom", request.preset_yaml.clone())?));
+        }
+        self.load_preset(randomizer, &request.preset).await
+    }
+
+    /// Plans a request without calling any provider.
+    pub async fn plan(&self, request: &Request) -> Result<Planned, GenerateError> {
+        let randomizer = request.randomizer.trim().to_lowercase();
+        if !RANDOMIZERS.contains(&randomizer.as_str()) {
+            return Err(invalid(format!(
+                "unknown randomizer `{randomizer}`; choose one of {}",
+                RANDOMIZERS.join(", ")
+            )));
+        }
+        let rng_seed = request.rng_seed.unwrap_or_else(|| rand::rng().random());
+        let mut planned = Planned {
+            job: Job::Local(LocalSeed {
+                seed: String::new(),
+                flags: String::new(),
+                url: None,
+                description: None,
+            }),
+            randomizer: randomizer.clone(),
+            kind: "preset",
+            option: request.preset.trim().to_string(),
+            namespace: None,
+            customizer: false,
+            doors: false,
+            avianart: false,
+            masked: false,
+            custom_instructions: None,
+            study_time_seconds: 0,
+            spoiler: None,
+            rng_seed,
+            rng: mystery::rng(rng_seed),
+        };
+        match randomizer.as_str() {
+            "alttpr" => {
+                let preset = self.preset_for(request, "alttpr").await?;
+                planned.option = preset.reference();
+                planned.namespace = preset.namespace.clone();
+                let PresetBody::Alttpr(alttpr) = &preset.body else {
+                    return Err(invalid("not an alttpr preset"));
+                };
+                let spoilers = if request.spoiler {
+                    "generate"
+                } else if request.race {
+                    "off"
+                } else {
+                    "on"
+                };
+                self.plan_alttpr(&mut planned, request, alttpr, spoilers)?;
+            }
+            "alttprmystery" => self.plan_mystery(&mut planned, request).await?,
+            "sm" | "smz3" => {
+                let preset = self.preset_for(request, &randomizer).await?;
+                planned.option = preset.reference();
+                planned.namespace = preset.namespace.clone();
+                let PresetBody::Samus(samus) = &preset.body else {
+                    return Err(invalid("not a samus.link preset"));
+                };
+                let spoiler_key = request.spoiler.then(|| random_alphanumeric(&mut planned.rng, 20));
+                if request.spoiler {
+                    planned.study_time_seconds = 25 * 60;
+                }
+                let multiworld = (!request.players.is_empty())
+                    .then(|| (request.players.clone(), planned.rng.random_range(0..=2_147_483_647u32)));
+                planned.job = Job::Samus(SamusRequest {
+                    randomizer: randomizer.clone(),
+                    release: samus.release.clone(),
+                    settings: samus.settings.clone(),
+                    race: request.race,
+                    spoiler_key,
+                    multiworld,
+                });
+            }
+            "ctjets" => {
+                let preset = self.preset_for(request, "ctjets").await?;
+                planned.option = preset.reference();
+                planned.namespace = preset.namespace.clone();
+                let PresetBody::Ctjets(ct) = &preset.body else {
+                    return Err(invalid("not a ctjets preset"));
+                };
+                planned.job = Job::Ctjets(ct.clone());
+            }
+            "z1r" => planned.job = Job::Local(rollers::z1r(&request.preset, &mut planned.rng)?),
+            "z2r" => planned.job = Job::Local(rollers::z2r(&request.preset, &mut planned.rng)?),
+            "smb3r" => planned.job = Job::Local(rollers::smb3r(&request.preset, &mut planned.rng)?),
+            "ff1r" => planned.job = Job::Local(rollers::ff1r(&request.preset, &mut planned.rng)?),
+            "aosr" => planned.job = Job::Local(rollers::aosr(&request.preset, &mut planned.rng)?),
+            "smbingo" => planned.job = Job::Local(rollers::sm_bingo(&mut planned.rng)),
+            "smdash" => {
+                let mode = if request.preset.trim().is_empty() { "classic" } else { request.preset.trim() };
+                planned.option = mode.to_string();
+                planned.job = Job::Dash(DashRequest {
+                    mode: mode.to_string(),
+                    spoiler: request.spoiler,
+                });
+            }
+            "smvaria" => {
+                let (skills, settings) = match request.preset.trim().split_once('/') {
+                    Some((skills, settings)) => (skills.to_string(), settings.to_string()),
+                    None if request.preset.trim().is_empty() => ("regular".into(), "default".into()),
+                    None => ("regular".into(), request.preset.trim().to_string()),
+                };
+                planned.option = format!("{skills}/{settings}");
+                planned.job = Job::Varia(VariaRequest {
+                    skills,
+                    settings,
+                    race: request.race,
+                    overrides: serde_json::Map::new(),
+                });
+            }
+            "ootr" => {
+                if request.preset_yaml.trim().is_empty() {
+                    return Err(invalid("OoTR seeds need the settings as YAML or JSON in preset_yaml"));
+                }
+                let map = yaml::parse_mapping(&request.preset_yaml).map_err(PresetError::Yaml)?;
+                planned.option = "custom".into();
+                planned.job = Job::Ootr(OotrRequest {
+                    settings: yaml::to_json(&serde_yaml::Value::Mapping(map)),
+                    encrypt: request.race,
+                });
+            }
+            other => return Err(invalid(format!("unknown randomizer `{other}`"))),
+        }
+        Ok(planned)
+    }
+
+    fn plan_alttpr(
+        &self,
+        planned: &mut Planned,
+        request: &Request,
+        preset: &AlttprPreset,
+        spoilers: &str,
+    ) -> Result<(), GenerateError> {
+        match preset.kind {
+            AlttprKind::Randomizer | AlttprKind::Customizer => {
+                let options = AlttprOptions {
+                    hints: request.hints,
+                    nohints: false,
+                    spoilers: spoilers.to_string(),
+                    tournament: request.race || request.spoiler,
+                    allow_quickswap: request.allow_quickswap || request.spoiler,
+                    endpoint_prefix: request.endpoint_prefix.clone(),
+                    branch: request.branch.clone(),
+                };
+                planned.customizer = preset.kind == AlttprKind::Customizer;
+                planned.job = Job::Alttpr(build_request(preset, &options, &mut planned.rng));
+                if request.spoiler && spoilers == "generate" {
+                    let progression = request.spoiler_type == "progression";
+                    planned.spoiler = Some(if progression { SpoilerKind::Progression } else { SpoilerKind::Full });
+                    planned.study_time_seconds = if progression { 0 } else { preset.studytime.unwrap_or(900) };
+                }
+            }
+            AlttprKind::Doors => {
+                let mut settings = preset.settings.clone();
+                if request.hints {
+                    // Door Randomizer settings use booleans (upstream sent the string "on").
+                    settings["hints"] = Json::Bool(true);
+                }
+                if request.allow_quickswap {
+                    settings["quickswap"] = Json::Bool(true);
+                }
+                let branch = preset
+                    .branch
+                    .clone()
+                    .or_else(|| request.branch.clone().filter(|b| matches!(b.as_str(), "stable" | "volatile" | "unstable")))
+                    .unwrap_or_else(|| "stable".into());
+                planned.doors = true;
+                planned.job = Job::Doors(DoorsRequest {
+                    settings,
+                    spoilers: spoilers != "off" && spoilers != "mystery",
+                    branch,
+                    id: random_alphanumeric(&mut planned.rng, 12),
+                });
+            }
+            AlttprKind::Avianart => {
+                planned.avianart = true;
+                planned.job = Job::Avianart(AvianartRequest {
+                    preset: preset.settings["preset"].as_str().unwrap_or_default().to_string(),
+                    race: request.race,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn plan_mystery(&self, planned: &mut Planned, request: &Request) -> Result<(), GenerateError> {
+        let preset = self.preset_for(request, "alttprmystery").await?;
+        planned.kind = "mystery";
+        planned.option = preset.reference();
+        planned.namespace = preset.namespace.clone();
+        planned.masked = !request.unmasked;
+        let PresetBody::Mystery(weights) = &preset.body else {
+            return Err(invalid("not a mystery weightset"));
+        };
+        let spoilers = if planned.masked {
+            "mystery"
+        } else if request.race {
+            "off"
+        } else {
+            "on"
+        };
+        let roll = mystery::roll(weights, spoilers, planned.rng_seed)?;
+        // Later draws (seed ids, spoiler names) continue from a stream derived from the seed.
+        planned.rng = mystery::rng(planned.rng_seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        planned.custom_instructions = roll.custom_instructions;
+        match roll.rolled {
+            Rolled::Preset(name) => {
+                let chosen = self.load_preset("alttpr", &name).await.map_err(|error| match error {
+                    GenerateError::Preset(PresetError::NotFound { .. }) => invalid(format!(
+                        "weightset `{}` rolled the preset `{name}`, which does not exist; fix the weightset's `preset:` weights",
+                        planned.option
+                    )),
+                    other => other,
+                })?;
+                let PresetBody::Alttpr(alttpr) = &chosen.body else {
+                    return Err(invalid(format!("`{name}` is not an alttpr preset")));
+                };
+                let mut request = request.clone();
+                request.spoiler = false;
+                request.allow_quickswap = true;
+                request.race = true;
+                self.plan_alttpr(planned, &request, alttpr, spoilers)?;
+            }
+            Rolled::Settings(rolled) if rolled.doors => {
+                planned.doors = true;
+                planned.job = Job::Doors(DoorsRequest {
+                    settings: rolled.settings,
+                    spoilers: !planned.masked,
+                    branch: rolled.branch.unwrap_or_else(|| "stable".into()),
+                    id: random_alphanumeric(&mut planned.rng, 12),
+                });
+            }
+            Rolled::Settings(rolled) => {
+                let endpoint = rolled.endpoint().unwrap_or("/api/randomizer");
+                let mut body = rolled.settings;
+                body["tournament"] = Json::Bool(request.race || planned.masked);
+                // The weightset's own allow_quickswap wins; upstream always overwrote it.
+                if !weights.has("allow_quickswap") {
+                    body["allow_quickswap"] = Json::Bool(request.allow_quickswap);
+                }
+                planned.customizer = rolled.customizer;
+                planned.job = Job::Alttpr(AlttprRequest {
+                    branch: None,
+                    endpoint: format!("{}{endpoint}", request.endpoint_prefix),
+                    body,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The HTTP request or command a job would make, for `--dry-run`.
+    pub fn describe(&self, job: &Job) -> Json {
+        match job {
+            Job::Alttpr(r) => json!({"method": "POST", "url": self.alttpr.request_url(r), "body": r.body}),
+            Job::Samus(r) => {
+                let game = if r.randomizer == "sm" { "sm" } else { "smz3" };
+                json!({"method": "POST", "url": format!("{}/api/randomizers/{game}/generate", self.samus.base_url(r)), "body": SamusClient::body(r)})
+            }
+            Job::Doors(r) => json!({"command": "python3 DungeonRandomizer.py --settingsfile settings.json", "branch": r.branch, "settings": self.doors.settings_file(r, std::path::Path::new("<tmp>"))}),
+            Job::Avianart(r) => json!({"method": "POST", "preset": r.preset, "body": [{"args": {"race": r.race}}]}),
+            Job::Ctjets(c) => json!({"method": "POST", "version": c.version, "form": c.settings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()}),
+            Job::Dash(d) => json!({"method": "GET", "mode": d.mode, "spoiler": d.spoiler}),
+            Job::Varia(v) => json!({"skills": v.skills, "settings": v.settings, "race": v.race}),
+            Job::Ootr(o) => json!({"method": "POST", "body": o.settings, "encrypt": o.encrypt}),
+            Job::Local(l) => json!({"seed": l.seed, "flags": l.flags, "url": l.url, "description": l.description}),
+        }
+    }
+
+    /// Runs a planned job and, for spoiler races, uploads the spoiler log.
+    pub async fn execute(&self, mut planned: Planned) -> Result<Generated, GenerateError> {
+        let started = Instant::now();
+        let (provider, settings, mut seed) = match planned.job.clone() {
+            Job::Alttpr(r) => {
+                let body = r.body.clone();
+                (self.alttpr.name(), body, self.alttpr.generate(r).await?)
+            }
+            Job::Doors(r) => {
+                let settings = r.settings.clone();
+                (self.doors.name(), settings, self.doors.generate(r).await?)
+            }
+            Job::Avianart(r) => {
+                let settings = json!({"preset": r.preset});
+                (self.avianart.name(), settings, self.avianart.generate(r).await?)
+            }
+            Job::Samus(r) => {
+                let body = Json::Object(SamusClient::body(&r));
+                (self.samus.name(), body, self.samus.generate(r).await?)
+            }
+            Job::Ctjets(c) => {
+                let form: serde_json::Map<String, Json> =
+                    c.settings.iter().map(|(k, v)| (k.clone(), Json::from(v.clone()))).collect();
+                (self.ctjets.name(), Json::Object(form), self.ctjets.generate(c).await?)
+            }
+            Job::Dash(d) => {
+                let settings = json!({"mode": d.mode, "spoiler": d.spoiler});
+                (self.dash.name(), settings, self.dash.generate(d).await?)
+            }
+            Job::Varia(v) => {
+                let settings = json!({"skills": v.skills, "settings": v.settings, "race": v.race});
+                (self.varia.name(), settings, self.varia.generate(v).await?)
+            }
+            Job::Ootr(o) => {
+                let settings = o.settings.clone();
+                (self.ootr.name(), settings, self.ootr.generate(o).await?)
+            }
+            Job::Local(l) => {
+                let seed = Seed {
+                    url: l.url.clone().unwrap_or_default(),
+                    hash: l.seed.clone(),
+                    notes: Some(match &l.description {
+                        Some(d) => format!("{d}: {}", l.flags),
+                        None => l.flags.clone(),
+                    })
+                    .filter(|n| !n.is_empty()),
+                    attempts: 1,
+                    ..Seed::default()
+                };
+                ("local", json!({"flags": l.flags, "seed": l.seed}), seed)
+            }
+        };
+        if seed.attempts == 0 {
+            seed.attempts = 1;
+        }
+        if let Some(kind) = planned.spoiler {
+            let spoiler = match kind {
+                SpoilerKind::Full => filtered_spoiler(&seed.raw, &seed.url),
+                SpoilerKind::Progression => progression_spoiler(&seed.raw, &seed.url)?,
+            };
+            let Some(spoiler) = spoiler else {
+                return Err(GenerateError::Provider(ProviderError::new(
+                    provider,
+                    "generate",
+                    ProviderErrorKind::ResponseFormat,
+                    "the seed came back without a spoiler log",
+                )));
+            };
+            let store = self.store.as_ref().ok_or(StorageError::NotConfigured)?;
+            let kind_name = if kind == SpoilerKind::Full { "spoiler" } else { "progression" };
+            let key = spoiler_key(kind_name, &seed.hash, &seed.code, &mut planned.rng);
+            let url = store.put(&key, spoiler_body(&spoiler), true, true, "text/plain").await?;
+            seed.spoiler_url = Some(url);
+        }
+        Ok(Generated {
+            randomizer: planned.randomizer,
+            kind: planned.kind.to_string(),
+            option: planned.option,
+            namespace: planned.namespace,
+            provider: provider.to_string(),
+            settings,
+            seed,
+            masked: planned.masked,
+            customizer: planned.customizer,
+            doors: planned.doors,
+            avianart: planned.avianart,
+            custom_instructions: planned.custom_instructions,
+            study_time_seconds: planned.study_time_seconds,
+            rng_seed: planned.rng_seed,
+            generated_at: Utc::now(),
+            latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            audit_id: None,
+        })
+    }
+
+    /// Plans and runs a request.
+    pub async fn generate(&self, request: &Request) -> Result<Generated, GenerateError> {
+        let planned = self.plan(request).await?;
+        self.execute(planned).await
+    }
+}
