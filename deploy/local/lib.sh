@@ -53,6 +53,23 @@ ensure_nats() {
   wait_port 4222 nats-server
 }
 
+# A local S3-compatible server for spoiler-log and patch uploads (moto from PyPI; MinIO is
+# not packaged in Debian). Port 9300 unless S3_TEST_PORT says otherwise.
+ensure_s3() {
+  local port="${S3_TEST_PORT:-9300}"
+  if port_open "$port"; then return 0; fi
+  local bin
+  bin=$(command -v moto_server) || {
+    say "installing moto[server] from PyPI"
+    python3 -m pip install --quiet 'moto[server]>=5,<6' >&2
+    bin=$(command -v moto_server)
+  }
+  say "starting moto S3 on 127.0.0.1:$port"
+  mkdir -p "$STATE_DIR"
+  nohup "$bin" -H 127.0.0.1 -p "$port" >"$STATE_DIR/moto.log" 2>&1 &
+  wait_port "$port" moto_server
+}
+
 ensure_mariadb() {
   if ! port_open 3306; then
     local bin

@@ -14,7 +14,10 @@ use crate::{SeedgenService, build_generator};
 
 /// `seedgen roll` arguments.
 #[derive(Debug, Parser)]
-#[command(name = "seedgen roll", about = "Roll a seed from a preset without any other service")]
+#[command(
+    name = "seedgen roll",
+    about = "Roll a seed from a preset without any other service"
+)]
 pub struct RollArgs {
     /// alttpr, alttprmystery, sm, smz3, ctjets, z1r, z2r, smb3r, ff1r, aosr, smbingo, smdash,
     /// smvaria, ootr.
@@ -74,14 +77,21 @@ fn roll_main(args: RollArgs) -> ExitCode {
         .config
         .clone()
         .or_else(|| std::env::var_os("SEEDGEN_CONFIG").map(PathBuf::from));
-    let settings = match platform::config::load(&SeedgenService::default_settings(), config.as_deref(), SeedgenService::ENV_PREFIX) {
+    let settings = match platform::config::load(
+        &SeedgenService::default_settings(),
+        config.as_deref(),
+        SeedgenService::ENV_PREFIX,
+    ) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("seedgen: invalid configuration: {error}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("seedgen: cannot start the async runtime: {error}");
@@ -106,7 +116,8 @@ fn roll_main(args: RollArgs) -> ExitCode {
 pub async fn roll(args: &RollArgs, settings: &crate::SeedgenSettings) -> Result<String, String> {
     let generator = build_generator(settings, None).map_err(|e| format!("{e:#}"))?;
     let preset_yaml = match &args.file {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         None => String::new(),
     };
     let request = Request {
@@ -136,14 +147,20 @@ pub async fn roll(args: &RollArgs, settings: &crate::SeedgenSettings) -> Result<
         return serde_json::to_string_pretty(&out).map_err(|e| e.to_string());
     }
     let local = matches!(planned.job, Job::Local(_));
-    let generated = generator.execute(planned).await.map_err(|e| e.to_string())?;
+    let generated = generator
+        .execute(planned)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(render(&generated, local))
 }
 
 /// The human summary of a seed.
 pub fn render(generated: &Generated, local: bool) -> String {
     let seed = &generated.seed;
-    let mut lines = vec![format!("{} {} ({})", generated.randomizer, generated.option, generated.kind)];
+    let mut lines = vec![format!(
+        "{} {} ({})",
+        generated.randomizer, generated.option, generated.kind
+    )];
     if local {
         lines.push(format!("Seed: {}", seed.hash));
         if let Some(notes) = &seed.notes {

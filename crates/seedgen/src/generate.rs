@@ -31,8 +31,20 @@ use crate::{ProvidersSettings, yaml};
 
 /// Randomizers `Generate` accepts.
 pub const RANDOMIZERS: [&str; 14] = [
-    "alttpr", "alttprmystery", "sm", "smz3", "ctjets", "z1r", "z2r", "smb3r", "ff1r", "aosr", "smbingo", "smdash",
-    "smvaria", "ootr",
+    "alttpr",
+    "alttprmystery",
+    "sm",
+    "smz3",
+    "ctjets",
+    "z1r",
+    "z2r",
+    "smb3r",
+    "ff1r",
+    "aosr",
+    "smbingo",
+    "smdash",
+    "smvaria",
+    "ootr",
 ];
 
 /// A seed request, as every surface asks for it.
@@ -174,7 +186,9 @@ pub struct Generator {
 
 impl std::fmt::Debug for Generator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Generator").field("presets", &self.presets.dir()).finish_non_exhaustive()
+        f.debug_struct("Generator")
+            .field("presets", &self.presets.dir())
+            .finish_non_exhaustive()
     }
 }
 
@@ -207,24 +221,36 @@ impl Generator {
     }
 
     /// Loads a preset by reference: global files, or `namespace/name` from the database.
-    pub async fn load_preset(&self, randomizer: &str, reference: &str) -> Result<Arc<LoadedPreset>, GenerateError> {
+    pub async fn load_preset(
+        &self,
+        randomizer: &str,
+        reference: &str,
+    ) -> Result<Arc<LoadedPreset>, GenerateError> {
         let reference = PresetRef::parse(reference)?;
         match &reference.namespace {
             None => Ok(self.presets.catalog().get(randomizer, &reference.name)?),
             Some(ns) => {
-                let db = self
-                    .db
-                    .as_ref()
-                    .ok_or_else(|| invalid("namespaced presets need the database; use a global preset here"))?;
+                let db = self.db.as_ref().ok_or_else(|| {
+                    invalid("namespaced presets need the database; use a global preset here")
+                })?;
                 let (loaded, _) = namespaces::get(db, randomizer, ns, &reference.name).await?;
                 Ok(Arc::new(loaded))
             }
         }
     }
 
-    async fn preset_for(&self, request: &Request, randomizer: &str) -> Result<Arc<LoadedPreset>, GenerateError> {
+    async fn preset_for(
+        &self,
+        request: &Request,
+        randomizer: &str,
+    ) -> Result<Arc<LoadedPreset>, GenerateError> {
         if !request.preset_yaml.trim().is_empty() {
-            return Ok(Arc::new(load(randomizer, None, "custom", request.preset_yaml.clone())?));
+            return Ok(Arc::new(load(
+                randomizer,
+                None,
+                "custom",
+                request.preset_yaml.clone(),
+            )?));
         }
         self.load_preset(randomizer, &request.preset).await
     }
@@ -285,12 +311,18 @@ impl Generator {
                 let PresetBody::Samus(samus) = &preset.body else {
                     return Err(invalid("not a samus.link preset"));
                 };
-                let spoiler_key = request.spoiler.then(|| random_alphanumeric(&mut planned.rng, 20));
+                let spoiler_key = request
+                    .spoiler
+                    .then(|| random_alphanumeric(&mut planned.rng, 20));
                 if request.spoiler {
                     planned.study_time_seconds = 25 * 60;
                 }
-                let multiworld = (!request.players.is_empty())
-                    .then(|| (request.players.clone(), planned.rng.random_range(0..=2_147_483_647u32)));
+                let multiworld = (!request.players.is_empty()).then(|| {
+                    (
+                        request.players.clone(),
+                        planned.rng.random_range(0..=2_147_483_647u32),
+                    )
+                });
                 planned.job = Job::Samus(SamusRequest {
                     randomizer: randomizer.clone(),
                     release: samus.release.clone(),
@@ -316,7 +348,11 @@ impl Generator {
             "aosr" => planned.job = Job::Local(rollers::aosr(&request.preset, &mut planned.rng)?),
             "smbingo" => planned.job = Job::Local(rollers::sm_bingo(&mut planned.rng)),
             "smdash" => {
-                let mode = if request.preset.trim().is_empty() { "classic" } else { request.preset.trim() };
+                let mode = if request.preset.trim().is_empty() {
+                    "classic"
+                } else {
+                    request.preset.trim()
+                };
                 planned.option = mode.to_string();
                 planned.job = Job::Dash(DashRequest {
                     mode: mode.to_string(),
@@ -326,7 +362,9 @@ impl Generator {
             "smvaria" => {
                 let (skills, settings) = match request.preset.trim().split_once('/') {
                     Some((skills, settings)) => (skills.to_string(), settings.to_string()),
-                    None if request.preset.trim().is_empty() => ("regular".into(), "default".into()),
+                    None if request.preset.trim().is_empty() => {
+                        ("regular".into(), "default".into())
+                    }
                     None => ("regular".into(), request.preset.trim().to_string()),
                 };
                 planned.option = format!("{skills}/{settings}");
@@ -339,7 +377,9 @@ impl Generator {
             }
             "ootr" => {
                 if request.preset_yaml.trim().is_empty() {
-                    return Err(invalid("OoTR seeds need the settings as YAML or JSON in preset_yaml"));
+                    return Err(invalid(
+                        "OoTR seeds need the settings as YAML or JSON in preset_yaml",
+                    ));
                 }
                 let map = yaml::parse_mapping(&request.preset_yaml).map_err(PresetError::Yaml)?;
                 planned.option = "custom".into();
@@ -375,8 +415,16 @@ impl Generator {
                 planned.job = Job::Alttpr(build_request(preset, &options, &mut planned.rng));
                 if request.spoiler && spoilers == "generate" {
                     let progression = request.spoiler_type == "progression";
-                    planned.spoiler = Some(if progression { SpoilerKind::Progression } else { SpoilerKind::Full });
-                    planned.study_time_seconds = if progression { 0 } else { preset.studytime.unwrap_or(900) };
+                    planned.spoiler = Some(if progression {
+                        SpoilerKind::Progression
+                    } else {
+                        SpoilerKind::Full
+                    });
+                    planned.study_time_seconds = if progression {
+                        0
+                    } else {
+                        preset.studytime.unwrap_or(900)
+                    };
                 }
             }
             AlttprKind::Doors => {
@@ -391,7 +439,12 @@ impl Generator {
                 let branch = preset
                     .branch
                     .clone()
-                    .or_else(|| request.branch.clone().filter(|b| matches!(b.as_str(), "stable" | "volatile" | "unstable")))
+                    .or_else(|| {
+                        request
+                            .branch
+                            .clone()
+                            .filter(|b| matches!(b.as_str(), "stable" | "volatile" | "unstable"))
+                    })
                     .unwrap_or_else(|| "stable".into());
                 planned.doors = true;
                 planned.job = Job::Doors(DoorsRequest {
@@ -404,7 +457,10 @@ impl Generator {
             AlttprKind::Avianart => {
                 planned.avianart = true;
                 planned.job = Job::Avianart(AvianartRequest {
-                    preset: preset.settings["preset"].as_str().unwrap_or_default().to_string(),
+                    preset: preset.settings["preset"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
                     race: request.race,
                 });
             }
@@ -412,7 +468,11 @@ impl Generator {
         Ok(())
     }
 
-    async fn plan_mystery(&self, planned: &mut Planned, request: &Request) -> Result<(), GenerateError> {
+    async fn plan_mystery(
+        &self,
+        planned: &mut Planned,
+        request: &Request,
+    ) -> Result<(), GenerateError> {
         let preset = self.preset_for(request, "alttprmystery").await?;
         planned.kind = "mystery";
         planned.option = preset.reference();
@@ -481,18 +541,28 @@ impl Generator {
     /// The HTTP request or command a job would make, for `--dry-run`.
     pub fn describe(&self, job: &Job) -> Json {
         match job {
-            Job::Alttpr(r) => json!({"method": "POST", "url": self.alttpr.request_url(r), "body": r.body}),
+            Job::Alttpr(r) => {
+                json!({"method": "POST", "url": self.alttpr.request_url(r), "body": r.body})
+            }
             Job::Samus(r) => {
                 let game = if r.randomizer == "sm" { "sm" } else { "smz3" };
                 json!({"method": "POST", "url": format!("{}/api/randomizers/{game}/generate", self.samus.base_url(r)), "body": SamusClient::body(r)})
             }
-            Job::Doors(r) => json!({"command": "python3 DungeonRandomizer.py --settingsfile settings.json", "branch": r.branch, "settings": self.doors.settings_file(r, std::path::Path::new("<tmp>"))}),
-            Job::Avianart(r) => json!({"method": "POST", "preset": r.preset, "body": [{"args": {"race": r.race}}]}),
-            Job::Ctjets(c) => json!({"method": "POST", "version": c.version, "form": c.settings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()}),
+            Job::Doors(r) => {
+                json!({"command": "python3 DungeonRandomizer.py --settingsfile settings.json", "branch": r.branch, "settings": self.doors.settings_file(r, std::path::Path::new("<tmp>"))})
+            }
+            Job::Avianart(r) => {
+                json!({"method": "POST", "preset": r.preset, "body": [{"args": {"race": r.race}}]})
+            }
+            Job::Ctjets(c) => {
+                json!({"method": "POST", "version": c.version, "form": c.settings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()})
+            }
             Job::Dash(d) => json!({"method": "GET", "mode": d.mode, "spoiler": d.spoiler}),
             Job::Varia(v) => json!({"skills": v.skills, "settings": v.settings, "race": v.race}),
             Job::Ootr(o) => json!({"method": "POST", "body": o.settings, "encrypt": o.encrypt}),
-            Job::Local(l) => json!({"seed": l.seed, "flags": l.flags, "url": l.url, "description": l.description}),
+            Job::Local(l) => {
+                json!({"seed": l.seed, "flags": l.flags, "url": l.url, "description": l.description})
+            }
         }
     }
 
@@ -510,16 +580,27 @@ impl Generator {
             }
             Job::Avianart(r) => {
                 let settings = json!({"preset": r.preset});
-                (self.avianart.name(), settings, self.avianart.generate(r).await?)
+                (
+                    self.avianart.name(),
+                    settings,
+                    self.avianart.generate(r).await?,
+                )
             }
             Job::Samus(r) => {
                 let body = Json::Object(SamusClient::body(&r));
                 (self.samus.name(), body, self.samus.generate(r).await?)
             }
             Job::Ctjets(c) => {
-                let form: serde_json::Map<String, Json> =
-                    c.settings.iter().map(|(k, v)| (k.clone(), Json::from(v.clone()))).collect();
-                (self.ctjets.name(), Json::Object(form), self.ctjets.generate(c).await?)
+                let form: serde_json::Map<String, Json> = c
+                    .settings
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Json::from(v.clone())))
+                    .collect();
+                (
+                    self.ctjets.name(),
+                    Json::Object(form),
+                    self.ctjets.generate(c).await?,
+                )
             }
             Job::Dash(d) => {
                 let settings = json!({"mode": d.mode, "spoiler": d.spoiler});
@@ -565,9 +646,15 @@ impl Generator {
                 )));
             };
             let store = self.store.as_ref().ok_or(StorageError::NotConfigured)?;
-            let kind_name = if kind == SpoilerKind::Full { "spoiler" } else { "progression" };
+            let kind_name = if kind == SpoilerKind::Full {
+                "spoiler"
+            } else {
+                "progression"
+            };
             let key = spoiler_key(kind_name, &seed.hash, &seed.code, &mut planned.rng);
-            let url = store.put(&key, spoiler_body(&spoiler), true, true, "text/plain").await?;
+            let url = store
+                .put(&key, spoiler_body(&spoiler), true, true, "text/plain")
+                .await?;
             seed.spoiler_url = Some(url);
         }
         Ok(Generated {

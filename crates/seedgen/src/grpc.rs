@@ -24,9 +24,9 @@ pub struct SeedGenApi {
 pub fn preset_status(error: &PresetError) -> Status {
     let message = error.to_string();
     match error {
-        PresetError::NotFound { .. } | PresetError::NotFoundInNamespace { .. } | PresetError::NamespaceNotFound(_) => {
-            Status::not_found(message)
-        }
+        PresetError::NotFound { .. }
+        | PresetError::NotFoundInNamespace { .. }
+        | PresetError::NamespaceNotFound(_) => Status::not_found(message),
         PresetError::NotAllowed(_) => Status::permission_denied(message),
         _ => Status::invalid_argument(message),
     }
@@ -35,7 +35,10 @@ pub fn preset_status(error: &PresetError) -> Status {
 fn provider_status(error: &ProviderError) -> Status {
     match error.kind {
         ProviderErrorKind::Rejected => Status::failed_precondition(error.to_string()),
-        ProviderErrorKind::Timeout => Status::unavailable(format!("{} did not answer in time ({})", error.provider, error.message)),
+        ProviderErrorKind::Timeout => Status::unavailable(format!(
+            "{} did not answer in time ({})",
+            error.provider, error.message
+        )),
         _ => Status::unavailable(error.to_string()),
     }
 }
@@ -45,7 +48,9 @@ pub fn generate_status(error: &GenerateError) -> Status {
     match error {
         GenerateError::Invalid(m) => Status::invalid_argument(m.clone()),
         GenerateError::Preset(p) => preset_status(p),
-        GenerateError::Mystery(_) | GenerateError::Progression(_) => Status::failed_precondition(error.to_string()),
+        GenerateError::Mystery(_) | GenerateError::Progression(_) => {
+            Status::failed_precondition(error.to_string())
+        }
         GenerateError::Provider(p) => provider_status(p),
         GenerateError::Roller(_) => Status::invalid_argument(error.to_string()),
         GenerateError::Storage(_) => Status::unavailable(error.to_string()),
@@ -72,10 +77,9 @@ fn db_status(error: sea_orm::DbErr) -> Status {
 }
 
 fn user_id(value: &str, field: &str) -> Result<u64, Status> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| Status::invalid_argument(format!("`{field}` must be a Discord user id (a number)")))
+    value.trim().parse().map_err(|_| {
+        Status::invalid_argument(format!("`{field}` must be a Discord user id (a number)"))
+    })
 }
 
 fn preset_randomizer(randomizer: &str) -> Result<String, Status> {
@@ -97,7 +101,10 @@ pub fn generate_reply(generated: &Generated) -> pb::GenerateReply {
     let (settings, settings_json) = if generated.masked {
         (HashMap::new(), String::new())
     } else {
-        (flat_settings(&generated.settings), generated.settings.to_string())
+        (
+            flat_settings(&generated.settings),
+            generated.settings.to_string(),
+        )
     };
     pb::GenerateReply {
         permalink: generated.seed.url.clone(),
@@ -145,9 +152,10 @@ impl SeedGenApi {
                 })
             }
             Some(ns) => {
-                let (preset, modified) = namespaces::get(&self.core.db, randomizer, ns, &reference.name)
-                    .await
-                    .map_err(|e| namespace_status(&e))?;
+                let (preset, modified) =
+                    namespaces::get(&self.core.db, randomizer, ns, &reference.name)
+                        .await
+                        .map_err(|e| namespace_status(&e))?;
                 Ok(pb::Preset {
                     randomizer: randomizer.to_string(),
                     name: preset.name.clone(),
@@ -163,7 +171,10 @@ impl SeedGenApi {
 
 #[tonic::async_trait]
 impl SeedGen for SeedGenApi {
-    async fn generate(&self, request: Request<pb::GenerateRequest>) -> Result<Response<pb::GenerateReply>, Status> {
+    async fn generate(
+        &self,
+        request: Request<pb::GenerateRequest>,
+    ) -> Result<Response<pb::GenerateReply>, Status> {
         let r = request.into_inner();
         let input = generate::Request {
             randomizer: r.randomizer,
@@ -171,7 +182,11 @@ impl SeedGen for SeedGenApi {
             preset_yaml: r.preset_yaml,
             race: r.race,
             spoiler: r.spoiler,
-            spoiler_type: if r.spoiler_type.is_empty() { "spoiler".into() } else { r.spoiler_type },
+            spoiler_type: if r.spoiler_type.is_empty() {
+                "spoiler".into()
+            } else {
+                r.spoiler_type
+            },
             hints: r.hints,
             branch: Some(r.branch).filter(|b| !b.is_empty()),
             allow_quickswap: r.allow_quickswap,
@@ -190,7 +205,10 @@ impl SeedGen for SeedGenApi {
         Ok(Response::new(generate_reply(&generated)))
     }
 
-    async fn list_presets(&self, request: Request<pb::ListPresetsRequest>) -> Result<Response<pb::ListPresetsReply>, Status> {
+    async fn list_presets(
+        &self,
+        request: Request<pb::ListPresetsRequest>,
+    ) -> Result<Response<pb::ListPresetsReply>, Status> {
         let r = request.into_inner();
         let randomizer = preset_randomizer(&r.randomizer)?;
         let limit = match r.limit {
@@ -202,8 +220,14 @@ impl SeedGen for SeedGenApi {
         // The caller's own presets first: they are what people look for.
         if !r.discord_user_id.is_empty() {
             let uid = user_id(&r.discord_user_id, "discord_user_id")?;
-            for ns in namespaces::editable_by(&self.core.db, uid).await.map_err(db_status)? {
-                for row in namespaces::list(&self.core.db, &ns, &randomizer).await.map_err(db_status)? {
+            for ns in namespaces::editable_by(&self.core.db, uid)
+                .await
+                .map_err(db_status)?
+            {
+                for row in namespaces::list(&self.core.db, &ns, &randomizer)
+                    .await
+                    .map_err(db_status)?
+                {
                     let reference = format!("{}/{}", ns.name, row.preset_name);
                     if row.preset_name.starts_with(&prefix) || reference.starts_with(&prefix) {
                         presets.push(pb::PresetSummary {
@@ -234,19 +258,31 @@ impl SeedGen for SeedGenApi {
         Ok(Response::new(pb::ListPresetsReply { presets }))
     }
 
-    async fn get_preset(&self, request: Request<pb::GetPresetRequest>) -> Result<Response<pb::Preset>, Status> {
+    async fn get_preset(
+        &self,
+        request: Request<pb::GetPresetRequest>,
+    ) -> Result<Response<pb::Preset>, Status> {
         let r = request.into_inner();
         let randomizer = preset_randomizer(&r.randomizer)?;
-        Ok(Response::new(self.preset_reply(&randomizer, &r.name).await?))
+        Ok(Response::new(
+            self.preset_reply(&randomizer, &r.name).await?,
+        ))
     }
 
-    async fn save_preset(&self, request: Request<pb::SavePresetRequest>) -> Result<Response<pb::Preset>, Status> {
+    async fn save_preset(
+        &self,
+        request: Request<pb::SavePresetRequest>,
+    ) -> Result<Response<pb::Preset>, Status> {
         let r = request.into_inner();
         let randomizer = preset_randomizer(&r.randomizer)?;
         let uid = user_id(&r.discord_user_id, "discord_user_id")?;
         let db = &self.core.db;
         let ns = if r.namespace.trim().is_empty() {
-            let name = if r.discord_user_name.trim().is_empty() { r.discord_user_id.clone() } else { r.discord_user_name.clone() };
+            let name = if r.discord_user_name.trim().is_empty() {
+                r.discord_user_id.clone()
+            } else {
+                r.discord_user_name.clone()
+            };
             namespaces::get_or_create(db, uid, &name).await
         } else {
             namespaces::by_name(db, r.namespace.trim()).await
@@ -256,7 +292,8 @@ impl SeedGen for SeedGenApi {
         let modified = namespaces::save(db, &ns, &randomizer, &name, &r.yaml, uid)
             .await
             .map_err(|e| namespace_status(&e))?;
-        let preset = load(&randomizer, Some(&ns.name), &name, r.yaml).map_err(|e| preset_status(&e))?;
+        let preset =
+            load(&randomizer, Some(&ns.name), &name, r.yaml).map_err(|e| preset_status(&e))?;
         Ok(Response::new(pb::Preset {
             randomizer,
             name,
@@ -267,53 +304,97 @@ impl SeedGen for SeedGenApi {
         }))
     }
 
-    async fn delete_preset(&self, request: Request<pb::DeletePresetRequest>) -> Result<Response<pb::DeletePresetReply>, Status> {
+    async fn delete_preset(
+        &self,
+        request: Request<pb::DeletePresetRequest>,
+    ) -> Result<Response<pb::DeletePresetReply>, Status> {
         let r = request.into_inner();
         let randomizer = preset_randomizer(&r.randomizer)?;
         let uid = user_id(&r.discord_user_id, "discord_user_id")?;
-        let ns = namespaces::by_name(&self.core.db, r.namespace.trim()).await.map_err(|e| namespace_status(&e))?;
-        namespaces::delete(&self.core.db, &ns, &randomizer, &r.name.trim().to_lowercase(), uid)
+        let ns = namespaces::by_name(&self.core.db, r.namespace.trim())
             .await
             .map_err(|e| namespace_status(&e))?;
+        namespaces::delete(
+            &self.core.db,
+            &ns,
+            &randomizer,
+            &r.name.trim().to_lowercase(),
+            uid,
+        )
+        .await
+        .map_err(|e| namespace_status(&e))?;
         Ok(Response::new(pb::DeletePresetReply {}))
     }
 
-    async fn add_collaborator(&self, request: Request<pb::AddCollaboratorRequest>) -> Result<Response<pb::AddCollaboratorReply>, Status> {
+    async fn add_collaborator(
+        &self,
+        request: Request<pb::AddCollaboratorRequest>,
+    ) -> Result<Response<pb::AddCollaboratorReply>, Status> {
         let r = request.into_inner();
         let owner = user_id(&r.owner_discord_user_id, "owner_discord_user_id")?;
-        let collaborator = user_id(&r.collaborator_discord_user_id, "collaborator_discord_user_id")?;
-        let ns = namespaces::by_name(&self.core.db, r.namespace.trim()).await.map_err(|e| namespace_status(&e))?;
+        let collaborator = user_id(
+            &r.collaborator_discord_user_id,
+            "collaborator_discord_user_id",
+        )?;
+        let ns = namespaces::by_name(&self.core.db, r.namespace.trim())
+            .await
+            .map_err(|e| namespace_status(&e))?;
         namespaces::add_collaborator(&self.core.db, &ns, owner, collaborator)
             .await
             .map_err(|e| namespace_status(&e))?;
         Ok(Response::new(pb::AddCollaboratorReply {}))
     }
 
-    async fn roll_mystery(&self, request: Request<pb::RollMysteryRequest>) -> Result<Response<pb::RollMysteryReply>, Status> {
+    async fn roll_mystery(
+        &self,
+        request: Request<pb::RollMysteryRequest>,
+    ) -> Result<Response<pb::RollMysteryReply>, Status> {
         let r = request.into_inner();
         let generator = &self.core.generator;
         let preset = if r.weightset_yaml.trim().is_empty() {
-            generator.load_preset("alttprmystery", &r.weightset).await.map_err(|e| generate_status(&e))?
+            generator
+                .load_preset("alttprmystery", &r.weightset)
+                .await
+                .map_err(|e| generate_status(&e))?
         } else {
-            std::sync::Arc::new(load("alttprmystery", None, "custom", r.weightset_yaml).map_err(|e| preset_status(&e))?)
+            std::sync::Arc::new(
+                load("alttprmystery", None, "custom", r.weightset_yaml)
+                    .map_err(|e| preset_status(&e))?,
+            )
         };
         let PresetBody::Mystery(weights) = &preset.body else {
             return Err(Status::invalid_argument("not a mystery weightset"));
         };
         let seed = r.rng_seed.unwrap_or_else(|| rand::random());
-        let roll = mystery::roll(weights, "mystery", seed).map_err(|e| generate_status(&e.into()))?;
+        let roll =
+            mystery::roll(weights, "mystery", seed).map_err(|e| generate_status(&e.into()))?;
         let (settings, customizer, doors, endpoint, branch) = match roll.rolled {
             Rolled::Settings(s) => {
                 let endpoint = s.endpoint().unwrap_or_default().to_string();
-                (s.settings, s.customizer, s.doors, endpoint, s.branch.unwrap_or_default())
+                (
+                    s.settings,
+                    s.customizer,
+                    s.doors,
+                    endpoint,
+                    s.branch.unwrap_or_default(),
+                )
             }
             Rolled::Preset(name) => {
-                let chosen = generator.load_preset("alttpr", &name).await.map_err(|e| generate_status(&e))?;
+                let chosen = generator
+                    .load_preset("alttpr", &name)
+                    .await
+                    .map_err(|e| generate_status(&e))?;
                 let body = match &chosen.body {
                     PresetBody::Alttpr(a) => a.settings.clone(),
                     _ => Json::Null,
                 };
-                (serde_json::json!({"preset": name, "settings": body}), false, false, String::new(), String::new())
+                (
+                    serde_json::json!({"preset": name, "settings": body}),
+                    false,
+                    false,
+                    String::new(),
+                    String::new(),
+                )
             }
         };
         let description = mystery::describe(&settings)
@@ -333,10 +414,15 @@ impl SeedGen for SeedGenApi {
         }))
     }
 
-    async fn verify_game(&self, request: Request<pb::VerifyGameRequest>) -> Result<Response<pb::VerifyGameReply>, Status> {
+    async fn verify_game(
+        &self,
+        request: Request<pb::VerifyGameRequest>,
+    ) -> Result<Response<pb::VerifyGameReply>, Status> {
         let hash = request.into_inner().hash;
         if hash.trim().is_empty() {
-            return Err(Status::invalid_argument("give the hash of the game to verify"));
+            return Err(Status::invalid_argument(
+                "give the hash of the game to verify",
+            ));
         }
         let row = self.core.verify(hash.trim()).await.map_err(db_status)?;
         Ok(Response::new(match row {
@@ -353,10 +439,16 @@ impl SeedGen for SeedGenApi {
         }))
     }
 
-    async fn get_daily(&self, _request: Request<pb::GetDailyRequest>) -> Result<Response<pb::GetDailyReply>, Status> {
+    async fn get_daily(
+        &self,
+        _request: Request<pb::GetDailyRequest>,
+    ) -> Result<Response<pb::GetDailyReply>, Status> {
         let alttpr = &self.core.generator.alttpr;
         let daily = alttpr.daily().await.map_err(|e| provider_status(&e))?;
-        let seed = alttpr.retrieve(&daily.hash).await.map_err(|e| provider_status(&e))?;
+        let seed = alttpr
+            .retrieve(&daily.hash)
+            .await
+            .map_err(|e| provider_status(&e))?;
         Ok(Response::new(pb::GetDailyReply {
             hash: daily.hash,
             date: daily.date,

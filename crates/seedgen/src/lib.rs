@@ -85,16 +85,25 @@ impl ServiceSettings for SeedgenSettings {
         }
         let http = &self.providers.http;
         if !(http.timeout_secs > 0.0) {
-            return Err(ConfigError::invalid("providers.http.timeout_secs", "must be more than 0"));
+            return Err(ConfigError::invalid(
+                "providers.http.timeout_secs",
+                "must be more than 0",
+            ));
         }
         if http.attempts == 0 {
-            return Err(ConfigError::invalid("providers.http.attempts", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "providers.http.attempts",
+                "must be at least 1",
+            ));
         }
         for (key, url) in [
             ("providers.alttpr.base_url", &self.providers.alttpr.base_url),
             ("providers.samus.smz3_url", &self.providers.samus.smz3_url),
             ("providers.samus.sm_url", &self.providers.samus.sm_url),
-            ("providers.avianart.base_url", &self.providers.avianart.base_url),
+            (
+                "providers.avianart.base_url",
+                &self.providers.avianart.base_url,
+            ),
             ("providers.dash.base_url", &self.providers.dash.base_url),
             ("providers.varia.base_url", &self.providers.varia.base_url),
             ("providers.ctjets.base_url", &self.providers.ctjets.base_url),
@@ -116,6 +125,8 @@ pub fn build_generator(
     settings: &SeedgenSettings,
     db: Option<sea_orm::DatabaseConnection>,
 ) -> anyhow::Result<Generator> {
+    // reqwest and aws-sdk-s3 are built without a default rustls provider; ring is ours.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let presets = Arc::new(GlobalPresets::load(&settings.presets_dir));
     let store = ObjectStore::new(&settings.storage).map(Arc::new);
     Ok(Generator::new(presets, db, store, &settings.providers)?)

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use platform::events::{Event, Outbox};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    SqlErr, TransactionTrait,
 };
 
 use crate::db::{audit, request};
@@ -57,25 +57,38 @@ impl SeedGenCore {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match request::Entity::insert(row).exec_without_returning(&self.db).await {
+        match request::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+        {
             Ok(_) => return Ok(Claim::Ours),
-            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            }
             Err(error) => return Err(error.into()),
         }
-        let Some(existing) = request::Entity::find_by_id(key.to_string()).one(&self.db).await? else {
+        let Some(existing) = request::Entity::find_by_id(key.to_string())
+            .one(&self.db)
+            .await?
+        else {
             // Deleted between our insert and read (the other roll failed): try again.
             return Ok(Claim::Busy);
         };
         if existing.state == "done" {
             let reply = existing.reply.unwrap_or_default();
-            let generated: Generated = serde_json::from_str(&reply)
-                .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(format!("stored reply of `{key}` is unreadable: {e}"))))?;
+            let generated: Generated = serde_json::from_str(&reply).map_err(|e| {
+                GenerateError::Db(sea_orm::DbErr::Custom(format!(
+                    "stored reply of `{key}` is unreadable: {e}"
+                )))
+            })?;
             return Ok(Claim::Done(Box::new(generated)));
         }
         if now - existing.updated_at > STALE_PENDING {
             // Take over only if nobody else did in the meantime.
             let taken = request::Entity::update_many()
-                .col_expr(request::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+                .col_expr(
+                    request::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
                 .filter(request::Column::IdempotencyKey.eq(key))
                 .filter(request::Column::State.eq("pending"))
                 .filter(request::Column::UpdatedAt.eq(existing.updated_at))
@@ -91,10 +104,14 @@ impl SeedGenCore {
     /// Generates once per idempotency key; see the module docs.
     pub async fn generate(&self, key: &str, request: &Request) -> Result<Generated, GenerateError> {
         if key.trim().is_empty() {
-            return Err(GenerateError::Invalid("an idempotency key is required (e.g. the interaction id)".into()));
+            return Err(GenerateError::Invalid(
+                "an idempotency key is required (e.g. the interaction id)".into(),
+            ));
         }
         if key.len() > 191 {
-            return Err(GenerateError::Invalid("the idempotency key is longer than 191 characters".into()));
+            return Err(GenerateError::Invalid(
+                "the idempotency key is longer than 191 characters".into(),
+            ));
         }
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {
@@ -112,20 +129,29 @@ impl SeedGenCore {
             Ok(generated) => generated,
             Err(error) => {
                 // Release the key so a retry can roll; nothing else was written.
-                request::Entity::delete_by_id(key.to_string()).exec(&self.db).await?;
+                request::Entity::delete_by_id(key.to_string())
+                    .exec(&self.db)
+                    .await?;
                 return Err(error);
             }
         };
         match self.record(key, request, generated).await {
             Ok(generated) => Ok(generated),
             Err(error) => {
-                let _ = request::Entity::delete_by_id(key.to_string()).exec(&self.db).await;
+                let _ = request::Entity::delete_by_id(key.to_string())
+                    .exec(&self.db)
+                    .await;
                 Err(error)
             }
         }
     }
 
-    async fn record(&self, key: &str, request: &Request, mut generated: Generated) -> Result<Generated, GenerateError> {
+    async fn record(
+        &self,
+        key: &str,
+        request: &Request,
+        mut generated: Generated,
+    ) -> Result<Generated, GenerateError> {
         let txn = self.db.begin().await?;
         let row = audit::ActiveModel {
             randomizer: Set(generated.randomizer.clone()),
@@ -172,10 +198,22 @@ impl SeedGenCore {
         let reply = serde_json::to_string(&generated)
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         request::Entity::update_many()
-            .col_expr(request::Column::State, sea_orm::sea_query::Expr::value("done"))
-            .col_expr(request::Column::Reply, sea_orm::sea_query::Expr::value(reply))
-            .col_expr(request::Column::AuditId, sea_orm::sea_query::Expr::value(row.id))
-            .col_expr(request::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .col_expr(
+                request::Column::State,
+                sea_orm::sea_query::Expr::value("done"),
+            )
+            .col_expr(
+                request::Column::Reply,
+                sea_orm::sea_query::Expr::value(reply),
+            )
+            .col_expr(
+                request::Column::AuditId,
+                sea_orm::sea_query::Expr::value(row.id),
+            )
+            .col_expr(
+                request::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
             .filter(request::Column::IdempotencyKey.eq(key))
             .exec(&txn)
             .await?;
@@ -196,7 +234,11 @@ impl SeedGenCore {
 }
 
 fn non_empty(value: &str, default: &str) -> String {
-    if value.trim().is_empty() { default.to_string() } else { value.to_string() }
+    if value.trim().is_empty() {
+        default.to_string()
+    } else {
+        value.to_string()
+    }
 }
 
 /// A chrono time as a protobuf timestamp.

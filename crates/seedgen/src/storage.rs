@@ -171,11 +171,18 @@ impl ObjectStore {
 
     /// Creates the bucket if it does not exist (local stores in tests and compose).
     pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
-        match self.client.create_bucket().bucket(&self.bucket).send().await {
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => {
                 let text = aws_sdk_s3::error::DisplayErrorContext(&error).to_string();
-                if text.contains("BucketAlreadyOwnedByYou") || text.contains("BucketAlreadyExists") {
+                if text.contains("BucketAlreadyOwnedByYou") || text.contains("BucketAlreadyExists")
+                {
                     Ok(())
                 } else {
                     Err(StorageError::Put {

@@ -76,10 +76,30 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(PresetNamespaces::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(PresetNamespaces::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(PresetNamespaces::Name).string_len(50).not_null().unique_key())
-                    .col(ColumnDef::new(PresetNamespaces::DiscordUserId).big_unsigned().not_null().unique_key())
-                    .col(ColumnDef::new(PresetNamespaces::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(PresetNamespaces::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PresetNamespaces::Name)
+                            .string_len(50)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PresetNamespaces::DiscordUserId)
+                            .big_unsigned()
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PresetNamespaces::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -88,12 +108,29 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(PresetNamespaceCollaborators::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(PresetNamespaceCollaborators::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(PresetNamespaceCollaborators::NamespaceId).big_integer().not_null())
-                    .col(ColumnDef::new(PresetNamespaceCollaborators::DiscordUserId).big_unsigned().not_null())
+                    .col(
+                        ColumnDef::new(PresetNamespaceCollaborators::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PresetNamespaceCollaborators::NamespaceId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PresetNamespaceCollaborators::DiscordUserId)
+                            .big_unsigned()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
-                            .from(PresetNamespaceCollaborators::Table, PresetNamespaceCollaborators::NamespaceId)
+                            .from(
+                                PresetNamespaceCollaborators::Table,
+                                PresetNamespaceCollaborators::NamespaceId,
+                            )
                             .to(PresetNamespaces::Table, PresetNamespaces::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
@@ -112,12 +149,34 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Presets::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(Presets::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(Presets::Randomizer).string_len(50).not_null())
-                    .col(ColumnDef::new(Presets::PresetName).string_len(50).not_null())
-                    .col(ColumnDef::new(Presets::NamespaceId).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Presets::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Presets::Randomizer)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Presets::PresetName)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Presets::NamespaceId)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Presets::Content).text().not_null())
-                    .col(ColumnDef::new(Presets::Modified).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Presets::Modified)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Presets::Table, Presets::NamespaceId)
@@ -140,25 +199,99 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AuditGeneratedGames::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(AuditGeneratedGames::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(AuditGeneratedGames::Randomizer).string_len(45).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::HashId).string_len(64).null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Permalink).string_len(2000).not_null())
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Randomizer)
+                            .string_len(45)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::HashId)
+                            .string_len(64)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Permalink)
+                            .string_len(2000)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AuditGeneratedGames::Settings).json().null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Gentype).string_len(16).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Genoption).string_len(101).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Namespace).string_len(50).null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Provider).string_len(45).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Surface).string_len(16).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::RequestedBy).string_len(100).not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Customizer).boolean().not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Doors).boolean().not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::Avianart).boolean().not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::RngSeed).big_unsigned().null())
-                    .col(ColumnDef::new(AuditGeneratedGames::SpoilerUrl).string_len(2000).null())
-                    .col(ColumnDef::new(AuditGeneratedGames::AttemptCount).integer().not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::LatencyMs).big_integer().not_null())
-                    .col(ColumnDef::new(AuditGeneratedGames::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Gentype)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Genoption)
+                            .string_len(101)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Namespace)
+                            .string_len(50)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Provider)
+                            .string_len(45)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Surface)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::RequestedBy)
+                            .string_len(100)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Customizer)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Doors)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::Avianart)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::RngSeed)
+                            .big_unsigned()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::SpoilerUrl)
+                            .string_len(2000)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::AttemptCount)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::LatencyMs)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditGeneratedGames::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -183,12 +316,33 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(GenerateRequests::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(GenerateRequests::IdempotencyKey).string_len(191).not_null().primary_key())
-                    .col(ColumnDef::new(GenerateRequests::State).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(GenerateRequests::IdempotencyKey)
+                            .string_len(191)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(GenerateRequests::State)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(GenerateRequests::Reply).text().null())
-                    .col(ColumnDef::new(GenerateRequests::AuditId).big_integer().null())
-                    .col(ColumnDef::new(GenerateRequests::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(GenerateRequests::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(GenerateRequests::AuditId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(GenerateRequests::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GenerateRequests::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await

@@ -5,8 +5,8 @@ use chrono::Utc;
 use rand::RngExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, SqlErr,
 };
 
 use super::{LoadedPreset, PresetError, load, parse_body, valid_name};
@@ -40,7 +40,10 @@ pub fn slugify(name: &str) -> String {
 }
 
 /// The namespace owned by `user_id`, if any.
-pub async fn owned_by(db: &DatabaseConnection, user_id: u64) -> Result<Option<namespace::Model>, DbErr> {
+pub async fn owned_by(
+    db: &DatabaseConnection,
+    user_id: u64,
+) -> Result<Option<namespace::Model>, DbErr> {
     namespace::Entity::find()
         .filter(namespace::Column::DiscordUserId.eq(user_id))
         .one(db)
@@ -48,7 +51,10 @@ pub async fn owned_by(db: &DatabaseConnection, user_id: u64) -> Result<Option<na
 }
 
 /// The namespace called `name`.
-pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<namespace::Model, NamespaceError> {
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<namespace::Model, NamespaceError> {
     namespace::Entity::find()
         .filter(namespace::Column::Name.eq(name))
         .one(db)
@@ -98,7 +104,11 @@ pub async fn get_or_create(
 }
 
 /// Whether `user_id` owns or collaborates on `ns`.
-pub async fn may_edit(db: &DatabaseConnection, ns: &namespace::Model, user_id: u64) -> Result<bool, DbErr> {
+pub async fn may_edit(
+    db: &DatabaseConnection,
+    ns: &namespace::Model,
+    user_id: u64,
+) -> Result<bool, DbErr> {
     if ns.discord_user_id == user_id {
         return Ok(true);
     }
@@ -111,7 +121,10 @@ pub async fn may_edit(db: &DatabaseConnection, ns: &namespace::Model, user_id: u
 }
 
 /// Namespaces `user_id` owns or collaborates on.
-pub async fn editable_by(db: &DatabaseConnection, user_id: u64) -> Result<Vec<namespace::Model>, DbErr> {
+pub async fn editable_by(
+    db: &DatabaseConnection,
+    user_id: u64,
+) -> Result<Vec<namespace::Model>, DbErr> {
     let shared: Vec<i64> = collaborator::Entity::find()
         .filter(collaborator::Column::DiscordUserId.eq(user_id))
         .all(db)
@@ -154,7 +167,11 @@ pub async fn get(
 }
 
 /// Presets of `randomizer` in a namespace, sorted by name.
-pub async fn list(db: &DatabaseConnection, ns: &namespace::Model, randomizer: &str) -> Result<Vec<preset::Model>, DbErr> {
+pub async fn list(
+    db: &DatabaseConnection,
+    ns: &namespace::Model,
+    randomizer: &str,
+) -> Result<Vec<preset::Model>, DbErr> {
     preset::Entity::find()
         .filter(preset::Column::NamespaceId.eq(ns.id))
         .filter(preset::Column::Randomizer.eq(randomizer))
@@ -191,9 +208,13 @@ pub async fn save(
     };
     preset::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([preset::Column::Randomizer, preset::Column::PresetName, preset::Column::NamespaceId])
-                .update_columns([preset::Column::Content, preset::Column::Modified])
-                .to_owned(),
+            OnConflict::columns([
+                preset::Column::Randomizer,
+                preset::Column::PresetName,
+                preset::Column::NamespaceId,
+            ])
+            .update_columns([preset::Column::Content, preset::Column::Modified])
+            .to_owned(),
         )
         .exec(db)
         .await?;
@@ -244,7 +265,10 @@ pub async fn add_collaborator(
         ..Default::default()
     };
     collaborator::Entity::insert(row)
-        .on_conflict_do_nothing_on([collaborator::Column::NamespaceId, collaborator::Column::DiscordUserId])
+        .on_conflict_do_nothing_on([
+            collaborator::Column::NamespaceId,
+            collaborator::Column::DiscordUserId,
+        ])
         .exec(db)
         .await?;
     Ok(())
@@ -258,7 +282,10 @@ mod tests {
     fn slugs_follow_python_slugify() {
         assert_eq!(slugify("Synack"), "synack");
         assert_eq!(slugify("  The Great_One!! "), "the-great-one");
-        assert_eq!(slugify("a very long discord display name"), "a-very-long-discord");
+        assert_eq!(
+            slugify("a very long discord display name"),
+            "a-very-long-discord"
+        );
         assert_eq!(slugify("☃"), "user");
     }
 }

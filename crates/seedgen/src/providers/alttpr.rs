@@ -73,17 +73,28 @@ impl AlttprClient {
 
     /// The full URL a request goes to.
     pub fn request_url(&self, request: &AlttprRequest) -> String {
-        format!("{}{}", self.base_url(request.branch.as_deref()), request.endpoint)
+        format!(
+            "{}{}",
+            self.base_url(request.branch.as_deref()),
+            request.endpoint
+        )
     }
 
     fn auth(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match (&self.settings.username, &self.settings.password) {
-            (Some(user), Some(password)) => builder.basic_auth(user, Some(password.expose_secret())),
+            (Some(user), Some(password)) => {
+                builder.basic_auth(user, Some(password.expose_secret()))
+            }
             _ => builder,
         }
     }
 
-    fn seed_from(&self, base: &str, response: Json, operation: &'static str) -> Result<Seed, ProviderError> {
+    fn seed_from(
+        &self,
+        base: &str,
+        response: Json,
+        operation: &'static str,
+    ) -> Result<Seed, ProviderError> {
         let hash = response["hash"]
             .as_str()
             .filter(|h| !h.is_empty())
@@ -94,8 +105,14 @@ impl AlttprClient {
             url: format!("{base}/h/{hash}"),
             code: file_select_code(&response),
             version: meta["version"].as_str().map(str::to_string),
-            title: meta["name"].as_str().filter(|s| !s.is_empty()).map(str::to_string),
-            notes: meta["notes"].as_str().filter(|s| !s.is_empty()).map(str::to_string),
+            title: meta["name"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            notes: meta["notes"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             hash,
             raw: response,
             ..Seed::default()
@@ -106,7 +123,10 @@ impl AlttprClient {
     pub async fn retrieve(&self, hash: &str) -> Result<Seed, ProviderError> {
         let base = self.base_url(None).to_string();
         let url = format!("{base}/hash/{hash}");
-        let reply = self.http.send("retrieve", |c| self.auth(c.get(&url))).await?;
+        let reply = self
+            .http
+            .send("retrieve", |c| self.auth(c.get(&url)))
+            .await?;
         let json = reply.json(NAME, "retrieve")?;
         self.seed_from(&base, json, "retrieve")
     }
@@ -121,7 +141,11 @@ impl AlttprClient {
                 hash: hash.to_string(),
                 date: date.to_string(),
             }),
-            _ => Err(ProviderError::format(NAME, "daily", "the answer lacks `hash` or `daily`")),
+            _ => Err(ProviderError::format(
+                NAME,
+                "daily",
+                "the answer lacks `hash` or `daily`",
+            )),
         }
     }
 }

@@ -83,7 +83,9 @@ fn progress(response: &Json) -> Result<Progress, ProviderError> {
                 response["message"].as_str().unwrap_or("no reason given")
             ),
         )),
-        Some("finished") | None if response.get("spoiler").is_some() || response.get("patch").is_some() => {
+        Some("finished") | None
+            if response.get("spoiler").is_some() || response.get("patch").is_some() =>
+        {
             Ok(Progress::Done)
         }
         Some("finished") => Ok(Progress::Done),
@@ -109,7 +111,9 @@ impl SeedProvider for AvianartClient {
         let mut response = reply.json(NAME, "generate")?["response"].clone();
         let hash = response["hash"]
             .as_str()
-            .ok_or_else(|| ProviderError::format(NAME, "generate", "the answer has no `response.hash`"))?
+            .ok_or_else(|| {
+                ProviderError::format(NAME, "generate", "the answer has no `response.hash`")
+            })?
             .to_string();
         let mut polls = 0;
         while let Progress::Working = progress(&response)? {
@@ -127,7 +131,10 @@ impl SeedProvider for AvianartClient {
             tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)).await;
             polls += 1;
             let poll_url = format!("{base}/api.php?action=permlink&hash={hash}");
-            let reply = self.http.send("poll", |c| self.auth(c.get(&poll_url))).await?;
+            let reply = self
+                .http
+                .send("poll", |c| self.auth(c.get(&poll_url)))
+                .await?;
             response = reply.json(NAME, "poll")?["response"].clone();
         }
         let meta = &response["spoiler"]["meta"];

@@ -63,10 +63,20 @@ impl SeedProvider for CtjetsClient {
 
     async fn generate(&self, preset: CtjetsPreset) -> Result<Seed, ProviderError> {
         let Some(rom_path) = &self.settings.rom else {
-            return Err(ProviderError::new(NAME, "generate", ProviderErrorKind::Unavailable, "no Chrono Trigger ROM is configured (SEEDGEN_PROVIDERS__CTJETS__ROM)"));
+            return Err(ProviderError::new(
+                NAME,
+                "generate",
+                ProviderErrorKind::Unavailable,
+                "no Chrono Trigger ROM is configured (SEEDGEN_PROVIDERS__CTJETS__ROM)",
+            ));
         };
         let rom = tokio::fs::read(rom_path).await.map_err(|error| {
-            ProviderError::new(NAME, "generate", ProviderErrorKind::Unavailable, format!("cannot read the ROM {}: {error}", rom_path.display()))
+            ProviderError::new(
+                NAME,
+                "generate",
+                ProviderErrorKind::Unavailable,
+                format!("cannot read the ROM {}: {error}", rom_path.display()),
+            )
         })?;
         let base = self.settings.base_url.trim_end_matches('/').to_string();
         let version = preset.version.replace('.', "_");
@@ -77,7 +87,13 @@ impl SeedProvider for CtjetsClient {
             .captures(&html)
             .and_then(|c| c.get(1).or_else(|| c.get(2)))
             .map(|m| m.as_str().to_string())
-            .ok_or_else(|| ProviderError::format(NAME, "options", "no csrfmiddlewaretoken on the options page"))?;
+            .ok_or_else(|| {
+                ProviderError::format(
+                    NAME,
+                    "options",
+                    "no csrfmiddlewaretoken on the options page",
+                )
+            })?;
         let cookies: Vec<String> = page
             .headers
             .get_all(reqwest::header::SET_COOKIE)
@@ -95,7 +111,10 @@ impl SeedProvider for CtjetsClient {
                 for (k, v) in &preset.settings {
                     form = form.text(k.clone(), v.clone());
                 }
-                form = form.part("rom_file", reqwest::multipart::Part::bytes(rom.clone()).file_name("ct.sfc"));
+                form = form.part(
+                    "rom_file",
+                    reqwest::multipart::Part::bytes(rom.clone()).file_name("ct.sfc"),
+                );
                 c.post(&generate_url)
                     .header(reqwest::header::REFERER, &options_url)
                     .header(reqwest::header::COOKIE, cookies.join("; "))
@@ -107,8 +126,14 @@ impl SeedProvider for CtjetsClient {
             .captures(&html)
             .and_then(|c| c.get(1))
             .map(|m| m.as_str().to_string())
-            .ok_or_else(|| ProviderError::format(NAME, "generate", "no `Seed share link` on the result page"))?;
-        let url = if href.starts_with("http") { href } else { format!("{base}{href}") };
+            .ok_or_else(|| {
+                ProviderError::format(NAME, "generate", "no `Seed share link` on the result page")
+            })?;
+        let url = if href.starts_with("http") {
+            href
+        } else {
+            format!("{base}{href}")
+        };
         Ok(Seed {
             url,
             version: Some(preset.version.clone()),

@@ -55,7 +55,12 @@ impl SeedProvider for DashClient {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
-            return Err(ProviderError::new(NAME, "generate", ProviderErrorKind::Rejected, format!("`{}` is not a DASH mode", request.mode)));
+            return Err(ProviderError::new(
+                NAME,
+                "generate",
+                ProviderErrorKind::Rejected,
+                format!("`{}` is not a DASH mode", request.mode),
+            ));
         }
         let spoiler = if request.spoiler { "&spoiler=1" } else { "" };
         let url = format!(

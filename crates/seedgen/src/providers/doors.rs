@@ -77,7 +77,8 @@ pub struct DoorsClient {
 static HASH_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Hash:*\s(.*,.*,.*,.*,.*)").unwrap_or_else(|e| panic!("{e}")));
 static VERSION_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"ALttP Dungeon Randomizer Version (.*)  -  Seed: ([0-9]*)").unwrap_or_else(|e| panic!("{e}"))
+    Regex::new(r"ALttP Dungeon Randomizer Version (.*)  -  Seed: ([0-9]*)")
+        .unwrap_or_else(|e| panic!("{e}"))
 });
 
 /// The file-select code and version of a Door Randomizer spoiler log.
@@ -85,7 +86,14 @@ pub fn read_spoiler(text: &str) -> (Vec<String>, Option<String>) {
     let code = HASH_LINE
         .captures(text)
         .and_then(|c| c.get(1))
-        .map(|m| m.as_str().trim().split(", ").take(5).map(door_code_name).collect())
+        .map(|m| {
+            m.as_str()
+                .trim()
+                .split(", ")
+                .take(5)
+                .map(door_code_name)
+                .collect()
+        })
         .unwrap_or_default();
     let version = VERSION_LINE
         .captures(text)
@@ -130,16 +138,25 @@ impl DoorsClient {
     pub fn settings_file(&self, request: &DoorsRequest, output: &Path) -> Json {
         let mut settings = request.settings.clone();
         if let Json::Object(map) = &mut settings {
-            map.insert("outputpath".into(), Json::from(output.display().to_string()));
+            map.insert(
+                "outputpath".into(),
+                Json::from(output.display().to_string()),
+            );
             map.insert("outputname".into(), Json::from(request.id.clone()));
             map.insert("create_rom".into(), Json::Bool(true));
             map.insert("create_spoiler".into(), Json::Bool(true));
             map.insert("calc_playthrough".into(), Json::Bool(false));
-            map.insert("rom".into(), Json::from(self.settings.rom.display().to_string()));
+            map.insert(
+                "rom".into(),
+                Json::from(self.settings.rom.display().to_string()),
+            );
             if request.branch != "volatile"
                 && let Some(enemizer) = &self.settings.enemizer
             {
-                map.insert("enemizercli".into(), Json::from(enemizer.display().to_string()));
+                map.insert(
+                    "enemizercli".into(),
+                    Json::from(enemizer.display().to_string()),
+                );
             }
             map.insert("count".into(), Json::from(1));
             map.insert("multi".into(), Json::from(1));
@@ -161,7 +178,10 @@ impl DoorsClient {
         match tokio::time::timeout(timeout, command.output()).await {
             Err(_) => Err(fail(
                 ProviderErrorKind::Timeout,
-                format!("DungeonRandomizer.py timed out after {} s", self.settings.timeout_secs),
+                format!(
+                    "DungeonRandomizer.py timed out after {} s",
+                    self.settings.timeout_secs
+                ),
             )),
             Ok(Err(error)) => Err(fail(
                 ProviderErrorKind::Unavailable,
@@ -185,7 +205,10 @@ impl SeedProvider for DoorsClient {
 
     async fn generate(&self, request: DoorsRequest) -> Result<Seed, ProviderError> {
         let store = self.store.clone().ok_or_else(|| {
-            fail(ProviderErrorKind::Unavailable, "door seeds need patch storage (set SEEDGEN_STORAGE__BUCKET)")
+            fail(
+                ProviderErrorKind::Unavailable,
+                "door seeds need patch storage (set SEEDGEN_STORAGE__BUCKET)",
+            )
         })?;
         let cwd = self.checkout(&request.branch).to_path_buf();
         if !cwd.join("DungeonRandomizer.py").is_file() {
@@ -194,8 +217,10 @@ impl SeedProvider for DoorsClient {
                 format!("the Door Randomizer is not installed at {}", cwd.display()),
             ));
         }
-        let dir = TempDir(std::env::temp_dir().join(format!("seedgen-doors-{}", uuid::Uuid::now_v7())));
-        std::fs::create_dir_all(&dir.0).map_err(|e| fail(ProviderErrorKind::Unavailable, e.to_string()))?;
+        let dir =
+            TempDir(std::env::temp_dir().join(format!("seedgen-doors-{}", uuid::Uuid::now_v7())));
+        std::fs::create_dir_all(&dir.0)
+            .map_err(|e| fail(ProviderErrorKind::Unavailable, e.to_string()))?;
         let settings_path = dir.0.join("settings.json");
         let settings = self.settings_file(&request, &dir.0);
         std::fs::write(&settings_path, settings.to_string())
@@ -234,25 +259,47 @@ impl SeedProvider for DoorsClient {
             .kill_on_drop(true)
             .output()
             .await
-            .map_err(|e| fail(ProviderErrorKind::Unavailable, format!("cannot run flips: {e}")))?;
+            .map_err(|e| {
+                fail(
+                    ProviderErrorKind::Unavailable,
+                    format!("cannot run flips: {e}"),
+                )
+            })?;
         if !flips.status.success() {
             return Err(fail(
                 ProviderErrorKind::Rejected,
                 format!("Exception while creating patch: {}", tail(&flips.stderr)),
             ));
         }
-        let spoiler = std::fs::read(&spoiler_path)
-            .map_err(|e| fail(ProviderErrorKind::ResponseFormat, format!("no spoiler log: {e}")))?;
+        let spoiler = std::fs::read(&spoiler_path).map_err(|e| {
+            fail(
+                ProviderErrorKind::ResponseFormat,
+                format!("no spoiler log: {e}"),
+            )
+        })?;
         let patch = std::fs::read(&patch_path)
             .map_err(|e| fail(ProviderErrorKind::ResponseFormat, format!("no patch: {e}")))?;
         let (code, version) = read_spoiler(&String::from_utf8_lossy(&spoiler));
-        let storage = |e: crate::storage::StorageError| fail(ProviderErrorKind::Unavailable, e.to_string());
+        let storage =
+            |e: crate::storage::StorageError| fail(ProviderErrorKind::Unavailable, e.to_string());
         let patch_url = store
-            .put(&format!("patch/DR_{id}.bps"), patch, false, true, "application/octet-stream")
+            .put(
+                &format!("patch/DR_{id}.bps"),
+                patch,
+                false,
+                true,
+                "application/octet-stream",
+            )
             .await
             .map_err(storage)?;
         let spoiler_url = store
-            .put(&format!("spoiler/DR_{id}_Spoiler.txt"), spoiler, true, request.spoilers, "text/plain")
+            .put(
+                &format!("spoiler/DR_{id}_Spoiler.txt"),
+                spoiler,
+                true,
+                request.spoilers,
+                "text/plain",
+            )
             .await
             .map_err(storage)?;
         Ok(Seed {

@@ -68,14 +68,20 @@ impl ProviderError {
     }
 
     /// A response that does not have the documented shape.
-    pub fn format(provider: &'static str, operation: &'static str, what: impl Into<String>) -> Self {
+    pub fn format(
+        provider: &'static str,
+        operation: &'static str,
+        what: impl Into<String>,
+    ) -> Self {
         Self::new(provider, operation, ProviderErrorKind::ResponseFormat, what)
     }
 
     fn retryable(&self) -> bool {
         matches!(
             self.kind,
-            ProviderErrorKind::Timeout | ProviderErrorKind::Unavailable | ProviderErrorKind::RateLimit
+            ProviderErrorKind::Timeout
+                | ProviderErrorKind::Unavailable
+                | ProviderErrorKind::RateLimit
         )
     }
 }
@@ -109,7 +115,10 @@ pub trait SeedProvider: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Makes one seed. Retries and the circuit breaker are the provider's business.
-    fn generate(&self, request: Self::Request) -> impl Future<Output = Result<Seed, ProviderError>> + Send;
+    fn generate(
+        &self,
+        request: Self::Request,
+    ) -> impl Future<Output = Result<Seed, ProviderError>> + Send;
 }
 
 /// Retry, timeout and breaker settings of one provider (`providers.http` in configuration).
@@ -142,10 +151,7 @@ impl Default for HttpPolicy {
     }
 }
 
-type Breaker = failsafe::StateMachine<
-    failure_policy::ConsecutiveFailures<backoff::Constant>,
-    (),
->;
+type Breaker = failsafe::StateMachine<failure_policy::ConsecutiveFailures<backoff::Constant>, ()>;
 
 /// An HTTP response with a status below 400.
 #[derive(Debug)]
@@ -157,9 +163,17 @@ pub struct Reply {
 
 impl Reply {
     /// The body as JSON whatever the Content-Type (alttpr.com serves JSON as text/html).
-    pub fn json(&self, provider: &'static str, operation: &'static str) -> Result<Json, ProviderError> {
+    pub fn json(
+        &self,
+        provider: &'static str,
+        operation: &'static str,
+    ) -> Result<Json, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|error| {
-            ProviderError::format(provider, operation, format!("the answer is not JSON ({error})"))
+            ProviderError::format(
+                provider,
+                operation,
+                format!("the answer is not JSON ({error})"),
+            )
         })
     }
 
@@ -178,7 +192,9 @@ pub struct HttpProvider {
 
 impl std::fmt::Debug for HttpProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpProvider").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("HttpProvider")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -262,7 +278,13 @@ impl HttpProvider {
         match result {
             Ok(reply) => {
                 self.breaker.on_success();
-                tracing::debug!(provider = self.name, operation, attempts, elapsed_ms, "provider answered");
+                tracing::debug!(
+                    provider = self.name,
+                    operation,
+                    attempts,
+                    elapsed_ms,
+                    "provider answered"
+                );
                 Ok(reply)
             }
             Err(mut error) => {
@@ -309,7 +331,11 @@ impl HttpProvider {
                 ));
             }
             Ok(Err(error)) if error.is_timeout() => {
-                return Err(fail(ProviderErrorKind::Timeout, None, "the request timed out".into()));
+                return Err(fail(
+                    ProviderErrorKind::Timeout,
+                    None,
+                    "the request timed out".into(),
+                ));
             }
             Ok(Err(error)) => {
                 return Err(fail(
@@ -322,7 +348,11 @@ impl HttpProvider {
         };
         let code = Some(status.as_u16());
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(fail(ProviderErrorKind::RateLimit, code, "too many requests; try again shortly".into()));
+            return Err(fail(
+                ProviderErrorKind::RateLimit,
+                code,
+                "too many requests; try again shortly".into(),
+            ));
         }
         if status.is_server_error() {
             let detail = body_message(&body);

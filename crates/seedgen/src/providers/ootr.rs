@@ -74,13 +74,21 @@ impl SeedProvider for OotrClient {
         ];
         let reply = self
             .http
-            .send("generate", |c| c.post(&url).query(&query).json(&request.settings))
+            .send("generate", |c| {
+                c.post(&url).query(&query).json(&request.settings)
+            })
             .await?;
         let json = reply.json(NAME, "generate")?;
         let id = match &json["id"] {
             Json::Number(n) => n.to_string(),
             Json::String(s) => s.clone(),
-            _ => return Err(ProviderError::format(NAME, "generate", "the answer has no `id`")),
+            _ => {
+                return Err(ProviderError::format(
+                    NAME,
+                    "generate",
+                    "the answer has no `id`",
+                ));
+            }
         };
         Ok(Seed {
             url: format!("{base}/seed/get?id={id}"),

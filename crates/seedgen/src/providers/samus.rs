@@ -88,7 +88,10 @@ impl SamusClient {
     /// The body sent to samus.link.
     pub fn body(request: &SamusRequest) -> Map<String, Json> {
         let mut body = request.settings.clone();
-        body.insert("race".into(), Json::from(if request.race { "true" } else { "false" }));
+        body.insert(
+            "race".into(),
+            Json::from(if request.race { "true" } else { "false" }),
+        );
         if let Some(key) = &request.spoiler_key {
             body.insert("spoilerKey".into(), Json::from(key.clone()));
         }
@@ -114,17 +117,29 @@ impl SeedProvider for SamusClient {
 
     async fn generate(&self, request: SamusRequest) -> Result<Seed, ProviderError> {
         let base = self.base_url(&request);
-        let game = if request.randomizer == "sm" { "sm" } else { "smz3" };
+        let game = if request.randomizer == "sm" {
+            "sm"
+        } else {
+            "smz3"
+        };
         let url = format!("{base}/api/randomizers/{game}/generate");
         let body = Self::body(&request);
-        let reply = self.http.send("generate", |c| c.post(&url).json(&body)).await?;
+        let reply = self
+            .http
+            .send("generate", |c| c.post(&url).json(&body))
+            .await?;
         let json = reply.json(NAME, "generate")?;
         let guid = json["guid"]
             .as_str()
             .ok_or_else(|| ProviderError::format(NAME, "generate", "the answer has no `guid`"))?;
-        let slug = slug(guid)
-            .ok_or_else(|| ProviderError::format(NAME, "generate", format!("`{guid}` is not a GUID")))?;
-        let kind = if json["mode"] == "multiworld" { "multiworld" } else { "seed" };
+        let slug = slug(guid).ok_or_else(|| {
+            ProviderError::format(NAME, "generate", format!("`{guid}` is not a GUID"))
+        })?;
+        let kind = if json["mode"] == "multiworld" {
+            "multiworld"
+        } else {
+            "seed"
+        };
         Ok(Seed {
             url: format!("{base}/{kind}/{slug}"),
             hash: slug,

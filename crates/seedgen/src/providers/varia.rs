@@ -66,17 +66,34 @@ impl VariaClient {
         })
     }
 
-    async fn preset(&self, operation: &'static str, path: &str, form: &[(&str, &str)], label: &str) -> Result<Map<String, Json>, ProviderError> {
+    async fn preset(
+        &self,
+        operation: &'static str,
+        path: &str,
+        form: &[(&str, &str)],
+        label: &str,
+    ) -> Result<Map<String, Json>, ProviderError> {
         let url = format!("{}/{path}", self.settings.base_url.trim_end_matches('/'));
-        let reply = self.http.send(operation, |c| c.post(&url).form(form)).await.map_err(|mut e| {
-            if e.kind == ProviderErrorKind::Rejected {
-                e.message = format!("Unable to retrieve {label} preset. It may not exist? ({})", e.message);
-            }
-            e
-        })?;
+        let reply = self
+            .http
+            .send(operation, |c| c.post(&url).form(form))
+            .await
+            .map_err(|mut e| {
+                if e.kind == ProviderErrorKind::Rejected {
+                    e.message = format!(
+                        "Unable to retrieve {label} preset. It may not exist? ({})",
+                        e.message
+                    );
+                }
+                e
+            })?;
         match reply.json(NAME, operation)? {
             Json::Object(map) => Ok(map),
-            _ => Err(ProviderError::format(NAME, operation, format!("the {label} preset is not a JSON object"))),
+            _ => Err(ProviderError::format(
+                NAME,
+                operation,
+                format!("the {label} preset is not a JSON object"),
+            )),
         }
     }
 }
@@ -90,7 +107,12 @@ impl SeedProvider for VariaClient {
 
     async fn generate(&self, request: VariaRequest) -> Result<Seed, ProviderError> {
         let mut settings = self
-            .preset("settings", "randoPresetWebService", &[("randoPreset", "default"), ("origin", "extStats")], "settings \"default\"")
+            .preset(
+                "settings",
+                "randoPresetWebService",
+                &[("randoPreset", "default"), ("origin", "extStats")],
+                "settings \"default\"",
+            )
             .await?;
         settings.insert("complexity".into(), Json::from("advanced"));
         settings.insert("seed".into(), Json::from("0"));
@@ -98,29 +120,58 @@ impl SeedProvider for VariaClient {
         if request.settings != "default" {
             let label = format!("settings \"{}\"", request.settings);
             let named = self
-                .preset("settings", "randoPresetWebService", &[("randoPreset", &request.settings), ("origin", "extStats")], &label)
+                .preset(
+                    "settings",
+                    "randoPresetWebService",
+                    &[("randoPreset", &request.settings), ("origin", "extStats")],
+                    &label,
+                )
                 .await?;
             merge(&mut settings, &named);
         }
         merge(&mut settings, &request.overrides);
         let label = format!("skills \"{}\"", request.skills);
-        let skills = self.preset("skills", "presetWebService", &[("preset", &request.skills)], &label).await?;
-        settings.insert("paramsFileTarget".into(), Json::from(Json::Object(skills).to_string()));
+        let skills = self
+            .preset(
+                "skills",
+                "presetWebService",
+                &[("preset", &request.skills)],
+                &label,
+            )
+            .await?;
+        settings.insert(
+            "paramsFileTarget".into(),
+            Json::from(Json::Object(skills).to_string()),
+        );
         settings.insert("preset".into(), Json::from(request.skills.clone()));
-        settings.insert("raceMode".into(), Json::from(if request.race { "on" } else { "off" }));
-        let form: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.clone(), form_value(v))).collect();
+        settings.insert(
+            "raceMode".into(),
+            Json::from(if request.race { "on" } else { "off" }),
+        );
+        let form: Vec<(String, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.clone(), form_value(v)))
+            .collect();
         let base = self.settings.base_url.trim_end_matches('/').to_string();
         let url = format!("{base}/randomizerWebService");
-        let reply = self.http.send("generate", |c| c.post(&url).form(&form)).await?;
+        let reply = self
+            .http
+            .send("generate", |c| c.post(&url).form(&form))
+            .await?;
         let json = reply.json(NAME, "generate")?;
         let key = json["seedKey"]
             .as_str()
             .and_then(|k| uuid::Uuid::parse_str(k).ok())
-            .ok_or_else(|| ProviderError::format(NAME, "generate", "the answer has no `seedKey`"))?;
+            .ok_or_else(|| {
+                ProviderError::format(NAME, "generate", "the answer has no `seedKey`")
+            })?;
         Ok(Seed {
             url: format!("{base}/customizer/{}", key.hyphenated()),
             hash: key.hyphenated().to_string(),
-            notes: json["errorMsg"].as_str().filter(|m| !m.is_empty()).map(|m| m.replace("<br/>", "\n")),
+            notes: json["errorMsg"]
+                .as_str()
+                .filter(|m| !m.is_empty())
+                .map(|m| m.replace("<br/>", "\n")),
             raw: json,
             ..Seed::default()
         })
