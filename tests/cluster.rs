@@ -175,7 +175,7 @@ async fn all_services_become_ready_serve_health_and_share_one_trace_across_a_cal
         error.message()
     );
 
-    // Domain RPCs are declared and answer UNIMPLEMENTED until their issues land.
+    // seedgen's API is live: a Generate without an idempotency key is refused.
     let mut seedgen = proto::seedgen::v1::seed_gen_client::SeedGenClient::connect(
         cluster.service("seedgen").grpc_url(),
     )
@@ -184,8 +184,8 @@ async fn all_services_become_ready_serve_health_and_share_one_trace_across_a_cal
     let error = seedgen
         .generate(proto::seedgen::v1::GenerateRequest::default())
         .await
-        .expect_err("not implemented yet");
-    assert_eq!(error.code(), tonic::Code::Unimplemented);
+        .expect_err("no idempotency key");
+    assert_eq!(error.code(), tonic::Code::InvalidArgument);
 
     // The api front door reaches every service over gRPC.
     let (status, body) = testkit::http_get(cluster.api_http(), "/api/v1/status")

@@ -365,7 +365,7 @@ impl SeedGen for SeedGenApi {
         let PresetBody::Mystery(weights) = &preset.body else {
             return Err(Status::invalid_argument("not a mystery weightset"));
         };
-        let seed = r.rng_seed.unwrap_or_else(|| rand::random());
+        let seed = r.rng_seed.unwrap_or_else(rand::random);
         let roll =
             mystery::roll(weights, "mystery", seed).map_err(|e| generate_status(&e.into()))?;
         let (settings, customizer, doors, endpoint, branch) = match roll.rolled {

@@ -84,7 +84,7 @@ impl ServiceSettings for SeedgenSettings {
             return Err(ConfigError::invalid("presets_dir", "must not be empty"));
         }
         let http = &self.providers.http;
-        if !(http.timeout_secs > 0.0) {
+        if http.timeout_secs.is_nan() || http.timeout_secs <= 0.0 {
             return Err(ConfigError::invalid(
                 "providers.http.timeout_secs",
                 "must be more than 0",

@@ -169,13 +169,12 @@ pub fn roll(weights: &Weights, spoilers: &str, seed: u64) -> Result<Roll, Myster
     }
 
     // Subweights: draw one, lay it on top, repeat with its own nested subweights.
-    loop {
-        let Some(top) = view.layers.last() else { break };
-        let Some((subweights, Some(choice))) = &top.subweights else {
-            break;
-        };
-        let chosen = choice.draw(&mut rng);
-        let name = match chosen {
+    while let Some(Weights {
+        subweights: Some((subweights, Some(choice))),
+        ..
+    }) = view.layers.last().copied()
+    {
+        let name = match choice.draw(&mut rng) {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
