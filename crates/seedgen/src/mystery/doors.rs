@@ -3,7 +3,7 @@
 use rand::seq::SliceRandom;
 use serde_json::{Value as Json, json};
 
-use super::{MysteryError, MysteryRng, Options, View, assured_and_rules};
+use super::{MysteryError, MysteryRng, Options, SHARED_OPTIONS, View, assured_and_rules};
 use crate::constants;
 
 /// The options that decide whether a roll goes to the Door Randomizer.
@@ -40,24 +40,6 @@ impl Triggers {
     }
 }
 
-const REQUIRED: [&str; 15] = [
-    "dungeon_items",
-    "accessibility",
-    "goals",
-    "ganon_open",
-    "tower_open",
-    "world_state",
-    "hints",
-    "weapons",
-    "item_pool",
-    "item_functionality",
-    "boss_shuffle",
-    "enemy_shuffle",
-    "enemy_damage",
-    "enemy_health",
-    "pot_shuffle",
-];
-
 /// A Door Randomizer boolean from a rolled `on`/`off` (or real boolean) value.
 fn flag(value: &Json) -> Json {
     match value {
@@ -77,14 +59,13 @@ pub(crate) fn settings(
     let o = &mut triggers.o;
     // Rolled for draw order; door logic is always noglitches.
     let _ = view.roll_required("glitches_required", rng)?;
-    for key in REQUIRED {
-        let value = if key == "pot_shuffle" {
-            view.roll_or(key, json!("off"), rng)
-        } else {
-            view.roll_required(key, rng)?
-        };
-        o.set(key, value);
+    for key in SHARED_OPTIONS {
+        o.set(key, view.roll_required(key, rng)?);
     }
+    o.set(
+        "pot_shuffle",
+        view.roll_or("pot_shuffle", json!("off"), rng),
+    );
     o.set(
         "algorithm",
         view.roll_or("algorithm", json!("balanced"), rng),

@@ -3,29 +3,9 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::weights::{randval, truthy};
-use super::{MysteryError, MysteryRng, Options, View, assured_and_rules};
+use super::{MysteryError, MysteryRng, Options, SHARED_OPTIONS, View, assured_and_rules};
 use crate::alttpr::equipment::starting_equipment;
 use crate::constants;
-
-/// Keys every item-randomizer weightset must have, in upstream's roll order.
-const REQUIRED_BEFORE_POTS: [&str; 16] = [
-    "glitches_required",
-    "item_placement",
-    "dungeon_items",
-    "accessibility",
-    "goals",
-    "ganon_open",
-    "tower_open",
-    "world_state",
-    "hints",
-    "weapons",
-    "item_pool",
-    "item_functionality",
-    "boss_shuffle",
-    "enemy_shuffle",
-    "enemy_damage",
-    "enemy_health",
-];
 
 const WILD_KEYS: [&str; 4] = [
     "region.wildKeys",
@@ -51,12 +31,10 @@ pub(crate) fn settings(
     rng: &mut MysteryRng,
 ) -> Result<(Json, bool), MysteryError> {
     let mut o = Options::default();
-    for key in REQUIRED_BEFORE_POTS {
-        let name = match key {
-            "glitches_required" => "glitches",
-            other => other,
-        };
-        o.set(name, view.roll_required(key, rng)?);
+    o.set("glitches", view.roll_required("glitches_required", rng)?);
+    o.set("item_placement", view.roll_required("item_placement", rng)?);
+    for key in SHARED_OPTIONS {
+        o.set(key, view.roll_required(key, rng)?);
     }
     o.set(
         "pot_shuffle",

@@ -215,15 +215,14 @@ pub fn roll(weights: &Weights, spoilers: &str, seed: u64) -> Result<Roll, Myster
     })
 }
 
-/// Keys every weightset needs (item placement only on the item-randomizer path, which is
-/// checked when rolled).
-const REQUIRED_KEYS: [&str; 16] = [
-    "glitches_required",
+/// Options both roll paths take from every weightset, in roll order (after
+/// `glitches_required`, and on the item path `item_placement`).
+pub(crate) const SHARED_OPTIONS: [&str; 14] = [
     "dungeon_items",
     "accessibility",
     "goals",
-    "tower_open",
     "ganon_open",
+    "tower_open",
     "world_state",
     "hints",
     "weapons",
@@ -233,7 +232,6 @@ const REQUIRED_KEYS: [&str; 16] = [
     "enemy_shuffle",
     "enemy_damage",
     "enemy_health",
-    "entrance_shuffle",
 ];
 
 /// Checks, before any roll, that every required key is set by the weightset itself or by
@@ -244,7 +242,10 @@ pub fn check_required(weights: &Weights) -> Result<(), MysteryError> {
     if preset_always_chosen(weights) {
         return Ok(());
     }
-    for key in REQUIRED_KEYS {
+    let required = ["glitches_required", "entrance_shuffle"]
+        .into_iter()
+        .chain(SHARED_OPTIONS);
+    for key in required {
         if !provides(weights, key) {
             return Err(MysteryError::MissingKey(key.to_string()));
         }
