@@ -20,6 +20,10 @@ use seedgen::SeedgenService;
 use seedgen::mystery::{self, Weights};
 use seedgen::preset::files::PresetCatalog;
 
+// The same allocator as the seedgen binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn shared() -> PathBuf {
     testkit::shared_dir().join("upstream/presets")
 }
