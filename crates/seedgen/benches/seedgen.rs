@@ -84,17 +84,22 @@ fn preset_loading() {
 }
 
 async fn generate_latency() {
-    // A zero-latency alttpr.com: a canned answer from a raw hyper-free TCP server would be
-    // faster still, but wiremock's matching costs only microseconds.
-    let fake = wiremock::MockServer::start().await;
+    // A zero-latency alttpr.com: one canned answer from a bare axum route.
     let answer = serde_json::json!({
         "hash": "BeNcHmArK1", "patch": [{"1573397": [1, 2, 3, 4, 5]}],
         "spoiler": {"meta": {"spoilers": "off", "name": "bench"}}
-    });
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(answer))
-        .mount(&fake)
-        .await;
+    })
+    .to_string();
+    let app = axum::Router::new().route(
+        "/api/randomizer",
+        axum::routing::post(move || {
+            let answer = answer.clone();
+            async move { ([("content-type", "application/json")], answer) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let fake_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let db = testkit::TestDb::new()
         .await
         .expect("MariaDB (run deploy/local/test.sh once to start it)");
@@ -103,7 +108,7 @@ async fn generate_latency() {
     testkit::configure(&mut settings.common, &db, &nats);
     settings.common.database.max_connections = 40;
     settings.service.presets_dir = repo_presets();
-    settings.service.providers.alttpr.base_url = fake.uri();
+    settings.service.providers.alttpr.base_url = fake_url.clone();
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut handle = testkit::ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
     handle.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -126,20 +131,6 @@ async fn generate_latency() {
             .await
             .unwrap();
     }
-    let mut provider = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-    for i in 0..200 {
-        let started = Instant::now();
-        reqwest::Client::new()
-            .post(format!("{}/api/randomizer", fake.uri()))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
-        let _ = i;
-        provider
-            .record(started.elapsed().as_micros() as u64)
-            .unwrap();
-    }
     let concurrency = 100;
     let rounds = 20;
     let mut latency = hdrhistogram::Histogram::<u64>::new(3).unwrap();
@@ -147,6 +138,32 @@ async fn generate_latency() {
     for round in 0..rounds {
         let calls = (0..concurrency).map(|i| {
             let mut client = client.clone();
+            let req = request(format!("bench-{round}-{i}"));
+            async move {
+                let t = Instant::now();
+                client.generate(req).await.unwrap();
+                t.elapsed()
+            }
+        });
+        for elapsed in futures::future::join_all(calls).await {
+            latency.record(elapsed.as_micros() as u64).unwrap();
+        }
+    }
+    let total = started.elapsed();
+    let n = concurrency * rounds;
+    println!(
+        "Generate over gRPC, {concurrency} concurrent, {n} requests in {:.2} s ({:.0}/s):",
+        total.as_secs_f64(),
+        n as f64 / total.as_secs_f64()
+    );
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "  end to end:  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        ms(latency.value_at_quantile(0.5)),
+        ms(latency.value_at_quantile(0.99)),
+        ms(latency.max())
+    );
+    let mut client = client.clone();
             let req = request(format!("bench-{round}-{i}"));
             async move {
                 let t = Instant::now();

@@ -7,12 +7,12 @@ use super::{MysteryError, MysteryRng, Options, SHARED_OPTIONS, View, assured_and
 use crate::constants;
 
 /// The options that decide whether a roll goes to the Door Randomizer.
-pub(crate) struct Triggers {
-    pub(crate) o: Options,
+pub(crate) struct Triggers<'a> {
+    pub(crate) o: Options<'a>,
 }
 
-impl Triggers {
-    pub(crate) fn roll(view: &View<'_>, rng: &mut MysteryRng) -> Self {
+impl<'a> Triggers<'a> {
+    pub(crate) fn roll(view: &View<'a>, rng: &mut MysteryRng) -> Self {
         let mut o = Options::default();
         for (key, default) in [
             ("door_shuffle", json!("vanilla")),
@@ -50,9 +50,9 @@ fn flag(value: &Json) -> Json {
 }
 
 /// Rolls the Door Randomizer settings.
-pub(crate) fn settings(
-    view: &View<'_>,
-    triggers: &mut Triggers,
+pub(crate) fn settings<'a>(
+    view: &View<'a>,
+    triggers: &mut Triggers<'a>,
     branch: &str,
     rng: &mut MysteryRng,
 ) -> Result<Json, MysteryError> {

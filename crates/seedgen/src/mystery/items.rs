@@ -137,7 +137,7 @@ pub(crate) fn settings(
     s.insert("entrances".into(), o.value("entrance_shuffle"));
     s.insert("pseudoboots".into(), o.value("pseudoboots"));
     let quickswap = view.roll_or("allow_quickswap", json!(false), rng);
-    s.insert("allow_quickswap".into(), quickswap);
+    s.insert("allow_quickswap".into(), quickswap.into_owned());
     Ok((settings, customizer))
 }
 

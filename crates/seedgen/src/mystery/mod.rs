@@ -12,6 +12,7 @@ mod doors;
 mod items;
 pub mod weights;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rand::SeedableRng;
@@ -133,17 +134,17 @@ impl<'a> View<'a> {
         &self,
         key: &str,
         rng: &mut MysteryRng,
-    ) -> Result<Json, MysteryError> {
+    ) -> Result<Cow<'a, Json>, MysteryError> {
         self.spec(key)
-            .map(|s| s.roll(rng))
+            .map(|s| s.roll_ref(rng))
             .ok_or_else(|| MysteryError::MissingKey(key.to_string()))
     }
 
     /// Rolls a key, or uses `default` when the weightset does not have it (no draw).
-    pub(crate) fn roll_or(&self, key: &str, default: Json, rng: &mut MysteryRng) -> Json {
+    pub(crate) fn roll_or(&self, key: &str, default: Json, rng: &mut MysteryRng) -> Cow<'a, Json> {
         match self.spec(key) {
-            Some(spec) => spec.roll(rng),
-            None => default,
+            Some(spec) => spec.roll_ref(rng),
+            None => Cow::Owned(default),
         }
     }
 }
@@ -278,7 +279,10 @@ fn provides(weights: &Weights, key: &str) -> bool {
 }
 
 fn custom_instructions(view: &View<'_>, rng: &mut MysteryRng) -> Option<String> {
-    match view.roll_or("custom_instructions", Json::Null, rng) {
+    match view
+        .roll_or("custom_instructions", Json::Null, rng)
+        .into_owned()
+    {
         Json::Null => None,
         Json::String(s) => Some(s),
         other => Some(other.to_string()),
@@ -286,9 +290,9 @@ fn custom_instructions(view: &View<'_>, rng: &mut MysteryRng) -> Option<String> 
 }
 
 /// Applies the "assured" fix and the weightset's rules to rolled options (spec §4.4).
-pub(crate) fn assured_and_rules(
-    view: &View<'_>,
-    o: &mut Options,
+pub(crate) fn assured_and_rules<'a>(
+    view: &View<'a>,
+    o: &mut Options<'a>,
     rng: &mut MysteryRng,
 ) -> Result<(), MysteryError> {
     let weapons = o.str("weapons");
@@ -313,30 +317,51 @@ pub(crate) fn assured_and_rules(
         }
         if matched {
             for (key, spec) in &rule.actions {
-                let value = spec.roll(rng);
-                o.set(key, value);
+                o.set(key, spec.roll_ref(rng));
             }
         }
     }
     Ok(())
 }
 
-/// Rolled options by name, in roll order.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Options {
-    entries: Vec<(String, Json)>,
+/// A rolled value, owned or borrowed from the weightset.
+pub(crate) trait IntoValue<'a> {
+    fn into_value(self) -> Cow<'a, Json>;
 }
 
-impl Options {
-    pub(crate) fn set(&mut self, key: &str, value: Json) {
-        match self.entries.iter_mut().find(|(k, _)| k == key) {
+impl<'a> IntoValue<'a> for Json {
+    fn into_value(self) -> Cow<'a, Json> {
+        Cow::Owned(self)
+    }
+}
+
+impl<'a> IntoValue<'a> for Cow<'a, Json> {
+    fn into_value(self) -> Cow<'a, Json> {
+        self
+    }
+}
+
+/// Rolled options by name, in roll order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options<'a> {
+    // Keys and values borrow from the weightset where they can: a roll allocates little.
+    entries: Vec<(&'a str, Cow<'a, Json>)>,
+}
+
+impl<'a> Options<'a> {
+    pub(crate) fn set(&mut self, key: &'a str, value: impl IntoValue<'a>) {
+        let value = value.into_value();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
-            None => self.entries.push((key.to_string(), value)),
+            None => self.entries.push((key, value)),
         }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Json> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The value, `Null` when absent.

@@ -159,6 +159,15 @@ impl Spec {
         Spec::Fixed(value)
     }
 
+    /// [`Spec::roll`] without copying the value.
+    pub fn roll_ref(&self, rng: &mut impl rand::Rng) -> std::borrow::Cow<'_, Json> {
+        match self {
+            Spec::Fixed(v) => std::borrow::Cow::Borrowed(v),
+            Spec::Weighted(choice) => std::borrow::Cow::Borrowed(choice.draw(rng)),
+            Spec::Nothing => std::borrow::Cow::Owned(Json::Null),
+        }
+    }
+
     /// Upstream `get_random_option`: a map draws once, a scalar or nothing never draws.
     pub fn roll(&self, rng: &mut impl rand::Rng) -> Json {
         match self {
