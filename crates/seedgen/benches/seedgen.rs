@@ -164,37 +164,6 @@ async fn generate_latency() {
         ms(latency.max())
     );
     let mut client = client.clone();
-            let req = request(format!("bench-{round}-{i}"));
-            async move {
-                let t = Instant::now();
-                client.generate(req).await.unwrap();
-                t.elapsed()
-            }
-        });
-        for elapsed in futures::future::join_all(calls).await {
-            latency.record(elapsed.as_micros() as u64).unwrap();
-        }
-    }
-    let total = started.elapsed();
-    let n = concurrency * rounds;
-    println!(
-        "Generate over gRPC, {concurrency} concurrent, {n} requests in {:.2} s ({:.0}/s):",
-        total.as_secs_f64(),
-        n as f64 / total.as_secs_f64()
-    );
-    let ms = |us: u64| us as f64 / 1000.0;
-    println!(
-        "  end to end:  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        ms(latency.value_at_quantile(0.5)),
-        ms(latency.value_at_quantile(0.99)),
-        ms(latency.max())
-    );
-    println!(
-        "  fake provider alone (sequential): p50 {:.2} ms  p99 {:.2} ms",
-        ms(provider.value_at_quantile(0.5)),
-        ms(provider.value_at_quantile(0.99))
-    );
-    let mut client = client.clone();
     let mut sequential = hdrhistogram::Histogram::<u64>::new(3).unwrap();
     for i in 0..200 {
         let t = Instant::now();
