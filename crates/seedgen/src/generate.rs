@@ -569,7 +569,7 @@ impl Generator {
     /// Runs a planned job and, for spoiler races, uploads the spoiler log.
     pub async fn execute(&self, mut planned: Planned) -> Result<Generated, GenerateError> {
         let started = Instant::now();
-        let (provider, settings, mut seed) = match planned.job.clone() {
+        let (provider, settings, mut seed) = match planned.job {
             Job::Alttpr(r) => {
                 let body = r.body.clone();
                 (self.alttpr.name(), body, self.alttpr.generate(r).await?)

@@ -289,11 +289,9 @@ impl SeedGen for SeedGenApi {
         }
         .map_err(|e| namespace_status(&e))?;
         let name = r.name.trim().to_lowercase();
-        let modified = namespaces::save(db, &ns, &randomizer, &name, &r.yaml, uid)
+        let (preset, modified) = namespaces::save(db, &ns, &randomizer, &name, &r.yaml, uid)
             .await
             .map_err(|e| namespace_status(&e))?;
-        let preset =
-            load(&randomizer, Some(&ns.name), &name, r.yaml).map_err(|e| preset_status(&e))?;
         Ok(Response::new(pb::Preset {
             randomizer,
             name,

@@ -50,20 +50,6 @@ fn lookup(table: &str, randomizer: &'static str, name: &str) -> Result<String, R
         })
 }
 
-/// Names of a local roller's presets (`z1r`, `z2r`).
-pub fn preset_names(randomizer: &str) -> Vec<&'static str> {
-    let table = match randomizer {
-        "z1r" => "Z1R_PRESETS",
-        "z2r" => "Z2R_PRESETS",
-        _ => return Vec::new(),
-    };
-    let mut names: Vec<_> = flag_presets(table).into_iter().map(|(n, _)| n).collect();
-    if randomizer == "z2r" {
-        names.push("mrb");
-    }
-    names
-}
-
 /// Z1R: a named preset's flags, or raw flags with `flags:` prefix; seed in 0..=8999999999999999999.
 pub fn z1r(preset_or_flags: &str, rng: &mut impl rand::Rng) -> Result<LocalSeed, RollerError> {
     let flags = match preset_or_flags.strip_prefix("flags:") {

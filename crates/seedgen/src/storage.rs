@@ -39,8 +39,13 @@ pub struct StorageSettings {
 pub enum StorageError {
     #[error("spoiler and patch storage is not configured (set SEEDGEN_STORAGE__BUCKET)")]
     NotConfigured,
-    #[error("cannot store {key}: {message}")]
-    Put { key: String, message: String },
+    /// `action` is what was attempted: `store`, `read`, `create bucket`.
+    #[error("cannot {action} {key}: {message}")]
+    Request {
+        action: &'static str,
+        key: String,
+        message: String,
+    },
 }
 
 /// The bucket, ready to write.
@@ -117,7 +122,8 @@ impl ObjectStore {
         public: bool,
         content_type: &str,
     ) -> Result<String, StorageError> {
-        let fail = |message: String| StorageError::Put {
+        let fail = |message: String| StorageError::Request {
+            action: "store",
             key: key.to_string(),
             message,
         };
@@ -158,14 +164,20 @@ impl ObjectStore {
             .key(key)
             .send()
             .await
-            .map_err(|e| StorageError::Put {
+            .map_err(|e| StorageError::Request {
+                action: "read",
                 key: key.to_string(),
                 message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
             })?;
-        let bytes = output.body.collect().await.map_err(|e| StorageError::Put {
-            key: key.to_string(),
-            message: e.to_string(),
-        })?;
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Request {
+                action: "read",
+                key: key.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(bytes.into_bytes().to_vec())
     }
 
@@ -185,7 +197,8 @@ impl ObjectStore {
                 {
                     Ok(())
                 } else {
-                    Err(StorageError::Put {
+                    Err(StorageError::Request {
+                        action: "create bucket",
                         key: self.bucket.clone(),
                         message: text,
                     })

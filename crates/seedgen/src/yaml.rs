@@ -125,11 +125,6 @@ pub fn key_to_string(key: &Yaml) -> String {
     }
 }
 
-/// Looks a string key up in a mapping.
-pub fn get<'a>(map: &'a serde_yaml::Mapping, key: &str) -> Option<&'a Yaml> {
-    map.get(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

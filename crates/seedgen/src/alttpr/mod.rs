@@ -25,17 +25,6 @@ pub enum AlttprKind {
     Avianart,
 }
 
-impl AlttprKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Randomizer => "randomizer",
-            Self::Customizer => "customizer",
-            Self::Doors => "doors",
-            Self::Avianart => "avianart",
-        }
-    }
-}
-
 /// One `forced_locations` entry: place `item` in one of `locations` (base64 of
 /// `"<Location>:1"`), `quantity` times, each with `chance` percent.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,7 +120,10 @@ impl AlttprPreset {
                 Some(b.clone())
             }
             Some(other) => {
-                return Err(format!("`branch` must be a string, not {}", kind_of(other)));
+                return Err(format!(
+                    "`branch` must be a string, not {}",
+                    crate::yaml::kind(other)
+                ));
             }
         };
         let studytime = match map.get("studytime") {
@@ -152,7 +144,7 @@ impl AlttprPreset {
             Some(other) => {
                 return Err(format!(
                     "`forced_locations` must be a list, not {}",
-                    kind_of(other)
+                    crate::yaml::kind(other)
                 ));
             }
         };
@@ -167,10 +159,6 @@ impl AlttprPreset {
             forced_locations,
         })
     }
-}
-
-fn kind_of(value: &Yaml) -> &'static str {
-    kind(value)
 }
 
 fn forced_location(index: usize, entry: &Yaml) -> Result<ForcedLocation, SchemaError> {

@@ -155,10 +155,6 @@ impl Spec {
         })
     }
 
-    pub fn fixed(value: Json) -> Self {
-        Spec::Fixed(value)
-    }
-
     /// [`Spec::roll`] without copying the value.
     pub fn roll_ref(&self, rng: &mut impl rand::Rng) -> std::borrow::Cow<'_, Json> {
         match self {

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, SqlErr,
 };
 
-use super::{LoadedPreset, PresetError, load, parse_body, valid_name};
+use super::{LoadedPreset, PresetError, load, valid_name};
 use crate::db::{collaborator, namespace, preset};
 
 /// A failed namespace operation: a user-facing preset error or a database error.
@@ -181,7 +181,8 @@ pub async fn list(
 }
 
 /// Creates or replaces `namespace/name` after validating the YAML against the randomizer's
-/// schema. The raw text is stored as uploaded, comments included.
+/// schema. The raw text is stored as uploaded, comments included. Returns the parsed preset
+/// and its modification time.
 pub async fn save(
     db: &DatabaseConnection,
     ns: &namespace::Model,
@@ -189,11 +190,11 @@ pub async fn save(
     name: &str,
     yaml: &str,
     user_id: u64,
-) -> Result<chrono::DateTime<Utc>, NamespaceError> {
+) -> Result<(LoadedPreset, chrono::DateTime<Utc>), NamespaceError> {
     if !valid_name(name) {
         return Err(PresetError::BadName(name.to_string()).into());
     }
-    parse_body(randomizer, yaml)?;
+    let loaded = load(randomizer, Some(&ns.name), name, yaml.to_string())?;
     if !may_edit(db, ns, user_id).await? {
         return Err(PresetError::NotAllowed(ns.name.clone()).into());
     }
@@ -218,7 +219,7 @@ pub async fn save(
         )
         .exec(db)
         .await?;
-    Ok(now)
+    Ok((loaded, now))
 }
 
 /// Deletes `namespace/name`. Errors: not allowed, or no such preset.
