@@ -29,6 +29,10 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with_wait(10).await
+}
+
+async fn start_with_wait(idempotency_wait_secs: u64) -> Harness {
     testkit::init();
     let fake = MockServer::start().await;
     let db = TestDb::new().await.expect("MariaDB");
@@ -36,7 +40,7 @@ async fn start() -> Harness {
     let mut settings = SeedgenService::default_settings();
     testkit::configure(&mut settings.common, &db, &nats);
     settings.service = common::settings(&fake.uri());
-    settings.service.idempotency_wait_secs = 10;
+    settings.service.idempotency_wait_secs = idempotency_wait_secs;
     let listeners = testkit::bind_ephemeral().await.expect("ports");
     let mut handle = ServiceHandle::spawn::<SeedgenService>(settings, listeners).expect("spawn");
     handle
@@ -551,5 +555,49 @@ async fn mystery_rolls_replay_and_daily() {
     assert_eq!(daily.date, "2026-11-20");
     assert_eq!(daily.file_select_code, common::CODE);
     assert_eq!(daily.title, "Seed Name");
+    h.handle.stop().await.unwrap();
+}
+
+async fn execute(db: &TestDb, sql: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let conn = Database::connect(db.url()).await.expect("db");
+    conn.execute_unprepared(sql).await.expect("execute");
+}
+
+#[tokio::test]
+async fn a_key_left_pending_by_a_crashed_process_is_taken_over_later() {
+    let mut h = start_with_wait(1).await;
+    mount_alttpr(&h.fake, "AfterCrash", 0).await;
+    // A process died between claiming the key and recording the seed.
+    execute(
+        &h.db,
+        "INSERT INTO generate_requests (idempotency_key, state, created_at, updated_at) \
+         VALUES ('crashed', 'pending', NOW() - INTERVAL 11 MINUTE, NOW() - INTERVAL 11 MINUTE), \
+                ('running', 'pending', NOW(), NOW())",
+    )
+    .await;
+    let seed = h
+        .client
+        .generate(generate("crashed", "open"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        seed.hash, "AfterCrash",
+        "a stale claim is taken over and rolled"
+    );
+    // A fresh claim belongs to a live caller: wait, then tell the caller to retry.
+    let error = h
+        .client
+        .generate(generate("running", "open"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Aborted);
+    assert!(
+        error.message().contains("still running"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(h.fake.received_requests().await.unwrap().len(), 1);
     h.handle.stop().await.unwrap();
 }
