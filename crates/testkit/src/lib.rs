@@ -9,10 +9,12 @@
 
 mod db;
 mod nats;
+pub mod racetime;
 mod service;
 
 pub use db::TestDb;
 pub use nats::TestNats;
+pub use racetime::FakeRacetime;
 pub use platform::admin::http_get;
 pub use service::{ServiceHandle, bind_ephemeral, configure};
 
