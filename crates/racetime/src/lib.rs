@@ -1,13 +1,30 @@
-//! The `racetime` service: the racetime.gg bot. Owns race rooms and their handler state, bot
-//! credentials per category, spoiler races. Serves `racetime.v1.RaceRooms` (port 50052); the RPC
-//! bodies and the room handlers arrive with the racetime issue.
+//! The `racetime` service: the racetime.gg bot. It follows race rooms of every configured
+//! category (found by polling `/o/{category}/data`, unlisted included, or joined right after
+//! opening), runs chat commands per category, keeps each room's handler state in its database
+//! so a restart resumes without re-posting, holds a lease per room so two replicas never both
+//! answer, and serves `racetime.v1.RaceRooms` (port 50052) for other services.
 
-use std::collections::BTreeMap;
+pub mod bot;
+pub mod commands;
+pub mod db;
+pub mod grpc;
+pub mod open;
+pub mod room;
+pub mod state;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use platform::config::{CommonSettings, ConfigError, Secret, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
-use proto::racetime::v1::race_rooms_server::{RaceRooms, RaceRoomsServer};
+use proto::racetime::v1::race_rooms_server::RaceRoomsServer;
+use racetime_client::{Credentials, RacetimeHttp, TokenManager};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+
+use crate::bot::{Bot, CategoryBot};
+use crate::commands::HandlerKind;
 
 /// The racetime service.
 #[derive(Debug)]
@@ -15,13 +32,48 @@ pub struct RacetimeService;
 
 /// racetime's own settings (environment prefix `RACETIME_`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RacetimeSettings {
     /// Base URL of the racetime.gg server (`RACETIME_RACETIME_URL`).
     pub racetime_url: String,
     /// Bot credentials per category slug, from the category's "Manage bots" page
-    /// (`RACETIME_CATEGORIES__ALTTPR__CLIENT_ID`, `..._CLIENT_SECRET`).
-    #[serde(default, skip_serializing)]
+    /// (`RACETIME_CATEGORIES__ALTTPR__CLIENT_ID`, `..._CLIENT_SECRET`, optional `..._HANDLER`).
+    #[serde(skip_serializing)]
     pub categories: BTreeMap<String, CategoryCredentials>,
+    /// Seconds between scans of each category's rooms (racetime.gg tolerates 5–30 s).
+    pub poll_interval_secs: u64,
+    /// A room lease lasts this long and is renewed every third of it.
+    pub lease_ttl_secs: u64,
+    /// After a race ends the room stays followed this long (entrants can undo a finish
+    /// within 10 minutes on racetime.gg).
+    pub resurrection_window_secs: u64,
+    /// OpenRoom: how long an unconfirmed startrace is looked for before posting again
+    /// (the bot category endpoint is cached up to 60 s on racetime.gg).
+    pub open_confirm_window_secs: u64,
+    /// Send a websocket `ping` after this many quiet seconds.
+    pub socket_idle_ping_secs: u64,
+    pub reconnect_backoff_max_secs: u64,
+    /// HTTP timeout for racetime.gg requests, seconds.
+    pub http_timeout_secs: u64,
+    /// Chat command prefix.
+    pub command_prefix: String,
+}
+
+impl Default for RacetimeSettings {
+    fn default() -> Self {
+        Self {
+            racetime_url: "https://racetime.gg".to_owned(),
+            categories: BTreeMap::new(),
+            poll_interval_secs: 30,
+            lease_ttl_secs: 30,
+            resurrection_window_secs: 600,
+            open_confirm_window_secs: 90,
+            socket_idle_ping_secs: 60,
+            reconnect_backoff_max_secs: 120,
+            http_timeout_secs: 15,
+            command_prefix: "!".to_owned(),
+        }
+    }
 }
 
 /// OAuth2 client credentials of a racetime.gg category bot.
@@ -29,6 +81,15 @@ pub struct RacetimeSettings {
 pub struct CategoryCredentials {
     pub client_id: String,
     pub client_secret: Secret,
+    /// Command set to use (`alttpr`, `smz3`, `smr`, `z1r`, ...); defaults to the slug.
+    #[serde(default)]
+    pub handler: Option<String>,
+}
+
+impl CategoryCredentials {
+    fn handler_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.handler.as_deref().unwrap_or(slug)
+    }
 }
 
 impl ServiceSettings for RacetimeSettings {
@@ -36,27 +97,30 @@ impl ServiceSettings for RacetimeSettings {
         let url = url::Url::parse(&self.racetime_url)
             .map_err(|error| ConfigError::invalid("racetime_url", error.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ConfigError::invalid(
-                "racetime_url",
-                "must be an http(s) URL",
-            ));
+            return Err(ConfigError::invalid("racetime_url", "must be an http(s) URL"));
         }
         for (slug, credentials) in &self.categories {
             if credentials.client_id.trim().is_empty() {
+                return Err(ConfigError::invalid(format!("categories.{slug}.client_id"), "must not be empty"));
+            }
+            if HandlerKind::from_name(credentials.handler_name(slug)).is_none() {
                 return Err(ConfigError::invalid(
-                    format!("categories.{slug}.client_id"),
-                    "must not be empty",
+                    format!("categories.{slug}.handler"),
+                    "unknown handler; use one of alttpr, test, smz3, smr, sm, z1r, z2r, smb3r, ff1r, ct-jets, twwr, contra, smw-hacks, sgl",
                 ));
             }
+        }
+        for (key, value) in [("poll_interval_secs", self.poll_interval_secs), ("lease_ttl_secs", self.lease_ttl_secs), ("http_timeout_secs", self.http_timeout_secs)] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be at least 1"));
+            }
+        }
+        if self.command_prefix.trim().is_empty() {
+            return Err(ConfigError::invalid("command_prefix", "must not be empty"));
         }
         Ok(())
     }
 }
-
-#[derive(Debug)]
-struct RaceRoomsApi;
-
-impl RaceRooms for RaceRoomsApi {}
 
 impl Service for RacetimeService {
     const NAME: &'static str = "racetime";
@@ -65,29 +129,80 @@ impl Service for RacetimeService {
     type Migrator = racetime_migration::Migrator;
 
     fn default_settings() -> Settings<RacetimeSettings> {
-        Settings {
-            common: CommonSettings::defaults(Self::NAME, &["seedgen", "tournament"]),
-            service: RacetimeSettings {
-                racetime_url: "https://racetime.gg".to_owned(),
-                categories: BTreeMap::new(),
-            },
-        }
+        Settings { common: CommonSettings::defaults(Self::NAME, &["seedgen", "tournament"]), service: RacetimeSettings::default() }
     }
 
-    async fn start(
-        _ctx: &ServiceContext,
-        settings: &RacetimeSettings,
-        routes: &mut tonic::service::RoutesBuilder,
-    ) -> anyhow::Result<()> {
+    async fn start(ctx: &ServiceContext, settings: &RacetimeSettings, routes: &mut tonic::service::RoutesBuilder) -> anyhow::Result<()> {
+        let base = url::Url::parse(&settings.racetime_url)?;
+        let http = RacetimeHttp::new(base, Duration::from_secs(settings.http_timeout_secs))?;
+        let bot = Arc::new(Bot {
+            db: ctx.db.clone(),
+            outbox: ctx.outbox.clone(),
+            http: http.clone(),
+            settings: settings.clone(),
+            instance: format!("racetime-{}", uuid::Uuid::now_v7().simple()),
+            categories: Mutex::new(HashMap::new()),
+            rooms: Mutex::new(HashMap::new()),
+            seedgen: ctx.peers.get("seedgen").ok().cloned(),
+            shutdown: ctx.shutdown.clone(),
+            open_locks: Mutex::new(HashMap::new()),
+        });
         if settings.categories.is_empty() {
-            tracing::warn!(
-                "no racetime.gg category credentials configured (RACETIME_CATEGORIES__<SLUG>__CLIENT_ID / __CLIENT_SECRET); the racetime.gg bot is idle"
-            );
-        } else {
-            let slugs: Vec<&str> = settings.categories.keys().map(String::as_str).collect();
-            tracing::info!(categories = %slugs.join(","), url = %settings.racetime_url, "racetime.gg credentials loaded");
+            tracing::warn!("no racetime.gg category credentials configured (RACETIME_CATEGORIES__<SLUG>__CLIENT_ID / __CLIENT_SECRET); the racetime.gg bot is idle");
         }
-        routes.add_service(RaceRoomsServer::new(RaceRoomsApi));
+        for (slug, credentials) in &settings.categories {
+            let kind = HandlerKind::from_name(credentials.handler_name(slug)).unwrap_or(HandlerKind::Contra);
+            let bot = bot.clone();
+            let slug = slug.clone();
+            let credentials = Credentials {
+                client_id: credentials.client_id.clone(),
+                client_secret: credentials.client_secret.expose_secret().to_string().into(),
+            };
+            let http = http.clone();
+            let shutdown = ctx.shutdown.clone();
+            ctx.spawn(async move {
+                // A category whose credentials fail is degraded alone; the others run.
+                let tokens = loop {
+                    match TokenManager::start(http.clone(), credentials.clone()).await {
+                        Ok(tokens) => break tokens,
+                        Err(error) => {
+                            tracing::error!(category = %slug, %error, "racetime.gg category bot cannot authenticate; retrying in 5 minutes");
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+                                _ = shutdown.cancelled() => return,
+                            }
+                        }
+                    }
+                };
+                let category = Arc::new(CategoryBot { slug: slug.clone(), kind, tokens });
+                bot.categories.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(slug.clone(), category.clone());
+                tracing::info!(category = %slug, ?kind, "racetime.gg category bot authenticated");
+                let mut interval = tokio::time::interval(Duration::from_secs(bot.settings.poll_interval_secs));
+                loop {
+                    tokio::select! {
+                        _ = interval.tick() => bot.discover(&category).await,
+                        _ = shutdown.cancelled() => return,
+                    }
+                }
+            });
+        }
+        let renewer = bot.clone();
+        let shutdown = ctx.shutdown.clone();
+        ctx.spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs((renewer.settings.lease_ttl_secs / 3).max(1)));
+            loop {
+                tokio::select! {
+                    _ = interval.tick() => renewer.renew_leases().await,
+                    _ = shutdown.cancelled() => {
+                        for room in renewer.handled_rooms() {
+                            renewer.release_lease(&room).await;
+                        }
+                        return;
+                    }
+                }
+            }
+        });
+        routes.add_service(RaceRoomsServer::new(grpc::RaceRoomsApi { bot }));
         Ok(())
     }
 }

@@ -1,0 +1,225 @@
+//! `OpenRoom`: one idempotency key never yields two rooms. racetime.gg's `startrace` is not
+//! idempotent, so the intent is recorded before the POST, and when its outcome is unknown (a
+//! timeout or 5xx after the request may have reached the server) we look for the room before
+//! ever posting again: a room opened by our bot with the same goal and info that no other
+//! intent has claimed. Only when none appears within the confirmation window (the bot category
+//! endpoint is cached up to 60 s on racetime.gg) is a new POST allowed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use platform::events::Event;
+use proto::events::v1 as ev;
+use racetime_client::{ApiError, RaceSettings};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::bot::Bot;
+use crate::db::{open_request, room};
+use crate::room::subjects;
+use crate::state::RoomState;
+
+/// Why a room could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("category `{0}` is not configured on this bot")]
+    UnknownCategory(String),
+    #[error("racetime.gg refused to open the room: {0}")]
+    Refused(String),
+    /// The outcome is not known yet; retry with the same key.
+    #[error("{0}")]
+    Unconfirmed(String),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// The opened room.
+#[derive(Clone, Debug)]
+pub struct OpenedRoom {
+    /// `{category}/{slug}`.
+    pub name: String,
+}
+
+/// Opens a room for `key` (see the module docs). `initial` is the new room's handler state.
+pub async fn open_room(
+    bot: &Arc<Bot>,
+    category: &str,
+    mut settings: RaceSettings,
+    key: &str,
+    initial: RoomState,
+) -> Result<OpenedRoom, OpenError> {
+    let key = key.trim();
+    if key.is_empty() || key.len() > 191 {
+        return Err(OpenError::Invalid("idempotency_key must be 1 to 191 characters".into()));
+    }
+    let cat = bot.category(category).ok_or_else(|| OpenError::UnknownCategory(category.to_string()))?;
+    let guard = bot.open_lock(&format!("open:{key}"));
+    let _held = guard.lock().await;
+
+    if let Some(row) = open_request::Entity::find_by_id(key.to_string()).one(&bot.db).await? {
+        if let (Some(name), "opened") = (&row.room, row.state.as_str()) {
+            if let Err(error) = bot.join(name).await {
+                tracing::warn!(room = %name, %error, "could not join an opened room");
+            }
+            return Ok(OpenedRoom { name: name.clone() });
+        }
+        // Pending: an earlier attempt may have created the room.
+        let earlier: RaceSettings = serde_json::from_str(&row.request).unwrap_or_default();
+        if let Some(name) = find_unclaimed(bot, category, &earlier).await {
+            return finish(bot, category, key, &name, initial, earlier.invitational).await;
+        }
+        let age = Utc::now() - row.updated_at;
+        if age < chrono::Duration::seconds(bot.settings.open_confirm_window_secs as i64) {
+            return Err(OpenError::Unconfirmed(format!(
+                "an earlier attempt for this key has not been confirmed by racetime.gg yet; retry with the same key in {} s",
+                bot.settings.open_confirm_window_secs
+            )));
+        }
+        // Take the attempt over (only one caller wins the marker swap).
+        let marker = uuid::Uuid::now_v7().to_string();
+        let claimed = open_request::Entity::update_many()
+            .col_expr(open_request::Column::Marker, Expr::value(marker))
+            .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(open_request::Column::IdempotencyKey.eq(key))
+            .filter(open_request::Column::Marker.eq(row.marker.clone()))
+            .exec(&bot.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+        }
+        settings = earlier;
+    } else {
+        // A goal the category does not have becomes a custom goal (as the upstream bot does).
+        let token = cat.tokens.current();
+        if !settings.goal.is_empty()
+            && let Ok(data) = bot.http.category_data(category, &token.access_token).await
+            && !data.goals.iter().any(|g| g.eq_ignore_ascii_case(&settings.goal))
+        {
+            tracing::warn!(%category, goal = %settings.goal, "unknown goal; using it as a custom goal");
+            settings.custom_goal = std::mem::take(&mut settings.goal);
+        }
+        settings.validate().map_err(|errors| OpenError::Invalid(errors.join("; ")))?;
+        let now = Utc::now();
+        let inserted = open_request::Entity::insert(open_request::ActiveModel {
+            idempotency_key: Set(key.to_string()),
+            category: Set(category.to_string()),
+            marker: Set(uuid::Uuid::now_v7().to_string()),
+            state: Set("pending".into()),
+            room: Set(None),
+            request: Set(serde_json::to_string(&settings).unwrap_or_default()),
+            error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .on_conflict(OnConflict::column(open_request::Column::IdempotencyKey).do_nothing().to_owned())
+        .exec_without_returning(&bot.db)
+        .await?;
+        if inserted != 1 {
+            return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+        }
+    }
+
+    let token = cat.tokens.current();
+    match bot.http.start_race(category, &token.access_token, &settings).await {
+        Ok(name) => finish(bot, category, key, &name, initial, settings.invitational).await,
+        Err(error @ (ApiError::Validation(_) | ApiError::Forbidden | ApiError::NotFound(_) | ApiError::InvalidClient)) => {
+            // Nothing was created: forget the intent so a corrected request can use the key.
+            open_request::Entity::delete_by_id(key.to_string()).exec(&bot.db).await?;
+            Err(match error {
+                ApiError::Validation(errors) => OpenError::Invalid(errors.join("; ")),
+                other => OpenError::Refused(other.to_string()),
+            })
+        }
+        Err(error) => {
+            tracing::warn!(%category, %key, %error, "startrace outcome unknown; looking for the room before any retry");
+            open_request::Entity::update_many()
+                .col_expr(open_request::Column::Error, Expr::value(error.to_string()))
+                .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(open_request::Column::IdempotencyKey.eq(key))
+                .exec(&bot.db)
+                .await?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Some(name) = find_unclaimed(bot, category, &settings).await {
+                return finish(bot, category, key, &name, initial, settings.invitational).await;
+            }
+            Err(OpenError::Unconfirmed(format!("racetime.gg did not confirm the room ({error}); retry with the same key")))
+        }
+    }
+}
+
+/// A room our bot opened with these settings that no intent has claimed yet.
+async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> Option<String> {
+    let cat = bot.category(category)?;
+    let token = cat.tokens.current();
+    let data = bot.http.category_data(category, &token.access_token).await.ok()?;
+    let goal = if settings.goal.is_empty() { &settings.custom_goal } else { &settings.goal };
+    for summary in data.current_races {
+        if summary.opened_by_bot.is_none() || !summary.goal.name.eq_ignore_ascii_case(goal) {
+            continue;
+        }
+        let claimed = open_request::Entity::find()
+            .filter(open_request::Column::Room.eq(summary.name.clone()))
+            .one(&bot.db)
+            .await
+            .ok()?;
+        if claimed.is_some() {
+            continue;
+        }
+        let Ok(race) = bot.http.race_data(&summary.name).await else { continue };
+        if race.info_user.clone().unwrap_or_default() == settings.info_user
+            && race.info_bot.clone().unwrap_or_default() == settings.info_bot
+            && race.status().is_preparing()
+        {
+            return Some(summary.name);
+        }
+    }
+    None
+}
+
+/// Records the room for the key, stores its first state and `racetime.room.opened` in one
+/// transaction, then joins it.
+async fn finish(bot: &Arc<Bot>, category: &str, key: &str, name: &str, mut initial: RoomState, invitational: bool) -> Result<OpenedRoom, OpenError> {
+    initial.opened_by_us = true;
+    initial.last_chat_at = Some(Utc::now());
+    let slug = name.split_once('/').map_or(name, |(_, s)| s).to_string();
+    let url = bot.http.url(&format!("/{name}")).to_string();
+    let txn = bot.db.begin().await?;
+    open_request::Entity::update_many()
+        .col_expr(open_request::Column::State, Expr::value("opened"))
+        .col_expr(open_request::Column::Room, Expr::value(name.to_string()))
+        .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(open_request::Column::IdempotencyKey.eq(key))
+        .exec(&txn)
+        .await?;
+    room::Entity::insert(room::ActiveModel {
+        name: Set(name.to_string()),
+        category: Set(category.to_string()),
+        status: Set(if invitational { "invitational" } else { "open" }.into()),
+        version: Set(0),
+        state: Set(serde_json::to_string(&initial).unwrap_or_default()),
+        data: Set("{}".into()),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(OnConflict::column(room::Column::Name).do_nothing().to_owned())
+    .exec_without_returning(&txn)
+    .await?;
+    bot.outbox
+        .write(&txn, Event::new(subjects::ROOM_OPENED, &ev::RaceRoomOpened {
+            category: category.to_string(),
+            room_slug: slug,
+            idempotency_key: key.to_string(),
+            room: name.to_string(),
+            room_url: url,
+        }))
+        .await
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    txn.commit().await?;
+    bot.outbox.wake();
+    if let Err(error) = bot.join(name).await {
+        tracing::warn!(room = %name, %error, "opened a room but could not join it yet; discovery will");
+    }
+    Ok(OpenedRoom { name: name.to_string() })
+}
