@@ -192,17 +192,15 @@ impl Bot {
     pub(crate) async fn acquire_lease(&self, room: &str) -> Result<bool, sea_orm::DbErr> {
         let now = Utc::now();
         let expires = now + chrono::Duration::seconds(self.settings.lease_ttl_secs as i64);
-        let inserted = lease::Entity::insert(lease::ActiveModel {
+        // Insert if absent; whoever inserted or holds an expired lease then wins the update.
+        lease::Entity::insert(lease::ActiveModel {
             room: Set(room.to_string()),
             owner: Set(self.instance.clone()),
-            expires_at: Set(expires),
+            expires_at: Set(now - chrono::Duration::seconds(1)),
         })
-        .on_conflict(OnConflict::column(lease::Column::Room).do_nothing().to_owned())
+        .on_conflict_do_nothing_on([lease::Column::Room])
         .exec_without_returning(&self.db)
         .await?;
-        if inserted == 1 {
-            return Ok(true);
-        }
         let updated = lease::Entity::update_many()
             .col_expr(lease::Column::Owner, Expr::value(self.instance.clone()))
             .col_expr(lease::Column::ExpiresAt, Expr::value(expires))

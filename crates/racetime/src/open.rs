@@ -12,7 +12,7 @@ use chrono::Utc;
 use platform::events::Event;
 use proto::events::v1 as ev;
 use racetime_client::{ApiError, RaceSettings};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::bot::Bot;
@@ -114,11 +114,14 @@ pub async fn open_room(
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .on_conflict(OnConflict::column(open_request::Column::IdempotencyKey).do_nothing().to_owned())
         .exec_without_returning(&bot.db)
-        .await?;
-        if inserted != 1 {
-            return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+            }
+            Err(error) => return Err(error.into()),
         }
     }
 
@@ -203,7 +206,7 @@ async fn finish(bot: &Arc<Bot>, category: &str, key: &str, name: &str, mut initi
         data: Set("{}".into()),
         updated_at: Set(Utc::now()),
     })
-    .on_conflict(OnConflict::column(room::Column::Name).do_nothing().to_owned())
+    .on_conflict_do_nothing_on([room::Column::Name])
     .exec_without_returning(&txn)
     .await?;
     bot.outbox
