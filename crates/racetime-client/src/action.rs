@@ -63,25 +63,48 @@ pub enum Action {
     Ping,
     GetRace,
     /// Chat history after the message with this id (or the last 100 messages).
-    GetHistory { last_message: Option<String> },
+    GetHistory {
+        last_message: Option<String>,
+    },
     Message(OutgoingMessage),
-    PinMessage { message: String },
-    UnpinMessage { message: String },
+    PinMessage {
+        message: String,
+    },
+    UnpinMessage {
+        message: String,
+    },
     /// `setinfo`: an empty value is a no-op on the server, so info cannot be cleared.
-    SetInfo { info_bot: Option<String>, info_user: Option<String> },
+    SetInfo {
+        info_bot: Option<String>,
+        info_user: Option<String>,
+    },
     /// Merged into `bot_meta` (≤2048 characters of JSON in total).
     SetMeta(Map<String, Json>),
     MakeOpen,
     MakeInvitational,
     Begin,
     Cancel,
-    Invite { user: String },
-    AcceptRequest { user: String },
-    ForceUnready { user: String },
-    RemoveEntrant { user: String },
-    AddMonitor { user: String },
-    RemoveMonitor { user: String },
-    OverrideStream { user: String },
+    Invite {
+        user: String,
+    },
+    AcceptRequest {
+        user: String,
+    },
+    ForceUnready {
+        user: String,
+    },
+    RemoveEntrant {
+        user: String,
+    },
+    AddMonitor {
+        user: String,
+    },
+    RemoveMonitor {
+        user: String,
+    },
+    OverrideStream {
+        user: String,
+    },
 }
 
 impl Action {
@@ -113,7 +136,11 @@ impl Action {
     /// The frame to send, `data` always an object.
     pub fn to_json(&self) -> Json {
         let data = match self {
-            Self::Ping | Self::GetRace | Self::MakeOpen | Self::MakeInvitational | Self::Begin
+            Self::Ping
+            | Self::GetRace
+            | Self::MakeOpen
+            | Self::MakeInvitational
+            | Self::Begin
             | Self::Cancel => json!({}),
             Self::GetHistory { last_message } => match last_message {
                 Some(id) => json!({ "last_message": id }),
@@ -141,7 +168,10 @@ impl Action {
             Self::PinMessage { message } | Self::UnpinMessage { message } => {
                 json!({ "message": message })
             }
-            Self::SetInfo { info_bot, info_user } => {
+            Self::SetInfo {
+                info_bot,
+                info_user,
+            } => {
                 let mut data = Map::new();
                 if let Some(info) = info_bot {
                     data.insert("info_bot".into(), json!(info));
@@ -200,7 +230,10 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
         }
         let mut word = word;
         while word.chars().count() > limit {
-            let cut = word.char_indices().nth(limit).map_or(word.len(), |(i, _)| i);
+            let cut = word
+                .char_indices()
+                .nth(limit)
+                .map_or(word.len(), |(i, _)| i);
             parts.push(word[..cut].to_string());
             word = &word[cut..];
         }
@@ -218,7 +251,11 @@ mod tests {
 
     #[test]
     fn frames_always_carry_an_object() {
-        for action in [Action::Ping, Action::Begin, Action::GetHistory { last_message: None }] {
+        for action in [
+            Action::Ping,
+            Action::Begin,
+            Action::GetHistory { last_message: None },
+        ] {
             assert!(action.to_json()["data"].is_object(), "{action:?}");
         }
         assert_eq!(
@@ -227,7 +264,11 @@ mod tests {
         );
         assert_eq!(Action::Cancel.name(), "cancel");
         assert_eq!(
-            Action::SetInfo { info_bot: Some("x".into()), info_user: None }.to_json(),
+            Action::SetInfo {
+                info_bot: Some("x".into()),
+                info_user: None
+            }
+            .to_json(),
             json!({"action": "setinfo", "data": {"info_bot": "x"}})
         );
     }
@@ -249,9 +290,16 @@ mod tests {
             direct_to: None,
         };
         let frame = Action::Message(message.clone()).to_json();
-        assert_eq!(frame["data"]["actions"]["Roll"], json!({"message": "!tournamentrace", "help": "tip"}));
+        assert_eq!(
+            frame["data"]["actions"]["Roll"],
+            json!({"message": "!tournamentrace", "help": "tip"})
+        );
         assert_eq!(frame["data"]["pinned"], json!(true));
-        let dm = Action::Message(OutgoingMessage { direct_to: Some("u1".into()), ..message }).to_json();
+        let dm = Action::Message(OutgoingMessage {
+            direct_to: Some("u1".into()),
+            ..message
+        })
+        .to_json();
         assert_eq!(dm["data"].get("actions"), None);
         assert_eq!(dm["data"].get("pinned"), None);
         assert_eq!(dm["data"]["direct_to"], json!("u1"));
@@ -259,8 +307,16 @@ mod tests {
 
     #[test]
     fn validation_uses_the_server_wording() {
-        let mut message = OutgoingMessage { message: "hi".into(), guid: "ABC".into(), ..Default::default() };
-        assert!(validate_message(&message).unwrap_err().starts_with("Bad request, no GUID"));
+        let mut message = OutgoingMessage {
+            message: "hi".into(),
+            guid: "ABC".into(),
+            ..Default::default()
+        };
+        assert!(
+            validate_message(&message)
+                .unwrap_err()
+                .starts_with("Bad request, no GUID")
+        );
         message.guid = "abc-1".into();
         assert!(validate_message(&message).is_ok());
         message.message = "x".repeat(1001);

@@ -36,7 +36,11 @@ pub struct TokenManager {
 }
 
 /// Mints a token, retrying transient failures up to `attempts` times with exponential backoff.
-pub async fn mint(http: &RacetimeHttp, credentials: &Credentials, attempts: usize) -> Result<Token, ApiError> {
+pub async fn mint(
+    http: &RacetimeHttp,
+    credentials: &Credentials,
+    attempts: usize,
+) -> Result<Token, ApiError> {
     let issued_at = Instant::now();
     let response = (|| http.token(credentials))
         .retry(
@@ -67,7 +71,9 @@ impl TokenManager {
         tokio::spawn(async move {
             loop {
                 let current = tx.borrow().clone();
-                let lifetime = current.expires_at.saturating_duration_since(current.issued_at);
+                let lifetime = current
+                    .expires_at
+                    .saturating_duration_since(current.issued_at);
                 let refresh_at = current.issued_at + lifetime / 2;
                 tokio::select! {
                     _ = tokio::time::sleep_until(refresh_at) => {}
@@ -77,7 +83,10 @@ impl TokenManager {
                 match mint(&http, &credentials, 3).await {
                     Ok(token) => {
                         let _ = degraded_tx.send(None);
-                        tracing::debug!(expires_in_s = token.remaining().as_secs(), "racetime.gg token refreshed");
+                        tracing::debug!(
+                            expires_in_s = token.remaining().as_secs(),
+                            "racetime.gg token refreshed"
+                        );
                         if tx.send(Arc::new(token)).is_err() {
                             return;
                         }
@@ -98,7 +107,11 @@ impl TokenManager {
                 }
             }
         });
-        Ok(Self { rx, refresh_now, degraded })
+        Ok(Self {
+            rx,
+            refresh_now,
+            degraded,
+        })
     }
 
     /// The current token.

@@ -30,7 +30,8 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
         let digits: String = fraction.chars().chain("000000".chars()).take(6).collect();
         number(&digits)?
     };
-    let secs = number(days)? * 86_400 + number(hours)? * 3_600 + number(minutes)? * 60 + number(whole)?;
+    let secs =
+        number(days)? * 86_400 + number(hours)? * 3_600 + number(minutes)? * 60 + number(whole)?;
     Ok(Duration::from_secs(secs) + Duration::from_micros(micros))
 }
 
@@ -69,7 +70,10 @@ mod tests {
         assert_eq!(parse("P0DT00H00M15S"), Ok(Duration::from_secs(15)));
         assert_eq!(parse("P1DT00H00M00S"), Ok(Duration::from_secs(86_400)));
         let finish = parse("P0DT01H37M12.345678S").unwrap();
-        assert_eq!(finish, Duration::from_secs(5832) + Duration::from_micros(345_678));
+        assert_eq!(
+            finish,
+            Duration::from_secs(5832) + Duration::from_micros(345_678)
+        );
         assert_eq!(format(finish), "P0DT01H37M12.345678S");
         assert_eq!(format(Duration::from_secs(86_400)), "P1DT00H00M00S");
         assert_eq!(parse("P0DT00H00M01.5S"), Ok(Duration::from_millis(1500)));
@@ -78,7 +82,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "15", "PT15S", "P0DT00H00M-1S", "-P0DT00H00M15S", "P0DT00H00MxS"] {
+        for bad in [
+            "",
+            "15",
+            "PT15S",
+            "P0DT00H00M-1S",
+            "-P0DT00H00M15S",
+            "P0DT00H00MxS",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -16,11 +16,15 @@ use crate::settings::RaceSettings;
 pub enum ApiError {
     /// `401 {"error":"invalid_client"}`: wrong credentials, or the bot was deactivated (which
     /// deletes its OAuth application) or reactivated with new credentials.
-    #[error("racetime.gg rejected the bot credentials (invalid_client); check the client id and secret of the category bot")]
+    #[error(
+        "racetime.gg rejected the bot credentials (invalid_client); check the client id and secret of the category bot"
+    )]
     InvalidClient,
     /// `403` with an empty body: bad or expired token, missing scope, or not this category's bot
     /// (or the race is done, for edits).
-    #[error("racetime.gg refused the request (403): the token is invalid or expired, or the bot does not belong to this category")]
+    #[error(
+        "racetime.gg refused the request (403): the token is invalid or expired, or the bot does not belong to this category"
+    )]
     Forbidden,
     #[error("not found on racetime.gg: {0}")]
     NotFound(String),
@@ -132,20 +136,31 @@ impl RacetimeHttp {
             return Err(ApiError::InvalidClient);
         }
         if !status.is_success() {
-            return Err(ApiError::Status { status: status.as_u16(), body: truncate(&body) });
+            return Err(ApiError::Status {
+                status: status.as_u16(),
+                body: truncate(&body),
+            });
         }
-        let json: Json = serde_json::from_str(&body).map_err(|e| ApiError::Format(e.to_string()))?;
+        let json: Json =
+            serde_json::from_str(&body).map_err(|e| ApiError::Format(e.to_string()))?;
         let access_token = json["access_token"]
             .as_str()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::Format("token response without access_token".into()))?
             .to_string();
         let expires_in = Duration::from_secs(json["expires_in"].as_u64().unwrap_or(36_000));
-        Ok(TokenResponse { access_token, expires_in })
+        Ok(TokenResponse {
+            access_token,
+            expires_in,
+        })
     }
 
     /// `GET /o/{category}/data`: the category with **unlisted** races (server-cached ≤60 s).
-    pub async fn category_data(&self, category: &str, token: &str) -> Result<CategoryData, ApiError> {
+    pub async fn category_data(
+        &self,
+        category: &str,
+        token: &str,
+    ) -> Result<CategoryData, ApiError> {
         let response = self
             .client
             .get(self.url(&format!("/o/{category}/data")))
@@ -157,7 +172,11 @@ impl RacetimeHttp {
 
     /// `GET /{category}/{race}/data` (public): the race detail.
     pub async fn race_data(&self, race_name: &str) -> Result<RaceData, ApiError> {
-        let response = self.client.get(self.url(&format!("/{race_name}/data"))).send().await?;
+        let response = self
+            .client
+            .get(self.url(&format!("/{race_name}/data")))
+            .send()
+            .await?;
         json_body(response, &format!("race {race_name}")).await
     }
 
@@ -187,7 +206,11 @@ impl RacetimeHttp {
                 .to_string();
             return parse_location(&location, category);
         }
-        Err(error_for(status, response.text().await.unwrap_or_default(), category))
+        Err(error_for(
+            status,
+            response.text().await.unwrap_or_default(),
+            category,
+        ))
     }
 
     /// `POST /o/{category}/{race}/edit`. Omitted fields are reset to model defaults on the
@@ -199,7 +222,11 @@ impl RacetimeHttp {
         settings: &RaceSettings,
         started: bool,
     ) -> Result<(), ApiError> {
-        let form = if started { settings.started_edit_form() } else { settings.edit_form() };
+        let form = if started {
+            settings.started_edit_form()
+        } else {
+            settings.edit_form()
+        };
         let response = self
             .client
             .post(self.url(&format!("/o/{race_name}/edit")))
@@ -211,18 +238,30 @@ impl RacetimeHttp {
         if status.is_success() {
             return Ok(());
         }
-        Err(error_for(status, response.text().await.unwrap_or_default(), race_name))
+        Err(error_for(
+            status,
+            response.text().await.unwrap_or_default(),
+            race_name,
+        ))
     }
 
     /// `GET /user/{id}/data`: profile and stats (`stats.joined` counts finished listed races).
     pub async fn user_data(&self, user_id: &str) -> Result<Json, ApiError> {
-        let response = self.client.get(self.url(&format!("/user/{user_id}/data"))).send().await?;
+        let response = self
+            .client
+            .get(self.url(&format!("/user/{user_id}/data")))
+            .send()
+            .await?;
         json_body(response, &format!("user {user_id}")).await
     }
 
     /// `GET /team/{slug}/data`: a team with its members.
     pub async fn team_data(&self, slug: &str) -> Result<Json, ApiError> {
-        let response = self.client.get(self.url(&format!("/team/{slug}/data"))).send().await?;
+        let response = self
+            .client
+            .get(self.url(&format!("/team/{slug}/data")))
+            .send()
+            .await?;
         json_body(response, &format!("team {slug}")).await
     }
 }
@@ -238,7 +277,10 @@ fn error_for(status: StatusCode, body: String, what: &str) -> ApiError {
         StatusCode::UNPROCESSABLE_ENTITY => ApiError::Validation(form_errors(&body)),
         // A redirect means a user-only view (login redirect).
         s if s.is_redirection() => ApiError::Forbidden,
-        s => ApiError::Status { status: s.as_u16(), body: truncate(&body) },
+        s => ApiError::Status {
+            status: s.as_u16(),
+            body: truncate(&body),
+        },
     }
 }
 
@@ -293,8 +335,18 @@ mod tests {
 
     #[test]
     fn location_is_parsed_strictly() {
-        assert_eq!(parse_location("/alttpr/clumsy-ganondorf-1711", "alttpr").unwrap(), "alttpr/clumsy-ganondorf-1711");
-        for bad in ["", "/alttpr", "/smz3/x-y-1", "alttpr/x", "/alttpr/x/y", "//x"] {
+        assert_eq!(
+            parse_location("/alttpr/clumsy-ganondorf-1711", "alttpr").unwrap(),
+            "alttpr/clumsy-ganondorf-1711"
+        );
+        for bad in [
+            "",
+            "/alttpr",
+            "/smz3/x-y-1",
+            "alttpr/x",
+            "/alttpr/x/y",
+            "//x",
+        ] {
             assert!(parse_location(bad, "alttpr").is_err(), "{bad}");
         }
     }
@@ -313,12 +365,35 @@ mod tests {
 
     #[test]
     fn urls_join_paths_and_switch_to_websocket_schemes() {
-        let http = RacetimeHttp::new(Url::parse("https://racetime.gg").unwrap(), Duration::from_secs(5)).unwrap();
-        assert_eq!(http.ws_url("/ws/o/bot/a-b-1").as_str(), "wss://racetime.gg/ws/o/bot/a-b-1");
-        let local = RacetimeHttp::new(Url::parse("http://127.0.0.1:8000/").unwrap(), Duration::from_secs(5)).unwrap();
-        assert_eq!(local.url("/alttpr/data").as_str(), "http://127.0.0.1:8000/alttpr/data");
-        assert_eq!(local.ws_url("/ws/o/bot/x").as_str(), "ws://127.0.0.1:8000/ws/o/bot/x");
-        assert!(ApiError::Status { status: 502, body: String::new() }.is_transient());
+        let http = RacetimeHttp::new(
+            Url::parse("https://racetime.gg").unwrap(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(
+            http.ws_url("/ws/o/bot/a-b-1").as_str(),
+            "wss://racetime.gg/ws/o/bot/a-b-1"
+        );
+        let local = RacetimeHttp::new(
+            Url::parse("http://127.0.0.1:8000/").unwrap(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(
+            local.url("/alttpr/data").as_str(),
+            "http://127.0.0.1:8000/alttpr/data"
+        );
+        assert_eq!(
+            local.ws_url("/ws/o/bot/x").as_str(),
+            "ws://127.0.0.1:8000/ws/o/bot/x"
+        );
+        assert!(
+            ApiError::Status {
+                status: 502,
+                body: String::new()
+            }
+            .is_transient()
+        );
         assert!(!ApiError::Forbidden.is_transient());
     }
 }

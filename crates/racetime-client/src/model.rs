@@ -232,9 +232,7 @@ impl RaceData {
 
     /// The entrant with this user id.
     pub fn entrant(&self, user_id: &str) -> Option<&Entrant> {
-        self.entrants
-            .iter()
-            .find(|e| e.user_id() == Some(user_id))
+        self.entrants.iter().find(|e| e.user_id() == Some(user_id))
     }
 }
 
@@ -326,7 +324,9 @@ pub enum ServerMessage {
     /// `error`: sent only to the connection whose action failed.
     Error(Vec<String>),
     Pong,
-    Other { kind: String },
+    Other {
+        kind: String,
+    },
 }
 
 /// A frame could not be decoded as JSON, or a known type had a malformed payload.

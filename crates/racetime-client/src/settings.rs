@@ -78,7 +78,10 @@ impl RaceSettings {
     /// request is refused before anything is created.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut errors = Vec::new();
-        match (self.goal.trim().is_empty(), self.custom_goal.trim().is_empty()) {
+        match (
+            self.goal.trim().is_empty(),
+            self.custom_goal.trim().is_empty(),
+        ) {
             (true, true) => errors.push("You need to set a goal for this race.".to_string()),
             (false, false) => errors.push("The race must only have one goal.".to_string()),
             _ => {}
@@ -97,7 +100,9 @@ impl RaceSettings {
         }
         for (field, value) in [("info_user", &self.info_user), ("info_bot", &self.info_bot)] {
             if value.chars().count() > 1000 {
-                errors.push(format!("{field}: Ensure this value has at most 1000 characters."));
+                errors.push(format!(
+                    "{field}: Ensure this value has at most 1000 characters."
+                ));
             }
         }
         if self.team_race && self.hide_entrants {
@@ -106,7 +111,11 @@ impl RaceSettings {
         if self.team_race && self.partitionable {
             errors.push("Team races are not compatible with 1v1 ladder races.".into());
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The current settings of a room, for an edit that changes only what the caller changes.
@@ -117,8 +126,16 @@ impl RaceSettings {
                 .map_or(default, |d| d.as_secs() as u32)
         };
         Self {
-            goal: if race.goal.custom { String::new() } else { race.goal.name.clone() },
-            custom_goal: if race.goal.custom { race.goal.name.clone() } else { String::new() },
+            goal: if race.goal.custom {
+                String::new()
+            } else {
+                race.goal.name.clone()
+            },
+            custom_goal: if race.goal.custom {
+                race.goal.name.clone()
+            } else {
+                String::new()
+            },
             team_race: race.team_race,
             invitational: race.status() == crate::model::RaceStatus::Invitational,
             unlisted: race.unlisted,
@@ -152,7 +169,10 @@ impl RaceSettings {
             ("info_bot", self.info_bot.clone()),
             ("start_delay", self.start_delay.to_string()),
             ("time_limit", self.time_limit.to_string()),
-            ("time_limit_auto_complete", flag(self.time_limit_auto_complete)),
+            (
+                "time_limit_auto_complete",
+                flag(self.time_limit_auto_complete),
+            ),
             ("streaming_required", flag(self.streaming_required)),
             ("auto_start", flag(self.auto_start)),
             ("allow_comments", flag(self.allow_comments)),
@@ -207,27 +227,52 @@ mod tests {
 
     #[test]
     fn defaults_are_the_model_defaults_and_booleans_are_words() {
-        let settings = RaceSettings { goal: "Beat the game".into(), ..RaceSettings::default() };
+        let settings = RaceSettings {
+            goal: "Beat the game".into(),
+            ..RaceSettings::default()
+        };
         assert!(settings.validate().is_ok());
         let form = settings.start_form();
-        let get = |k: &str| form.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(f, _)| *f == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("streaming_required"), "true");
         assert_eq!(get("ranked"), "true");
         assert_eq!(get("invitational"), "false");
         assert_eq!(get("start_delay"), "15");
         assert_eq!(get("time_limit"), "24");
-        assert!(form.iter().all(|(_, v)| v != "True" && v != "False" && v != "0" || v == "0"));
+        assert!(
+            form.iter()
+                .all(|(_, v)| v != "True" && v != "False")
+        );
     }
 
     #[test]
     fn validation_catches_what_the_server_would_refuse() {
-        let bad = RaceSettings { start_delay: 5, team_race: true, hide_entrants: true, ..RaceSettings::default() };
+        let bad = RaceSettings {
+            start_delay: 5,
+            team_race: true,
+            hide_entrants: true,
+            ..RaceSettings::default()
+        };
         let errors = bad.validate().unwrap_err();
         assert!(errors.contains(&"You need to set a goal for this race.".to_string()));
         assert!(errors.iter().any(|e| e.starts_with("start_delay")));
-        assert!(errors.contains(&"Team races are not compatible with hidden entrants.".to_string()));
-        let both = RaceSettings { goal: "a".into(), custom_goal: "b".into(), ..RaceSettings::default() };
-        assert_eq!(both.validate().unwrap_err(), vec!["The race must only have one goal.".to_string()]);
+        assert!(
+            errors.contains(&"Team races are not compatible with hidden entrants.".to_string())
+        );
+        let both = RaceSettings {
+            goal: "a".into(),
+            custom_goal: "b".into(),
+            ..RaceSettings::default()
+        };
+        assert_eq!(
+            both.validate().unwrap_err(),
+            vec!["The race must only have one goal.".to_string()]
+        );
     }
 
     #[test]
@@ -242,7 +287,12 @@ mod tests {
         let mut settings = RaceSettings::from_race(&race);
         settings.hide_comments = true;
         let form = settings.edit_form();
-        let get = |k: &str| form.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()).unwrap();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(f, _)| *f == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("info_bot"), "open - https://alttpr.com/h/x");
         assert_eq!(get("ranked"), "false");
         assert_eq!(get("streaming_required"), "false");

@@ -238,7 +238,8 @@ enum Pending {
     },
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 struct Connection {
     url: url::Url,
@@ -283,7 +284,11 @@ impl Connection {
                 Ok(ws) => {
                     let reconnect = self.connects > 0;
                     self.connects += 1;
-                    if self.events.send(SocketEvent::Connected { reconnect }).is_err() {
+                    if self
+                        .events
+                        .send(SocketEvent::Connected { reconnect })
+                        .is_err()
+                    {
                         return;
                     }
                     let started = Instant::now();
@@ -295,7 +300,11 @@ impl Connection {
                         }
                         Outcome::Denied => {
                             self.manager.refresh_now();
-                            let _ = tokio::time::timeout(Duration::from_secs(10), self.tokens.changed()).await;
+                            let _ = tokio::time::timeout(
+                                Duration::from_secs(10),
+                                self.tokens.changed(),
+                            )
+                            .await;
                             continue;
                         }
                         Outcome::Dropped(reason) => {
@@ -346,7 +355,9 @@ impl Connection {
             .map_err(|e| Failure::Other(e.to_string()))?;
         let value = http::HeaderValue::from_str(&format!("Bearer {}", token.access_token))
             .map_err(|e| Failure::Other(e.to_string()))?;
-        request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value);
         match tokio::time::timeout(
             self.config.connect_timeout,
             tokio_tungstenite::connect_async(request),
@@ -466,7 +477,12 @@ impl Connection {
                 }
             }
             // Reconnect with the new token once nothing is in flight.
-            if refresh_due && !self.pending.iter().any(|p| matches!(p, Pending::Call { .. })) {
+            if refresh_due
+                && !self
+                    .pending
+                    .iter()
+                    .any(|p| matches!(p, Pending::Call { .. }))
+            {
                 let _ = ws.close(None).await;
                 return Outcome::Refresh;
             }
@@ -565,7 +581,10 @@ impl Connection {
             return true;
         };
         if !retried && errors.iter().any(|e| e == PERMISSION_DENIED) {
-            tracing::info!(action = action.name(), "racetime.gg refused our token; reconnecting to retry the action");
+            tracing::info!(
+                action = action.name(),
+                "racetime.gg refused our token; reconnecting to retry the action"
+            );
             self.pending.push_front(Pending::Call {
                 action,
                 reply,

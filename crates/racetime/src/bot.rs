@@ -10,9 +10,13 @@ use chrono::Utc;
 use platform::events::{Event, Outbox};
 use platform::grpc::Peer;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
-use racetime_client::{Action, CallError, RaceData, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager};
+use racetime_client::{
+    Action, CallError, RaceData, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
+};
 use sea_orm::sea_query::{Condition, Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +40,17 @@ pub(crate) struct RoomHandle {
     pub socket: Arc<RoomSocket>,
     pub inputs: mpsc::UnboundedSender<RoomInput>,
     pub stop: CancellationToken,
+}
+
+/// A room row to store.
+#[derive(Debug)]
+pub(crate) struct RoomRecord<'a> {
+    pub name: &'a str,
+    pub category: &'a str,
+    pub status: &'a str,
+    pub version: u32,
+    pub state: &'a RoomState,
+    pub data: Option<&'a RaceData>,
 }
 
 /// Shared by the discovery loops, the room actors and the gRPC API.
@@ -70,7 +85,9 @@ pub enum RoomError {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Bot {
@@ -89,11 +106,14 @@ impl Bot {
     /// The category of a room name (`alttpr/clever-link-1234`).
     pub(crate) fn category_of(&self, room: &str) -> Result<Arc<CategoryBot>, RoomError> {
         let slug = room.split_once('/').map_or("", |(c, _)| c);
-        self.category(slug).ok_or_else(|| RoomError::UnknownCategory(slug.to_string()))
+        self.category(slug)
+            .ok_or_else(|| RoomError::UnknownCategory(slug.to_string()))
     }
 
     pub(crate) fn seedgen(&self) -> Option<SeedGenClient<platform::grpc::TracedChannel>> {
-        self.seedgen.as_ref().map(|p| SeedGenClient::new(p.channel()))
+        self.seedgen
+            .as_ref()
+            .map(|p| SeedGenClient::new(p.channel()))
     }
 
     /// Rooms handled here.
@@ -103,8 +123,13 @@ impl Bot {
         rooms
     }
 
-    pub(crate) fn local(&self, room: &str) -> Option<(Arc<RoomSocket>, mpsc::UnboundedSender<RoomInput>)> {
-        lock(&self.rooms).get(room).map(|h| (h.socket.clone(), h.inputs.clone()))
+    pub(crate) fn local(
+        &self,
+        room: &str,
+    ) -> Option<(Arc<RoomSocket>, mpsc::UnboundedSender<RoomInput>)> {
+        lock(&self.rooms)
+            .get(room)
+            .map(|h| (h.socket.clone(), h.inputs.clone()))
     }
 
     /// Sends an action to a room: through our own connection when we handle it, otherwise
@@ -116,7 +141,9 @@ impl Bot {
         let category = self.category_of(room)?;
         let race = match self.http.race_data(room).await {
             Ok(race) => race,
-            Err(racetime_client::ApiError::NotFound(_)) => return Err(RoomError::NotFound(room.to_string())),
+            Err(racetime_client::ApiError::NotFound(_)) => {
+                return Err(RoomError::NotFound(room.to_string()));
+            }
             Err(e) => return Err(e.into()),
         };
         let (socket, _events) = RoomSocket::spawn(
@@ -129,54 +156,49 @@ impl Bot {
         Ok(socket.call(action).await?)
     }
 
-    /// Writes a room row (state, status, data) and events in one transaction.
-    pub(crate) async fn save_room<C: ConnectionTrait>(
+    /// Writes a room row (state, status, data) and its events in one transaction.
+    pub(crate) async fn save_room(
         &self,
-        conn: &C,
-        name: &str,
-        category: &str,
-        status: &str,
-        version: u32,
-        state: &RoomState,
-        data: Option<&RaceData>,
-        events: Vec<Event>,
-    ) -> Result<(), sea_orm::DbErr> {
-        let row = room::ActiveModel {
-            name: Set(name.to_string()),
-            category: Set(category.to_string()),
-            status: Set(status.to_string()),
-            version: Set(i64::from(version)),
-            state: Set(serde_json::to_string(state).unwrap_or_default()),
-            data: Set(data.map_or_else(|| "{}".to_string(), |d| serde_json::to_string(d).unwrap_or_default())),
-            updated_at: Set(Utc::now()),
-        };
-        let mut columns = vec![room::Column::Status, room::Column::Version, room::Column::State, room::Column::UpdatedAt];
-        if data.is_some() {
-            columns.push(room::Column::Data);
-        }
-        room::Entity::insert(row)
-            .on_conflict(OnConflict::column(room::Column::Name).update_columns(columns).to_owned())
-            .exec_without_returning(conn)
-            .await?;
-        for event in events {
-            self.outbox.write(conn, event).await.map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn save_room_tx(
-        &self,
-        name: &str,
-        category: &str,
-        status: &str,
-        version: u32,
-        state: &RoomState,
-        data: Option<&RaceData>,
+        record: RoomRecord<'_>,
         events: Vec<Event>,
     ) -> Result<(), sea_orm::DbErr> {
         let has_events = !events.is_empty();
+        let row = room::ActiveModel {
+            name: Set(record.name.to_string()),
+            category: Set(record.category.to_string()),
+            status: Set(record.status.to_string()),
+            version: Set(i64::from(record.version)),
+            state: Set(serde_json::to_string(record.state).unwrap_or_default()),
+            data: Set(record.data.map_or_else(
+                || "{}".to_string(),
+                |d| serde_json::to_string(d).unwrap_or_default(),
+            )),
+            updated_at: Set(Utc::now()),
+        };
+        let mut columns = vec![
+            room::Column::Status,
+            room::Column::Version,
+            room::Column::State,
+            room::Column::UpdatedAt,
+        ];
+        if record.data.is_some() {
+            columns.push(room::Column::Data);
+        }
         let txn = self.db.begin().await?;
-        self.save_room(&txn, name, category, status, version, state, data, events).await?;
+        room::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(room::Column::Name)
+                    .update_columns(columns)
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        for event in events {
+            self.outbox
+                .write(&txn, event)
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        }
         txn.commit().await?;
         if has_events {
             self.outbox.wake();
@@ -184,8 +206,13 @@ impl Bot {
         Ok(())
     }
 
-    pub(crate) async fn load_room(&self, name: &str) -> Result<Option<room::Model>, sea_orm::DbErr> {
-        room::Entity::find_by_id(name.to_string()).one(&self.db).await
+    pub(crate) async fn load_room(
+        &self,
+        name: &str,
+    ) -> Result<Option<room::Model>, sea_orm::DbErr> {
+        room::Entity::find_by_id(name.to_string())
+            .one(&self.db)
+            .await
     }
 
     /// Takes or renews the lease of a room for this process.
@@ -205,7 +232,11 @@ impl Bot {
             .col_expr(lease::Column::Owner, Expr::value(self.instance.clone()))
             .col_expr(lease::Column::ExpiresAt, Expr::value(expires))
             .filter(lease::Column::Room.eq(room))
-            .filter(Condition::any().add(lease::Column::Owner.eq(self.instance.clone())).add(lease::Column::ExpiresAt.lt(now)))
+            .filter(
+                Condition::any()
+                    .add(lease::Column::Owner.eq(self.instance.clone()))
+                    .add(lease::Column::ExpiresAt.lt(now)),
+            )
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)
@@ -224,7 +255,10 @@ impl Bot {
 
     /// Starts handling a room unless this or another process already does. Returns whether
     /// the room is handled here afterwards.
-    pub fn join<'a>(self: &'a Arc<Self>, room: &'a str) -> futures::future::BoxFuture<'a, Result<bool, RoomError>> {
+    pub fn join<'a>(
+        self: &'a Arc<Self>,
+        room: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<bool, RoomError>> {
         // Boxed: room actors open rooms (KONOT), which joins them, which spawns actors.
         Box::pin(self.join_inner(room))
     }
@@ -251,7 +285,9 @@ impl Bot {
             Err(error) => {
                 self.release_lease(room).await;
                 return match error {
-                    racetime_client::ApiError::NotFound(_) => Err(RoomError::NotFound(room.to_string())),
+                    racetime_client::ApiError::NotFound(_) => {
+                        Err(RoomError::NotFound(room.to_string()))
+                    }
                     other => Err(other.into()),
                 };
             }
@@ -260,7 +296,11 @@ impl Bot {
         // A room already over is only worth a connection if we followed it before (to see
         // the transition we missed while down).
         let stored_status = stored.as_ref().map(|r| r.status.clone());
-        if race.status().is_terminal() && stored_status.as_deref().is_none_or(|s| racetime_client::RaceStatus::parse(s).is_terminal()) {
+        if race.status().is_terminal()
+            && stored_status
+                .as_deref()
+                .is_none_or(|s| racetime_client::RaceStatus::parse(s).is_terminal())
+        {
             self.release_lease(room).await;
             return Ok(false);
         }
@@ -268,7 +308,9 @@ impl Bot {
             .as_ref()
             .and_then(|r| serde_json::from_str(&r.state).ok())
             .unwrap_or_default();
-        let resume = Resume { last_message: state.last_chat_id.clone() };
+        let resume = Resume {
+            last_message: state.last_chat_id.clone(),
+        };
         let (socket, events) = RoomSocket::spawn(
             self.http.clone(),
             &race.websocket_bot_url,
@@ -279,8 +321,23 @@ impl Bot {
         let socket = Arc::new(socket);
         let (inputs, input_rx) = mpsc::unbounded_channel();
         let stop = self.shutdown.child_token();
-        let actor = RoomActor::new(self.clone(), category, room.to_string(), socket.clone(), state, stored_status, stop.clone());
-        lock(&self.rooms).insert(room.to_string(), RoomHandle { socket, inputs, stop });
+        let actor = RoomActor::new(
+            self.clone(),
+            category,
+            room.to_string(),
+            socket.clone(),
+            state,
+            stored_status,
+            stop.clone(),
+        );
+        lock(&self.rooms).insert(
+            room.to_string(),
+            RoomHandle {
+                socket,
+                inputs,
+                stop,
+            },
+        );
         let bot = self.clone();
         let name = room.to_string();
         tokio::spawn(async move {
@@ -320,11 +377,19 @@ impl Bot {
     /// rooms we followed before that are not over in our records.
     pub(crate) async fn discover(self: &Arc<Self>, category: &CategoryBot) {
         let token = category.tokens.current();
-        let mut names: Vec<String> = match self.http.category_data(&category.slug, &token.access_token).await {
+        let mut names: Vec<String> = match self
+            .http
+            .category_data(&category.slug, &token.access_token)
+            .await
+        {
             Ok(data) => data
                 .current_races
                 .into_iter()
-                .filter(|r| !r.status.as_ref().is_some_and(racetime_client::RaceStatus::is_terminal))
+                .filter(|r| {
+                    !r.status
+                        .as_ref()
+                        .is_some_and(racetime_client::RaceStatus::is_terminal)
+                })
                 .map(|r| r.name)
                 .collect(),
             Err(error) => {

@@ -10,10 +10,12 @@
 use std::collections::BTreeMap;
 
 /// Strings shared by every seed command.
-pub const GENERATING: &str = "Generating game, please wait.  If nothing happens after a minute, contact Synack.";
+pub const GENERATING: &str =
+    "Generating game, please wait.  If nothing happens after a minute, contact Synack.";
 pub const DONE: &str = "Seed rolling complete.  See race info for details.";
 pub const NO_PRESET: &str = "You must specify a preset!";
-pub const ALREADY_ROLLED: &str = "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
+pub const ALREADY_ROLLED: &str =
+    "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
 pub const LOCKED: &str = "Seed rolling is locked in this room.  Only the creator of this room, a race monitor, or a moderator can roll.";
 pub const RESET: &str = "Reseting bot state.  You may now roll a new game.";
 pub const INTRO: &str = "Hi!  I'm SahasrahBot, your friendly robotic elder and randomizer seed roller! Use !help to see what I can do!   Check out https://sahasrahbot.synack.live/rtgg.html for more info.";
@@ -67,10 +69,19 @@ impl HandlerKind {
     /// The greeting for a room this bot did not open, if the category has one.
     pub fn intro(self) -> Option<Intro> {
         match self {
-            Self::Alttpr | Self::Test => Some(Intro { text: INTRO.into(), with_roll_button: true }),
-            Self::Twwr => Some(Intro { text: "Greetings!  To start a KONOT race, use !konot.".into(), with_roll_button: false }),
+            Self::Alttpr | Self::Test => Some(Intro {
+                text: INTRO.into(),
+                with_roll_button: true,
+            }),
+            Self::Twwr => Some(Intro {
+                text: "Greetings!  To start a KONOT race, use !konot.".into(),
+                with_roll_button: false,
+            }),
             Self::Contra | Self::SmwHacks | Self::Sgl => None,
-            _ => Some(Intro { text: INTRO.into(), with_roll_button: false }),
+            _ => Some(Intro {
+                text: INTRO.into(),
+                with_roll_button: false,
+            }),
         }
     }
 
@@ -111,7 +122,10 @@ impl Invocation {
     fn flag_bool(&self, name: &str, default: bool) -> bool {
         match self.flags.get(name) {
             Some(Flag::Bool(b)) => *b,
-            Some(Flag::Text(t)) => !matches!(t.to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off"),
+            Some(Flag::Text(t)) => !matches!(
+                t.to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            ),
             None => default,
         }
     }
@@ -132,7 +146,11 @@ pub fn parse(text: &str, prefix: &str) -> Option<Invocation> {
         return None;
     }
     let args: Vec<String> = words.map(str::to_string).collect();
-    let mut invocation = Invocation { name, args: args.clone(), ..Invocation::default() };
+    let mut invocation = Invocation {
+        name,
+        args: args.clone(),
+        ..Invocation::default()
+    };
     for arg in args {
         if let Some(flag) = arg.strip_prefix("--") {
             match flag.split_once('=') {
@@ -153,7 +171,10 @@ pub fn parse(text: &str, prefix: &str) -> Option<Invocation> {
                     }
                 },
             }
-        } else if let Some(flag) = arg.strip_prefix('-').filter(|f| !f.is_empty() && f.parse::<f64>().is_err()) {
+        } else if let Some(flag) = arg
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && f.parse::<f64>().is_err())
+        {
             invocation.flags.insert(flag.to_string(), Flag::Bool(true));
         } else {
             invocation.positional.push(arg);
@@ -245,7 +266,9 @@ pub enum Plan {
     /// `!bingo` (sm): roll a bingo card when the race starts.
     Bingo,
     /// `!test [seconds]` (test category).
-    Test { seconds: u64 },
+    Test {
+        seconds: u64,
+    },
 }
 
 fn reply(line: impl Into<String>) -> Plan {
@@ -272,26 +295,43 @@ fn roll(randomizer: &str, preset: &str, format: SeedFormat) -> RollPlan {
 fn study_time(arg: Option<&String>) -> Result<Option<u32>, Plan> {
     match arg {
         None => Ok(None),
-        Some(text) => text
-            .parse::<u32>()
-            .map(Some)
-            .map_err(|_| reply(format!("The study time must be a whole number of seconds, not `{text}`."))),
+        Some(text) => text.parse::<u32>().map(Some).map_err(|_| {
+            reply(format!(
+                "The study time must be a whole number of seconds, not `{text}`."
+            ))
+        }),
     }
 }
 
 fn help(kind: HandlerKind) -> Option<&'static str> {
     Some(match kind {
-        HandlerKind::Alttpr | HandlerKind::Test => "Available commands:\n\"!race <preset>\" to generate a race preset.\n\"!mystery <weightset>\" to generate a mystery game.\n\"!spoiler <preset>\" to generate a spoiler race.  Check out https://sahasrahbot.synack.live/rtgg.html for more info.",
-        HandlerKind::Smz3 => "Available commands:\n\"!race <preset>, !multiworld <preset>\" to generate a race preset.  Check out https://sahasrahbot.synack.live/rtgg.html#smz3-commands for more info.",
-        HandlerKind::Smr => "Available commands:\n\"!total <preset>, !varia <settings> <skills>, !dash [--spoiler] <preset>, !multiworld <preset>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html for more info.",
-        HandlerKind::Z1r => "Available commands:\n\"!race <preset>\" or \"!flags <flagstring>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#the-legend-of-zelda-randomizer-z1r for more info.",
-        HandlerKind::Z2r => "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#zelda-2-randomizer-z2r for more info.",
-        HandlerKind::Smb3r => "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#super-mario-bros-3-randomizer-smb3r for more info.",
-        HandlerKind::Ff1r => "Available commands:\n\"!ff1url <url>\" to generate seed.  Check out https://sahasrahbot.synack.live/rtgg.html#final-fantasy-randomizer-ff1r for more info.",
+        HandlerKind::Alttpr | HandlerKind::Test => {
+            "Available commands:\n\"!race <preset>\" to generate a race preset.\n\"!mystery <weightset>\" to generate a mystery game.\n\"!spoiler <preset>\" to generate a spoiler race.  Check out https://sahasrahbot.synack.live/rtgg.html for more info."
+        }
+        HandlerKind::Smz3 => {
+            "Available commands:\n\"!race <preset>, !multiworld <preset>\" to generate a race preset.  Check out https://sahasrahbot.synack.live/rtgg.html#smz3-commands for more info."
+        }
+        HandlerKind::Smr => {
+            "Available commands:\n\"!total <preset>, !varia <settings> <skills>, !dash [--spoiler] <preset>, !multiworld <preset>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html for more info."
+        }
+        HandlerKind::Z1r => {
+            "Available commands:\n\"!race <preset>\" or \"!flags <flagstring>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#the-legend-of-zelda-randomizer-z1r for more info."
+        }
+        HandlerKind::Z2r => {
+            "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#zelda-2-randomizer-z2r for more info."
+        }
+        HandlerKind::Smb3r => {
+            "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#super-mario-bros-3-randomizer-smb3r for more info."
+        }
+        HandlerKind::Ff1r => {
+            "Available commands:\n\"!ff1url <url>\" to generate seed.  Check out https://sahasrahbot.synack.live/rtgg.html#final-fantasy-randomizer-ff1r for more info."
+        }
         HandlerKind::CtJets => "Available commands:\n\"!preset <preset>\" to generate a seed.",
         HandlerKind::Twwr => "To start a KONOT race, use !konot.",
         HandlerKind::Contra | HandlerKind::SmwHacks => "I have no commands for this category.",
-        HandlerKind::Sm => "Available commands:\n\"!bingo\" to roll a bingo card when the race starts.",
+        HandlerKind::Sm => {
+            "Available commands:\n\"!bingo\" to roll a bingo card when the race starts."
+        }
         HandlerKind::Sgl => return None,
     })
 }
@@ -299,12 +339,26 @@ fn help(kind: HandlerKind) -> Option<&'static str> {
 /// Z1R presets that have their own command (`!ttp4rp` = `!race ttp4rp`).
 const Z1R_SHORTCUTS: [&str; 3] = ["ttp4rp", "ttp4hopla", "ttp4consternation"];
 /// Z2R presets that have their own command.
-const Z2R_SHORTCUTS: [&str; 9] = ["maxrando", "groups1", "groups2", "groups3", "groups4", "brackets", "nit", "sgl4", "sgl"];
+const Z2R_SHORTCUTS: [&str; 9] = [
+    "maxrando", "groups1", "groups2", "groups3", "groups4", "brackets", "nit", "sgl4", "sgl",
+];
 
 /// Plans a command. `pick` chooses among equal options (e.g. `!ttp4`); tests pass a fixed one.
-pub fn plan(kind: HandlerKind, inv: &Invocation, ctx: &Context, pick: &mut dyn FnMut(usize) -> usize) -> Plan {
+pub fn plan(
+    kind: HandlerKind,
+    inv: &Invocation,
+    ctx: &Context,
+    pick: &mut dyn FnMut(usize) -> usize,
+) -> Plan {
     let monitor_only = |plan: Plan| {
-        if ctx.is_monitor { plan } else { reply(format!("Sorry {}, only race monitors can do that.", ctx.sender_name)) }
+        if ctx.is_monitor {
+            plan
+        } else {
+            reply(format!(
+                "Sorry {}, only race monitors can do that.",
+                ctx.sender_name
+            ))
+        }
     };
     // Commands every category shares (sgl turns several into no-ops).
     let sgl = kind == HandlerKind::Sgl;
@@ -313,14 +367,21 @@ pub fn plan(kind: HandlerKind, inv: &Invocation, ctx: &Context, pick: &mut dyn F
         "lock" if !sgl => return monitor_only(Plan::Lock),
         "unlock" if !sgl => return monitor_only(Plan::Unlock),
         "cancel" if !sgl => {
-            return if kind.is_alttpr() { monitor_only(Plan::Cancel) } else { Plan::Cancel };
+            return if kind.is_alttpr() {
+                monitor_only(Plan::Cancel)
+            } else {
+                Plan::Cancel
+            };
         }
         "tournamentrace" if !sgl => {
             if let Some(refusal) = locked(ctx) {
                 return refusal;
             }
             let entrant = ctx.entrant_status.as_deref().is_some_and(|s| {
-                matches!(s, "ready" | "not_ready" | "in_progress" | "done" | "dnf" | "dq")
+                matches!(
+                    s,
+                    "ready" | "not_ready" | "in_progress" | "done" | "dnf" | "dq"
+                )
             });
             return if ctx.is_monitor || entrant {
                 Plan::TournamentRace
@@ -371,7 +432,10 @@ pub fn plan(kind: HandlerKind, inv: &Invocation, ctx: &Context, pick: &mut dyn F
         Some(Plan::Roll(roll)) => locked(ctx).unwrap_or(Plan::Roll(roll)),
         Some(plan) => plan,
         None if sgl => Plan::Ignore,
-        None => reply(format!("I don't know the command !{}.  Use !help to see what I can do.", inv.name)),
+        None => reply(format!(
+            "I don't know the command !{}.  Use !help to see what I can do.",
+            inv.name
+        )),
     }
 }
 
@@ -388,22 +452,39 @@ fn locked(ctx: &Context) -> Option<Plan> {
 
 fn alttpr(kind: HandlerKind, inv: &Invocation) -> Option<Plan> {
     let first = inv.positional.first();
-    let alttpr_roll = |preset: &str, label: &str| roll("alttpr", preset, SeedFormat::Alttpr { label: label.into() });
+    let alttpr_roll = |preset: &str, label: &str| {
+        roll(
+            "alttpr",
+            preset,
+            SeedFormat::Alttpr {
+                label: label.into(),
+            },
+        )
+    };
     Some(match inv.name.as_str() {
         "race" | "preset" | "noqsrace" => {
-            let Some(preset) = first else { return Some(reply(NO_PRESET)) };
+            let Some(preset) = first else {
+                return Some(reply(NO_PRESET));
+            };
             let mut plan = alttpr_roll(preset, preset);
             plan.allow_quickswap = inv.name != "noqsrace";
             plan.branch = inv.positional.get(1).cloned();
             Plan::Roll(Box::new(plan))
         }
         "newrace" => {
-            let Some(preset) = inv.flag_text("preset").map(str::to_string).or_else(|| first.cloned()) else {
+            let Some(preset) = inv
+                .flag_text("preset")
+                .map(str::to_string)
+                .or_else(|| first.cloned())
+            else {
                 return Some(reply(NO_PRESET));
             };
             let mut plan = alttpr_roll(&preset, &preset);
             plan.allow_quickswap = inv.flag_bool("quickswap", true);
-            plan.branch = inv.flag_text("branch").map(str::to_string).or_else(|| inv.positional.get(1).cloned());
+            plan.branch = inv
+                .flag_text("branch")
+                .map(str::to_string)
+                .or_else(|| inv.positional.get(1).cloned());
             plan.hints = inv.flag_bool("hints", false);
             if inv.flag_bool("festive", false) {
                 plan.endpoint_prefix = "/festive".into();
@@ -412,16 +493,25 @@ fn alttpr(kind: HandlerKind, inv: &Invocation) -> Option<Plan> {
                 let countdown = match inv.flags.get("countdown") {
                     Some(Flag::Text(t)) => match t.parse::<u32>() {
                         Ok(s) => Some(s),
-                        Err(_) => return Some(reply(format!("The countdown must be a whole number of seconds, not `{t}`."))),
+                        Err(_) => {
+                            return Some(reply(format!(
+                                "The countdown must be a whole number of seconds, not `{t}`."
+                            )));
+                        }
                     },
                     _ => Some(900),
                 };
-                plan.spoiler = Some(SpoilerPlan { study_time: countdown, progression: false });
+                plan.spoiler = Some(SpoilerPlan {
+                    study_time: countdown,
+                    progression: false,
+                });
             }
             Plan::Roll(Box::new(plan))
         }
         "spoiler" | "tournamentspoiler" | "progression" => {
-            let Some(preset) = first else { return Some(reply(NO_PRESET)) };
+            let Some(preset) = first else {
+                return Some(reply(NO_PRESET));
+            };
             let mut plan = alttpr_roll(preset, preset);
             let progression = inv.name == "progression";
             let study = if progression {
@@ -435,15 +525,26 @@ fn alttpr(kind: HandlerKind, inv: &Invocation) -> Option<Plan> {
             if inv.name == "tournamentspoiler" {
                 plan.branch = Some("tournament".into());
             }
-            plan.spoiler = Some(SpoilerPlan { study_time: study, progression });
+            plan.spoiler = Some(SpoilerPlan {
+                study_time: study,
+                progression,
+            });
             Plan::Roll(Box::new(plan))
         }
         "mystery" => {
             let weightset = first.cloned().unwrap_or_else(|| "weighted".into());
-            Plan::Roll(Box::new(roll("alttprmystery", &weightset, SeedFormat::Mystery { weightset: weightset.clone() })))
+            Plan::Roll(Box::new(roll(
+                "alttprmystery",
+                &weightset,
+                SeedFormat::Mystery {
+                    weightset: weightset.clone(),
+                },
+            )))
         }
         "register" => reply("Lazy Kid ain't got nothing compared to me."),
-        "vt" => reply("You summon Veetorp, he looks around confused and curses your next game with bad (CS)PRNG."),
+        "vt" => reply(
+            "You summon Veetorp, he looks around confused and curses your next game with bad (CS)PRNG.",
+        ),
         "synack" => reply("You need to be more creative."),
         "test" if kind == HandlerKind::Test => match first.map(|s| s.parse::<u64>()) {
             None => Plan::Test { seconds: 30 },
@@ -472,7 +573,13 @@ fn multiworld(randomizer: &str, inv: &Invocation, ctx: &Context, preset: String)
     if sizes.iter().any(|s| *s != sizes[0]) {
         return reply("Teams are unequal in size.");
     }
-    let mut plan = roll(randomizer, &preset, SeedFormat::Smz3 { label: preset.clone() });
+    let mut plan = roll(
+        randomizer,
+        &preset,
+        SeedFormat::Smz3 {
+            label: preset.clone(),
+        },
+    );
     plan.teams = Some(ctx.teams.clone());
     plan.rng_seed = rng_seed;
     Plan::Roll(Box::new(plan))
@@ -483,14 +590,21 @@ fn smz3(inv: &Invocation, ctx: &Context) -> Option<Plan> {
     Some(match inv.name.as_str() {
         "race" | "preset" => match first {
             None => reply(NO_PRESET),
-            Some(p) => Plan::Roll(Box::new(roll("smz3", p, SeedFormat::Smz3 { label: p.clone() }))),
+            Some(p) => Plan::Roll(Box::new(roll(
+                "smz3",
+                p,
+                SeedFormat::Smz3 { label: p.clone() },
+            ))),
         },
         "spoiler" => match first {
             None => reply(NO_PRESET),
             Some(p) => {
                 let mut plan = roll("smz3", p, SeedFormat::Smz3 { label: p.clone() });
                 plan.spoiler = match study_time(inv.positional.get(1)) {
-                    Ok(s) => Some(SpoilerPlan { study_time: Some(s.unwrap_or(1500)), progression: false }),
+                    Ok(s) => Some(SpoilerPlan {
+                        study_time: Some(s.unwrap_or(1500)),
+                        progression: false,
+                    }),
                     Err(refusal) => return Some(refusal),
                 };
                 Plan::Roll(Box::new(plan))
@@ -509,23 +623,35 @@ fn smr(inv: &Invocation, ctx: &Context, pick: &mut dyn FnMut(usize) -> usize) ->
     Some(match inv.name.as_str() {
         "totalrace" | "total" => match first {
             None => reply(NO_PRESET),
-            Some(p) => Plan::Roll(Box::new(roll("sm", p, SeedFormat::SmTotal { preset: p.clone() }))),
-        },
-        "varia" | "smvaria" | "variarace" => match (inv.positional.first(), inv.positional.get(1)) {
-            (Some(settings), Some(skills)) => Plan::Roll(Box::new(roll(
-                "smvaria",
-                &format!("{skills}/{settings}"),
-                SeedFormat::Varia { settings: settings.clone(), skills: skills.clone() },
+            Some(p) => Plan::Roll(Box::new(roll(
+                "sm",
+                p,
+                SeedFormat::SmTotal { preset: p.clone() },
             ))),
-            _ => reply("You must specify setting and skill presets!"),
         },
+        "varia" | "smvaria" | "variarace" => {
+            match (inv.positional.first(), inv.positional.get(1)) {
+                (Some(settings), Some(skills)) => Plan::Roll(Box::new(roll(
+                    "smvaria",
+                    &format!("{skills}/{settings}"),
+                    SeedFormat::Varia {
+                        settings: settings.clone(),
+                        skills: skills.clone(),
+                    },
+                ))),
+                _ => reply("You must specify setting and skill presets!"),
+            }
+        }
         "dash" | "smdash" | "dashrace" => {
             let spoiler = inv.flag_bool("spoiler", false);
             match inv.positional.as_slice() {
                 [preset] => {
                     let mut plan = roll("smdash", preset, SeedFormat::Dash);
                     if spoiler {
-                        plan.spoiler = Some(SpoilerPlan { study_time: Some(0), progression: false });
+                        plan.spoiler = Some(SpoilerPlan {
+                            study_time: Some(0),
+                            progression: false,
+                        });
                     }
                     Plan::Roll(Box::new(plan))
                 }
@@ -555,11 +681,23 @@ fn smr(inv: &Invocation, ctx: &Context, pick: &mut dyn FnMut(usize) -> usize) ->
 }
 
 fn z1r(inv: &Invocation, pick: &mut dyn FnMut(usize) -> usize) -> Option<Plan> {
-    let preset_roll = |preset: &str| Plan::Roll(Box::new(roll("z1r", preset, SeedFormat::Z1rPreset { preset: preset.into() })));
+    let preset_roll = |preset: &str| {
+        Plan::Roll(Box::new(roll(
+            "z1r",
+            preset,
+            SeedFormat::Z1rPreset {
+                preset: preset.into(),
+            },
+        )))
+    };
     Some(match inv.name.as_str() {
         "flags" => match inv.positional.first() {
             None => reply("You must specify a set of flags!"),
-            Some(flags) => Plan::Roll(Box::new(roll("z1r", &format!("flags:{flags}"), SeedFormat::SeedFlags))),
+            Some(flags) => Plan::Roll(Box::new(roll(
+                "z1r",
+                &format!("flags:{flags}"),
+                SeedFormat::SeedFlags,
+            ))),
         },
         "race" => match inv.positional.first() {
             None => reply("No preset specified."),
@@ -575,16 +713,24 @@ fn z2r(inv: &Invocation) -> Option<Plan> {
     Some(match inv.name.as_str() {
         "flags" => match inv.positional.first() {
             None => reply("You must specify a set of flags!"),
-            Some(flags) => Plan::Roll(Box::new(roll("z2r", &format!("flags:{flags}"), SeedFormat::SeedFlags))),
+            Some(flags) => Plan::Roll(Box::new(roll(
+                "z2r",
+                &format!("flags:{flags}"),
+                SeedFormat::SeedFlags,
+            ))),
         },
         "mrb" => Plan::Roll(Box::new(roll("z2r", "mrb", SeedFormat::SeedFlags))),
-        name if Z2R_SHORTCUTS.contains(&name) => Plan::Roll(Box::new(roll("z2r", name, SeedFormat::SeedFlags))),
+        name if Z2R_SHORTCUTS.contains(&name) => {
+            Plan::Roll(Box::new(roll("z2r", name, SeedFormat::SeedFlags)))
+        }
         _ => return None,
     })
 }
 
 /// Spoiler study reminders, in seconds remaining.
-pub const REMINDERS: [u32; 19] = [1800, 1500, 1200, 900, 600, 300, 120, 60, 30, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
+pub const REMINDERS: [u32; 19] = [
+    1800, 1500, 1200, 900, 600, 300, 120, 60, 30, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+];
 
 /// The reminder text for `remaining` seconds.
 pub fn reminder_text(remaining: u32) -> String {

@@ -26,8 +26,12 @@ pub struct RaceRoomsApi {
 impl From<RoomError> for Status {
     fn from(error: RoomError) -> Self {
         match error {
-            RoomError::NotFound(_) | RoomError::UnknownCategory(_) => Status::not_found(error.to_string()),
-            RoomError::Call(CallError::Server(errors)) => Status::failed_precondition(errors.join("; ")),
+            RoomError::NotFound(_) | RoomError::UnknownCategory(_) => {
+                Status::not_found(error.to_string())
+            }
+            RoomError::Call(CallError::Server(errors)) => {
+                Status::failed_precondition(errors.join("; "))
+            }
             RoomError::Call(CallError::Invalid(message)) => Status::invalid_argument(message),
             RoomError::Call(other) => Status::unavailable(other.to_string()),
             RoomError::Api(api) if api.is_transient() => Status::unavailable(api.to_string()),
@@ -53,7 +57,9 @@ fn room_name(room: &str) -> Result<String, Status> {
     let room = room.trim().trim_start_matches('/');
     match room.split_once('/') {
         Some((c, s)) if !c.is_empty() && !s.is_empty() && !s.contains('/') => Ok(room.to_string()),
-        _ => Err(Status::invalid_argument(format!("room must be \"category/slug\", got `{room}`"))),
+        _ => Err(Status::invalid_argument(format!(
+            "room must be \"category/slug\", got `{room}`"
+        ))),
     }
 }
 
@@ -68,9 +74,20 @@ pub(crate) fn room_message(bot: &Bot, race: &RaceData, seed_rolled: bool) -> pb:
         info_user: race.info_user.clone().unwrap_or_default(),
         entrants: entrants(race)
             .into_iter()
-            .map(|e| pb::Entrant { user_id: e.user_id, name: e.name, twitch_name: e.twitch_name, status: e.status, place: e.place, finish_time_ms: e.finish_time_ms, team: e.team })
+            .map(|e| pb::Entrant {
+                user_id: e.user_id,
+                name: e.name,
+                twitch_name: e.twitch_name,
+                status: e.status,
+                place: e.place,
+                finish_time_ms: e.finish_time_ms,
+                team: e.team,
+            })
             .collect(),
-        started_at: race.started_at.map(|t| prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }),
+        started_at: race.started_at.map(|t| prost_types::Timestamp {
+            seconds: t.timestamp(),
+            nanos: t.timestamp_subsec_nanos() as i32,
+        }),
         version: race.version,
         goal: race.goal.name.clone(),
         seed_rolled,
@@ -81,8 +98,15 @@ pub(crate) fn room_message(bot: &Bot, race: &RaceData, seed_rolled: bool) -> pb:
 
 impl RaceRoomsApi {
     async fn snapshot(&self, name: &str) -> Result<pb::Room, Status> {
-        let stored = self.bot.load_room(name).await.map_err(|e| Status::internal(e.to_string()))?;
-        let state: RoomState = stored.as_ref().and_then(|r| serde_json::from_str(&r.state).ok()).unwrap_or_default();
+        let stored = self
+            .bot
+            .load_room(name)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let state: RoomState = stored
+            .as_ref()
+            .and_then(|r| serde_json::from_str(&r.state).ok())
+            .unwrap_or_default();
         if let Some((socket, _)) = self.bot.local(name)
             && let Some(race) = socket.latest()
         {
@@ -91,28 +115,42 @@ impl RaceRoomsApi {
         self.bot.category_of(name)?;
         match self.bot.http.race_data(name).await {
             Ok(race) => Ok(room_message(&self.bot, &race, state.seed_rolled)),
-            Err(racetime_client::ApiError::NotFound(_)) => Err(Status::not_found(format!("room `{name}` does not exist on racetime.gg"))),
+            Err(racetime_client::ApiError::NotFound(_)) => Err(Status::not_found(format!(
+                "room `{name}` does not exist on racetime.gg"
+            ))),
             Err(error) => Err(Status::unavailable(error.to_string())),
         }
     }
 
-    async fn to_actor(&self, room: &str, make: impl FnOnce(oneshot::Sender<()>) -> RoomInput) -> Result<(), Status> {
+    async fn to_actor(
+        &self,
+        room: &str,
+        make: impl FnOnce(oneshot::Sender<()>) -> RoomInput,
+    ) -> Result<(), Status> {
         let name = room_name(room)?;
         if self.bot.local(&name).is_none() {
             let _ = self.bot.join(&name).await?;
         }
         let Some((_, inputs)) = self.bot.local(&name) else {
-            return Err(Status::unavailable(format!("room `{name}` is handled by another instance of this service; retry there or later")));
+            return Err(Status::unavailable(format!(
+                "room `{name}` is handled by another instance of this service; retry there or later"
+            )));
         };
         let (tx, rx) = oneshot::channel();
-        inputs.send(make(tx)).map_err(|_| Status::unavailable("the room handler stopped"))?;
-        rx.await.map_err(|_| Status::unavailable("the room handler stopped"))
+        inputs
+            .send(make(tx))
+            .map_err(|_| Status::unavailable("the room handler stopped"))?;
+        rx.await
+            .map_err(|_| Status::unavailable("the room handler stopped"))
     }
 }
 
 #[tonic::async_trait]
 impl RaceRooms for RaceRoomsApi {
-    async fn open_room(&self, request: Request<pb::OpenRoomRequest>) -> Result<Response<pb::Room>, Status> {
+    async fn open_room(
+        &self,
+        request: Request<pb::OpenRoomRequest>,
+    ) -> Result<Response<pb::Room>, Status> {
         let request = request.into_inner();
         let s = request.settings.unwrap_or_default();
         let defaults = RaceSettings::default();
@@ -125,8 +163,16 @@ impl RaceRooms for RaceRoomsApi {
             ranked: s.ranked.unwrap_or(defaults.ranked),
             info_user: s.info_user,
             info_bot: s.info_bot,
-            start_delay: if s.start_delay_seconds == 0 { defaults.start_delay } else { s.start_delay_seconds },
-            time_limit: if s.time_limit_hours == 0 { defaults.time_limit } else { s.time_limit_hours },
+            start_delay: if s.start_delay_seconds == 0 {
+                defaults.start_delay
+            } else {
+                s.start_delay_seconds
+            },
+            time_limit: if s.time_limit_hours == 0 {
+                defaults.time_limit
+            } else {
+                s.time_limit_hours
+            },
             streaming_required: s.streaming_required.unwrap_or(defaults.streaming_required),
             auto_start: s.auto_start.unwrap_or(defaults.auto_start),
             allow_comments: s.allow_comments.unwrap_or(defaults.allow_comments),
@@ -137,33 +183,63 @@ impl RaceRooms for RaceRoomsApi {
             chat_message_delay: s.chat_message_delay_seconds,
             ..defaults
         };
-        let opened = open_room(&self.bot, &request.category, settings, &request.idempotency_key, RoomState::default()).await?;
+        let opened = open_room(
+            &self.bot,
+            &request.category,
+            settings,
+            &request.idempotency_key,
+            RoomState::default(),
+        )
+        .await?;
         Ok(Response::new(self.snapshot(&opened.name).await?))
     }
 
-    async fn invite_user(&self, request: Request<pb::RoomUserRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn invite_user(
+        &self,
+        request: Request<pb::RoomUserRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
-        self.bot.room_call(&room_name(&r.room)?, Action::Invite { user: r.user_id }).await?;
+        self.bot
+            .room_call(&room_name(&r.room)?, Action::Invite { user: r.user_id })
+            .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn accept_request(&self, request: Request<pb::RoomUserRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn accept_request(
+        &self,
+        request: Request<pb::RoomUserRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
-        self.bot.room_call(&room_name(&r.room)?, Action::AcceptRequest { user: r.user_id }).await?;
+        self.bot
+            .room_call(
+                &room_name(&r.room)?,
+                Action::AcceptRequest { user: r.user_id },
+            )
+            .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn add_monitor(&self, request: Request<pb::RoomUserRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn add_monitor(
+        &self,
+        request: Request<pb::RoomUserRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
-        self.bot.room_call(&room_name(&r.room)?, Action::AddMonitor { user: r.user_id }).await?;
+        self.bot
+            .room_call(&room_name(&r.room)?, Action::AddMonitor { user: r.user_id })
+            .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn send_message(&self, request: Request<pb::SendMessageRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn send_message(
+        &self,
+        request: Request<pb::SendMessageRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
         let name = room_name(&r.room)?;
         if r.idempotency_key.trim().is_empty() {
-            return Err(Status::invalid_argument("idempotency_key is required (it becomes the message guid)"));
+            return Err(Status::invalid_argument(
+                "idempotency_key is required (it becomes the message guid)",
+            ));
         }
         let message = OutgoingMessage {
             message: r.text,
@@ -174,7 +250,16 @@ impl RaceRooms for RaceRoomsApi {
                 .into_iter()
                 .map(|a| {
                     let some = |s: String| (!s.is_empty()).then_some(s);
-                    (a.label, ActionButton { message: some(a.message), url: some(a.url), help: some(a.help), submit: some(a.submit), ..ActionButton::default() })
+                    (
+                        a.label,
+                        ActionButton {
+                            message: some(a.message),
+                            url: some(a.url),
+                            help: some(a.help),
+                            submit: some(a.submit),
+                            ..ActionButton::default()
+                        },
+                    )
                 })
                 .collect(),
             direct_to: (!r.direct_to.is_empty()).then_some(r.direct_to),
@@ -183,39 +268,70 @@ impl RaceRooms for RaceRoomsApi {
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn set_info(&self, request: Request<pb::SetInfoRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn set_info(
+        &self,
+        request: Request<pb::SetInfoRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
         if r.info_bot.trim().is_empty() {
-            return Err(Status::invalid_argument("info_bot must not be empty: racetime.gg ignores an empty setinfo, so info cannot be cleared (use e.g. \"New Race\")"));
+            return Err(Status::invalid_argument(
+                "info_bot must not be empty: racetime.gg ignores an empty setinfo, so info cannot be cleared (use e.g. \"New Race\")",
+            ));
         }
         if r.info_bot.chars().count() > 1000 {
-            return Err(Status::invalid_argument("info_bot: Ensure this value has at most 1000 characters."));
+            return Err(Status::invalid_argument(
+                "info_bot: Ensure this value has at most 1000 characters.",
+            ));
         }
-        self.bot.room_call(&room_name(&r.room)?, Action::SetInfo { info_bot: Some(r.info_bot), info_user: None }).await?;
+        self.bot
+            .room_call(
+                &room_name(&r.room)?,
+                Action::SetInfo {
+                    info_bot: Some(r.info_bot),
+                    info_user: None,
+                },
+            )
+            .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn get_room(&self, request: Request<pb::GetRoomRequest>) -> Result<Response<pb::Room>, Status> {
+    async fn get_room(
+        &self,
+        request: Request<pb::GetRoomRequest>,
+    ) -> Result<Response<pb::Room>, Status> {
         let name = room_name(&request.into_inner().room)?;
         Ok(Response::new(self.snapshot(&name).await?))
     }
 
-    async fn list_rooms(&self, request: Request<pb::ListRoomsRequest>) -> Result<Response<pb::ListRoomsReply>, Status> {
+    async fn list_rooms(
+        &self,
+        request: Request<pb::ListRoomsRequest>,
+    ) -> Result<Response<pb::ListRoomsReply>, Status> {
         let r = request.into_inner();
         let mut query = room::Entity::find();
         if !r.category.is_empty() {
             query = query.filter(room::Column::Category.eq(r.category));
         }
         if r.active_only {
-            query = query.filter(room::Column::Status.is_not_in(["finished", "cancelled", "partitioned"]));
+            query = query.filter(room::Column::Status.is_not_in([
+                "finished",
+                "cancelled",
+                "partitioned",
+            ]));
         }
-        let rows = query.all(&self.bot.db).await.map_err(|e| Status::internal(e.to_string()))?;
+        let rows = query
+            .all(&self.bot.db)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
         let rooms = rows
             .into_iter()
             .map(|row| {
                 let state: RoomState = serde_json::from_str(&row.state).unwrap_or_default();
                 let live = self.bot.local(&row.name).and_then(|(s, _)| s.latest());
-                let race: RaceData = live.map(|r| (*r).clone()).or_else(|| serde_json::from_str(&row.data).ok()).unwrap_or_default();
+                let race: RaceData = live
+                    .map(|r| (*r).clone())
+                    .or_else(|| serde_json::from_str(&row.data).ok())
+                    .unwrap_or_default();
                 let mut message = room_message(&self.bot, &race, state.seed_rolled);
                 message.name = row.name.clone();
                 message.category = row.category.clone();
@@ -228,29 +344,63 @@ impl RaceRooms for RaceRoomsApi {
         Ok(Response::new(pb::ListRoomsReply { rooms }))
     }
 
-    async fn inject_command(&self, request: Request<pb::InjectCommandRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn inject_command(
+        &self,
+        request: Request<pb::InjectCommandRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
         if crate::commands::parse(&r.command, &self.bot.settings.command_prefix).is_none() {
-            return Err(Status::invalid_argument(format!("`{}` is not a command (it must start with {})", r.command, self.bot.settings.command_prefix)));
+            return Err(Status::invalid_argument(format!(
+                "`{}` is not a command (it must start with {})",
+                r.command, self.bot.settings.command_prefix
+            )));
         }
-        let requested_by = if r.requested_by.is_empty() { "api".to_string() } else { r.requested_by };
-        self.to_actor(&r.room, |reply| RoomInput::Inject { command: r.command, requested_by, reply }).await?;
+        let requested_by = if r.requested_by.is_empty() {
+            "api".to_string()
+        } else {
+            r.requested_by
+        };
+        self.to_actor(&r.room, |reply| RoomInput::Inject {
+            command: r.command,
+            requested_by,
+            reply,
+        })
+        .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn bind_tournament(&self, request: Request<pb::BindTournamentRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn bind_tournament(
+        &self,
+        request: Request<pb::BindTournamentRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
-        let binding = TournamentBinding { tournament: r.tournament, episode_id: r.episode_id, players: r.player_racetime_ids, gatekeepers: r.gatekeeper_racetime_ids };
-        self.to_actor(&r.room, |reply| RoomInput::Bind { binding, reply }).await?;
+        let binding = TournamentBinding {
+            tournament: r.tournament,
+            episode_id: r.episode_id,
+            players: r.player_racetime_ids,
+            gatekeepers: r.gatekeeper_racetime_ids,
+        };
+        self.to_actor(&r.room, |reply| RoomInput::Bind { binding, reply })
+            .await?;
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn schedule_spoiler_race(&self, request: Request<pb::ScheduleSpoilerRaceRequest>) -> Result<Response<pb::Empty>, Status> {
+    async fn schedule_spoiler_race(
+        &self,
+        request: Request<pb::ScheduleSpoilerRaceRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
         let r = request.into_inner();
         if url::Url::parse(&r.spoiler_url).is_err() {
-            return Err(Status::invalid_argument("spoiler_url must be an absolute URL"));
+            return Err(Status::invalid_argument(
+                "spoiler_url must be an absolute URL",
+            ));
         }
-        self.to_actor(&r.room, |reply| RoomInput::ScheduleSpoiler { url: r.spoiler_url, study_time: r.study_time_seconds, reply }).await?;
+        self.to_actor(&r.room, |reply| RoomInput::ScheduleSpoiler {
+            url: r.spoiler_url,
+            study_time: r.study_time_seconds,
+            reply,
+        })
+        .await?;
         Ok(Response::new(pb::Empty {}))
     }
 }

@@ -97,11 +97,17 @@ impl ServiceSettings for RacetimeSettings {
         let url = url::Url::parse(&self.racetime_url)
             .map_err(|error| ConfigError::invalid("racetime_url", error.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ConfigError::invalid("racetime_url", "must be an http(s) URL"));
+            return Err(ConfigError::invalid(
+                "racetime_url",
+                "must be an http(s) URL",
+            ));
         }
         for (slug, credentials) in &self.categories {
             if credentials.client_id.trim().is_empty() {
-                return Err(ConfigError::invalid(format!("categories.{slug}.client_id"), "must not be empty"));
+                return Err(ConfigError::invalid(
+                    format!("categories.{slug}.client_id"),
+                    "must not be empty",
+                ));
             }
             if HandlerKind::from_name(credentials.handler_name(slug)).is_none() {
                 return Err(ConfigError::invalid(
@@ -110,7 +116,11 @@ impl ServiceSettings for RacetimeSettings {
                 ));
             }
         }
-        for (key, value) in [("poll_interval_secs", self.poll_interval_secs), ("lease_ttl_secs", self.lease_ttl_secs), ("http_timeout_secs", self.http_timeout_secs)] {
+        for (key, value) in [
+            ("poll_interval_secs", self.poll_interval_secs),
+            ("lease_ttl_secs", self.lease_ttl_secs),
+            ("http_timeout_secs", self.http_timeout_secs),
+        ] {
             if value == 0 {
                 return Err(ConfigError::invalid(key, "must be at least 1"));
             }
@@ -129,10 +139,17 @@ impl Service for RacetimeService {
     type Migrator = racetime_migration::Migrator;
 
     fn default_settings() -> Settings<RacetimeSettings> {
-        Settings { common: CommonSettings::defaults(Self::NAME, &["seedgen", "tournament"]), service: RacetimeSettings::default() }
+        Settings {
+            common: CommonSettings::defaults(Self::NAME, &["seedgen", "tournament"]),
+            service: RacetimeSettings::default(),
+        }
     }
 
-    async fn start(ctx: &ServiceContext, settings: &RacetimeSettings, routes: &mut tonic::service::RoutesBuilder) -> anyhow::Result<()> {
+    async fn start(
+        ctx: &ServiceContext,
+        settings: &RacetimeSettings,
+        routes: &mut tonic::service::RoutesBuilder,
+    ) -> anyhow::Result<()> {
         let base = url::Url::parse(&settings.racetime_url)?;
         let http = RacetimeHttp::new(base, Duration::from_secs(settings.http_timeout_secs))?;
         let bot = Arc::new(Bot {
@@ -148,10 +165,13 @@ impl Service for RacetimeService {
             open_locks: Mutex::new(HashMap::new()),
         });
         if settings.categories.is_empty() {
-            tracing::warn!("no racetime.gg category credentials configured (RACETIME_CATEGORIES__<SLUG>__CLIENT_ID / __CLIENT_SECRET); the racetime.gg bot is idle");
+            tracing::warn!(
+                "no racetime.gg category credentials configured (RACETIME_CATEGORIES__<SLUG>__CLIENT_ID / __CLIENT_SECRET); the racetime.gg bot is idle"
+            );
         }
         for (slug, credentials) in &settings.categories {
-            let kind = HandlerKind::from_name(credentials.handler_name(slug)).unwrap_or(HandlerKind::Contra);
+            let kind = HandlerKind::from_name(credentials.handler_name(slug))
+                .unwrap_or(HandlerKind::Contra);
             let bot = bot.clone();
             let slug = slug.clone();
             let credentials = Credentials {
@@ -189,7 +209,9 @@ impl Service for RacetimeService {
         let renewer = bot.clone();
         let shutdown = ctx.shutdown.clone();
         ctx.spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs((renewer.settings.lease_ttl_secs / 3).max(1)));
+            let mut interval = tokio::time::interval(Duration::from_secs(
+                (renewer.settings.lease_ttl_secs / 3).max(1),
+            ));
             loop {
                 tokio::select! {
                     _ = interval.tick() => renewer.renew_leases().await,

@@ -53,13 +53,20 @@ pub async fn open_room(
 ) -> Result<OpenedRoom, OpenError> {
     let key = key.trim();
     if key.is_empty() || key.len() > 191 {
-        return Err(OpenError::Invalid("idempotency_key must be 1 to 191 characters".into()));
+        return Err(OpenError::Invalid(
+            "idempotency_key must be 1 to 191 characters".into(),
+        ));
     }
-    let cat = bot.category(category).ok_or_else(|| OpenError::UnknownCategory(category.to_string()))?;
+    let cat = bot
+        .category(category)
+        .ok_or_else(|| OpenError::UnknownCategory(category.to_string()))?;
     let guard = bot.open_lock(&format!("open:{key}"));
     let _held = guard.lock().await;
 
-    if let Some(row) = open_request::Entity::find_by_id(key.to_string()).one(&bot.db).await? {
+    if let Some(row) = open_request::Entity::find_by_id(key.to_string())
+        .one(&bot.db)
+        .await?
+    {
         if let (Some(name), "opened") = (&row.room, row.state.as_str()) {
             if let Err(error) = bot.join(name).await {
                 tracing::warn!(room = %name, %error, "could not join an opened room");
@@ -88,7 +95,9 @@ pub async fn open_room(
             .exec(&bot.db)
             .await?;
         if claimed.rows_affected != 1 {
-            return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+            return Err(OpenError::Unconfirmed(
+                "another caller is opening this room; retry with the same key".into(),
+            ));
         }
         settings = earlier;
     } else {
@@ -96,12 +105,17 @@ pub async fn open_room(
         let token = cat.tokens.current();
         if !settings.goal.is_empty()
             && let Ok(data) = bot.http.category_data(category, &token.access_token).await
-            && !data.goals.iter().any(|g| g.eq_ignore_ascii_case(&settings.goal))
+            && !data
+                .goals
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(&settings.goal))
         {
             tracing::warn!(%category, goal = %settings.goal, "unknown goal; using it as a custom goal");
             settings.custom_goal = std::mem::take(&mut settings.goal);
         }
-        settings.validate().map_err(|errors| OpenError::Invalid(errors.join("; ")))?;
+        settings
+            .validate()
+            .map_err(|errors| OpenError::Invalid(errors.join("; ")))?;
         let now = Utc::now();
         let inserted = open_request::Entity::insert(open_request::ActiveModel {
             idempotency_key: Set(key.to_string()),
@@ -118,19 +132,37 @@ pub async fn open_room(
         .await;
         match inserted {
             Ok(_) => {}
-            Err(error) if matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-                return Err(OpenError::Unconfirmed("another caller is opening this room; retry with the same key".into()));
+            Err(error)
+                if matches!(
+                    error.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                return Err(OpenError::Unconfirmed(
+                    "another caller is opening this room; retry with the same key".into(),
+                ));
             }
             Err(error) => return Err(error.into()),
         }
     }
 
     let token = cat.tokens.current();
-    match bot.http.start_race(category, &token.access_token, &settings).await {
+    match bot
+        .http
+        .start_race(category, &token.access_token, &settings)
+        .await
+    {
         Ok(name) => finish(bot, category, key, &name, initial, settings.invitational).await,
-        Err(error @ (ApiError::Validation(_) | ApiError::Forbidden | ApiError::NotFound(_) | ApiError::InvalidClient)) => {
+        Err(
+            error @ (ApiError::Validation(_)
+            | ApiError::Forbidden
+            | ApiError::NotFound(_)
+            | ApiError::InvalidClient),
+        ) => {
             // Nothing was created: forget the intent so a corrected request can use the key.
-            open_request::Entity::delete_by_id(key.to_string()).exec(&bot.db).await?;
+            open_request::Entity::delete_by_id(key.to_string())
+                .exec(&bot.db)
+                .await?;
             Err(match error {
                 ApiError::Validation(errors) => OpenError::Invalid(errors.join("; ")),
                 other => OpenError::Refused(other.to_string()),
@@ -148,7 +180,9 @@ pub async fn open_room(
             if let Some(name) = find_unclaimed(bot, category, &settings).await {
                 return finish(bot, category, key, &name, initial, settings.invitational).await;
             }
-            Err(OpenError::Unconfirmed(format!("racetime.gg did not confirm the room ({error}); retry with the same key")))
+            Err(OpenError::Unconfirmed(format!(
+                "racetime.gg did not confirm the room ({error}); retry with the same key"
+            )))
         }
     }
 }
@@ -157,8 +191,16 @@ pub async fn open_room(
 async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> Option<String> {
     let cat = bot.category(category)?;
     let token = cat.tokens.current();
-    let data = bot.http.category_data(category, &token.access_token).await.ok()?;
-    let goal = if settings.goal.is_empty() { &settings.custom_goal } else { &settings.goal };
+    let data = bot
+        .http
+        .category_data(category, &token.access_token)
+        .await
+        .ok()?;
+    let goal = if settings.goal.is_empty() {
+        &settings.custom_goal
+    } else {
+        &settings.goal
+    };
     for summary in data.current_races {
         if summary.opened_by_bot.is_none() || !summary.goal.name.eq_ignore_ascii_case(goal) {
             continue;
@@ -171,7 +213,9 @@ async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> O
         if claimed.is_some() {
             continue;
         }
-        let Ok(race) = bot.http.race_data(&summary.name).await else { continue };
+        let Ok(race) = bot.http.race_data(&summary.name).await else {
+            continue;
+        };
         if race.info_user.clone().unwrap_or_default() == settings.info_user
             && race.info_bot.clone().unwrap_or_default() == settings.info_bot
             && race.status().is_preparing()
@@ -184,7 +228,14 @@ async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> O
 
 /// Records the room for the key, stores its first state and `racetime.room.opened` in one
 /// transaction, then joins it.
-async fn finish(bot: &Arc<Bot>, category: &str, key: &str, name: &str, mut initial: RoomState, invitational: bool) -> Result<OpenedRoom, OpenError> {
+async fn finish(
+    bot: &Arc<Bot>,
+    category: &str,
+    key: &str,
+    name: &str,
+    mut initial: RoomState,
+    invitational: bool,
+) -> Result<OpenedRoom, OpenError> {
     initial.opened_by_us = true;
     initial.last_chat_at = Some(Utc::now());
     let slug = name.split_once('/').map_or(name, |(_, s)| s).to_string();
@@ -210,13 +261,19 @@ async fn finish(bot: &Arc<Bot>, category: &str, key: &str, name: &str, mut initi
     .exec_without_returning(&txn)
     .await?;
     bot.outbox
-        .write(&txn, Event::new(subjects::ROOM_OPENED, &ev::RaceRoomOpened {
-            category: category.to_string(),
-            room_slug: slug,
-            idempotency_key: key.to_string(),
-            room: name.to_string(),
-            room_url: url,
-        }))
+        .write(
+            &txn,
+            Event::new(
+                subjects::ROOM_OPENED,
+                &ev::RaceRoomOpened {
+                    category: category.to_string(),
+                    room_slug: slug,
+                    idempotency_key: key.to_string(),
+                    room: name.to_string(),
+                    room_url: url,
+                },
+            ),
+        )
         .await
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     txn.commit().await?;
@@ -224,5 +281,7 @@ async fn finish(bot: &Arc<Bot>, category: &str, key: &str, name: &str, mut initi
     if let Err(error) = bot.join(name).await {
         tracing::warn!(room = %name, %error, "opened a room but could not join it yet; discovery will");
     }
-    Ok(OpenedRoom { name: name.to_string() })
+    Ok(OpenedRoom {
+        name: name.to_string(),
+    })
 }

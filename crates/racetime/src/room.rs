@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use platform::events::Event;
 use proto::events::v1 as ev;
 use racetime_client::action::{OutgoingMessage, split_message};
-use racetime_client::{Action, ActionButton, ChatMessage, RaceData, RaceSettings, RaceStatus, RoomSocket, SocketEvent, SurveyQuestion};
+use racetime_client::{
+    Action, ActionButton, ChatMessage, RaceData, RaceSettings, RaceStatus, RoomSocket, SocketEvent,
+    SurveyQuestion,
+};
 use rand::RngExt;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -25,9 +28,20 @@ use crate::state::{KonotSegment, RoomState, SpoilerRace, TournamentBinding};
 #[derive(Debug)]
 pub(crate) enum RoomInput {
     /// Run a command as a monitor (`InjectCommand`).
-    Inject { command: String, requested_by: String, reply: oneshot::Sender<()> },
-    Bind { binding: TournamentBinding, reply: oneshot::Sender<()> },
-    ScheduleSpoiler { url: String, study_time: u32, reply: oneshot::Sender<()> },
+    Inject {
+        command: String,
+        requested_by: String,
+        reply: oneshot::Sender<()>,
+    },
+    Bind {
+        binding: TournamentBinding,
+        reply: oneshot::Sender<()>,
+    },
+    ScheduleSpoiler {
+        url: String,
+        study_time: u32,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// Subjects of the events this service publishes.
@@ -41,7 +55,11 @@ pub mod subjects {
 
 /// A deterministic message guid, so a retried or replayed post is dropped by the server.
 pub(crate) fn guid(room: &str, key: &str, index: usize) -> String {
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{room}|{key}|{index}").as_bytes()).to_string()
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("{room}|{key}|{index}").as_bytes(),
+    )
+    .to_string()
 }
 
 pub(crate) fn entrants(race: &RaceData) -> Vec<ev::RaceEntrant> {
@@ -54,7 +72,11 @@ pub(crate) fn entrants(race: &RaceData) -> Vec<ev::RaceEntrant> {
             place: e.place.unwrap_or(0),
             finish_time_ms: e.finish_duration().map_or(0, |d| d.as_millis() as u64),
             team: e.team.as_ref().map(|t| t.name.clone()).unwrap_or_default(),
-            twitch_name: e.user.as_ref().and_then(|u| u.twitch_name.clone()).unwrap_or_default(),
+            twitch_name: e
+                .user
+                .as_ref()
+                .and_then(|u| u.twitch_name.clone())
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -83,10 +105,25 @@ impl RoomActor {
         status: Option<String>,
         stop: CancellationToken,
     ) -> Self {
-        Self { bot, category, name, socket, state, status, race: None, terminal_since: None, timers: Vec::new(), stop }
+        Self {
+            bot,
+            category,
+            name,
+            socket,
+            state,
+            status,
+            race: None,
+            terminal_since: None,
+            timers: Vec::new(),
+            stop,
+        }
     }
 
-    pub(crate) async fn run(mut self, mut events: mpsc::UnboundedReceiver<SocketEvent>, mut inputs: mpsc::UnboundedReceiver<RoomInput>) {
+    pub(crate) async fn run(
+        mut self,
+        mut events: mpsc::UnboundedReceiver<SocketEvent>,
+        mut inputs: mpsc::UnboundedReceiver<RoomInput>,
+    ) {
         let linger = Duration::from_secs(self.bot.settings.resurrection_window_secs);
         loop {
             let next = self.next_deadline(linger);
@@ -146,9 +183,17 @@ impl RoomActor {
 
     async fn on_input(&mut self, input: RoomInput) {
         match input {
-            RoomInput::Inject { command, requested_by, reply } => {
+            RoomInput::Inject {
+                command,
+                requested_by,
+                reply,
+            } => {
                 tracing::info!(room = %self.name, %command, %requested_by, "command injected through the API");
-                self.say("api", &[format!("Executing command from API request: {command}")]).await;
+                self.say(
+                    "api",
+                    &[format!("Executing command from API request: {command}")],
+                )
+                .await;
                 let message = ChatMessage {
                     id: format!("api-{}", uuid::Uuid::now_v7().simple()),
                     user: Some(racetime_client::User {
@@ -175,8 +220,16 @@ impl RoomActor {
                 }
                 let _ = reply.send(());
             }
-            RoomInput::ScheduleSpoiler { url, study_time, reply } => {
-                self.state.spoiler = Some(SpoilerRace { spoiler_url: url, study_time, ..SpoilerRace::default() });
+            RoomInput::ScheduleSpoiler {
+                url,
+                study_time,
+                reply,
+            } => {
+                self.state.spoiler = Some(SpoilerRace {
+                    spoiler_url: url,
+                    study_time,
+                    ..SpoilerRace::default()
+                });
                 self.persist(Vec::new()).await;
                 let _ = reply.send(());
             }
@@ -184,16 +237,24 @@ impl RoomActor {
     }
 
     fn status_str(&self) -> String {
-        self.race.as_ref().map_or_else(|| self.status.clone().unwrap_or_default(), |r| r.status().as_str().to_string())
+        self.race.as_ref().map_or_else(
+            || self.status.clone().unwrap_or_default(),
+            |r| r.status().as_str().to_string(),
+        )
     }
 
     async fn persist(&self, events: Vec<Event>) {
         let status = self.status_str();
         let version = self.race.as_ref().map_or(0, |r| r.version);
-        let result = self
-            .bot
-            .save_room_tx(&self.name, &self.category.slug, &status, version, &self.state, self.race.as_deref(), events)
-            .await;
+        let record = crate::bot::RoomRecord {
+            name: &self.name,
+            category: &self.category.slug,
+            status: &status,
+            version,
+            state: &self.state,
+            data: self.race.as_deref(),
+        };
+        let result = self.bot.save_room(record, events).await;
         if let Err(error) = result {
             tracing::error!(room = %self.name, %error, "could not save room state");
         }
@@ -204,7 +265,12 @@ impl RoomActor {
         let mut index = 0;
         for line in lines {
             for part in split_message(line, 1000) {
-                self.post(OutgoingMessage { message: part, guid: guid(&self.name, key, index), ..Default::default() }).await;
+                self.post(OutgoingMessage {
+                    message: part,
+                    guid: guid(&self.name, key, index),
+                    ..Default::default()
+                })
+                .await;
                 index += 1;
             }
         }
@@ -218,7 +284,14 @@ impl RoomActor {
 
     async fn set_info(&self, info: &str) {
         let info: String = info.chars().take(1000).collect();
-        if let Err(error) = self.socket.call(Action::SetInfo { info_bot: Some(info), info_user: None }).await {
+        if let Err(error) = self
+            .socket
+            .call(Action::SetInfo {
+                info_bot: Some(info),
+                info_user: None,
+            })
+            .await
+        {
             tracing::warn!(room = %self.name, %error, "could not set the room info");
         }
     }
@@ -231,28 +304,37 @@ impl RoomActor {
         let mut events = Vec::new();
         let changed = old.as_deref() != Some(new_status.as_str());
         if changed && let Some(previous) = old.clone() {
-            events.push(Event::new(subjects::STATUS_CHANGED, &ev::RaceStatusChanged {
-                category: self.category.slug.clone(),
-                room_slug: race.slug.clone(),
-                status: new_status.as_str().to_string(),
-                previous_status: previous,
-                room: self.name.clone(),
-                version: race.version,
-                entrants: entrants(&race),
-                room_url: self.bot.http.url(&race.url).to_string(),
-                goal: race.goal.name.clone(),
-            }));
+            events.push(Event::new(
+                subjects::STATUS_CHANGED,
+                &ev::RaceStatusChanged {
+                    category: self.category.slug.clone(),
+                    room_slug: race.slug.clone(),
+                    status: new_status.as_str().to_string(),
+                    previous_status: previous,
+                    room: self.name.clone(),
+                    version: race.version,
+                    entrants: entrants(&race),
+                    room_url: self.bot.http.url(&race.url).to_string(),
+                    goal: race.goal.name.clone(),
+                },
+            ));
         }
         if new_status == RaceStatus::Finished && !self.state.finish_reported {
             self.state.finish_reported = true;
-            events.push(Event::new(subjects::FINISHED, &ev::RaceFinished {
-                category: self.category.slug.clone(),
-                room: self.name.clone(),
-                room_url: self.bot.http.url(&race.url).to_string(),
-                entrants: entrants(&race),
-                ended_at: race.ended_at.map(|t| prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }),
-                version: race.version,
-            }));
+            events.push(Event::new(
+                subjects::FINISHED,
+                &ev::RaceFinished {
+                    category: self.category.slug.clone(),
+                    room: self.name.clone(),
+                    room_url: self.bot.http.url(&race.url).to_string(),
+                    entrants: entrants(&race),
+                    ended_at: race.ended_at.map(|t| prost_types::Timestamp {
+                        seconds: t.timestamp(),
+                        nanos: t.timestamp_subsec_nanos() as i32,
+                    }),
+                    version: race.version,
+                },
+            ));
         }
         if new_status == RaceStatus::InProgress {
             // A resurrected race may finish again later.
@@ -267,7 +349,11 @@ impl RoomActor {
         if needs_save {
             self.persist(events).await;
         }
-        self.terminal_since = if new_status.is_terminal() { self.terminal_since.or(Some(Instant::now())) } else { None };
+        self.terminal_since = if new_status.is_terminal() {
+            self.terminal_since.or(Some(Instant::now()))
+        } else {
+            None
+        };
         if race.recorded && new_status.is_terminal() {
             // Chat is closed: nothing more to do here.
             self.stop.cancel();
@@ -282,11 +368,21 @@ impl RoomActor {
     }
 
     async fn intro(&mut self, race: &RaceData) {
-        if self.state.intro_sent || !race.status().is_preparing() || race.opened_by_bot.is_some() || self.state.opened_by_us {
+        if self.state.intro_sent
+            || !race.status().is_preparing()
+            || race.opened_by_bot.is_some()
+            || self.state.opened_by_us
+        {
             return;
         }
-        let Some(intro) = self.category.kind.intro() else { return };
-        let mut message = OutgoingMessage { message: intro.text, guid: guid(&self.name, "intro", 0), ..Default::default() };
+        let Some(intro) = self.category.kind.intro() else {
+            return;
+        };
+        let mut message = OutgoingMessage {
+            message: intro.text,
+            guid: guid(&self.name, "intro", 0),
+            ..Default::default()
+        };
         if intro.with_roll_button {
             message.actions.push(("Roll a Game".into(), roll_button()));
         }
@@ -301,7 +397,14 @@ impl RoomActor {
             .entrants
             .iter()
             .filter(|e| e.status.as_str() == "requested")
-            .filter_map(|e| e.user_id().map(|id| (id.to_string(), e.user.as_ref().map(|u| u.name.clone()).unwrap_or_default())))
+            .filter_map(|e| {
+                e.user_id().map(|id| {
+                    (
+                        id.to_string(),
+                        e.user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+                    )
+                })
+            })
             .filter(|(id, _)| !self.state.requests_seen.contains(id))
             .collect();
         for (user, name) in requested {
@@ -310,38 +413,63 @@ impl RoomActor {
             let gatekeeper = binding.gatekeepers.contains(&user);
             let mut accepted = false;
             if player || gatekeeper {
-                match self.socket.call(Action::AcceptRequest { user: user.clone() }).await {
+                match self
+                    .socket
+                    .call(Action::AcceptRequest { user: user.clone() })
+                    .await
+                {
                     Ok(()) => accepted = true,
-                    Err(error) => tracing::warn!(room = %self.name, %user, %error, "could not accept a join request"),
+                    Err(error) => {
+                        tracing::warn!(room = %self.name, %user, %error, "could not accept a join request")
+                    }
                 }
-                if gatekeeper && accepted && let Err(error) = self.socket.call(Action::AddMonitor { user: user.clone() }).await {
+                if gatekeeper
+                    && accepted
+                    && let Err(error) = self
+                        .socket
+                        .call(Action::AddMonitor { user: user.clone() })
+                        .await
+                {
                     tracing::warn!(room = %self.name, %user, %error, "could not promote a gatekeeper");
                 }
             }
             self.state.requests_seen.push(user.clone());
-            let event = Event::new(subjects::ENTRANT_REQUESTED, &ev::EntrantRequested {
-                category: self.category.slug.clone(),
-                room: self.name.clone(),
-                user_id: user,
-                name,
-                accepted,
-            });
+            let event = Event::new(
+                subjects::ENTRANT_REQUESTED,
+                &ev::EntrantRequested {
+                    category: self.category.slug.clone(),
+                    room: self.name.clone(),
+                    user_id: user,
+                    name,
+                    accepted,
+                },
+            );
             self.persist(vec![event]).await;
         }
     }
 
     async fn on_transition(&mut self, _old: Option<&str>, new: &RaceStatus, race: &RaceData) {
         match new {
-            RaceStatus::Pending if self.category.kind.hides_comments_on_pending() && !self.state.comments_hidden => {
+            RaceStatus::Pending
+                if self.category.kind.hides_comments_on_pending()
+                    && !self.state.comments_hidden =>
+            {
                 let mut settings = RaceSettings::from_race(race);
                 settings.hide_comments = true;
                 let token = self.category.tokens.current();
-                match self.bot.http.edit_race(&self.name, &token.access_token, &settings, true).await {
+                match self
+                    .bot
+                    .http
+                    .edit_race(&self.name, &token.access_token, &settings, true)
+                    .await
+                {
                     Ok(()) => {
                         self.state.comments_hidden = true;
                         self.persist(Vec::new()).await;
                     }
-                    Err(error) => tracing::warn!(room = %self.name, %error, "could not hide comments"),
+                    Err(error) => {
+                        tracing::warn!(room = %self.name, %error, "could not hide comments")
+                    }
                 }
             }
             RaceStatus::InProgress => {
@@ -364,20 +492,25 @@ impl RoomActor {
     }
 
     async fn send_spoiler_log(&mut self) {
-        let Some(spoiler) = self.state.spoiler.as_mut() else { return };
+        let Some(spoiler) = self.state.spoiler.as_mut() else {
+            return;
+        };
         if spoiler.started_at.is_some() {
             return;
         }
         spoiler.started_at = Some(Utc::now());
         let url = spoiler.spoiler_url.clone();
         self.persist(Vec::new()).await;
-        self.say("spoiler-log", &[
-            "Sending spoiler log...".into(),
-            "---------------".into(),
-            format!("This race's spoiler log: {url}"),
-            "---------------".into(),
-            "GLHF! :mudora:".into(),
-        ])
+        self.say(
+            "spoiler-log",
+            &[
+                "Sending spoiler log...".into(),
+                "---------------".into(),
+                format!("This race's spoiler log: {url}"),
+                "---------------".into(),
+                "GLHF! :mudora:".into(),
+            ],
+        )
         .await;
     }
 
@@ -394,7 +527,15 @@ impl RoomActor {
             .copied()
             .chain([0])
             .filter(|r| *r < spoiler.study_time.max(1) && *r < last)
-            .map(|r| (started + chrono::Duration::seconds(i64::from(spoiler.study_time - r.min(spoiler.study_time))), r))
+            .map(|r| {
+                (
+                    started
+                        + chrono::Duration::seconds(i64::from(
+                            spoiler.study_time - r.min(spoiler.study_time),
+                        )),
+                    r,
+                )
+            })
             .next()
     }
 
@@ -404,10 +545,19 @@ impl RoomActor {
 
     async fn on_timer(&mut self) {
         let now = Instant::now();
-        let due: Vec<String> = self.timers.iter().filter(|(at, _)| *at <= now).map(|(_, text)| text.clone()).collect();
+        let due: Vec<String> = self
+            .timers
+            .iter()
+            .filter(|(at, _)| *at <= now)
+            .map(|(_, text)| text.clone())
+            .collect();
         self.timers.retain(|(at, _)| *at > now);
         for (i, text) in due.iter().enumerate() {
-            self.say(&format!("timer-{}-{i}", uuid::Uuid::now_v7().simple()), std::slice::from_ref(text)).await;
+            self.say(
+                &format!("timer-{}-{i}", uuid::Uuid::now_v7().simple()),
+                std::slice::from_ref(text),
+            )
+            .await;
         }
         // Spoiler countdown: after a pause (restart) only the latest reminder is sent.
         let mut latest = None;
@@ -423,7 +573,11 @@ impl RoomActor {
         }
         if let Some(remaining) = latest {
             self.persist(Vec::new()).await;
-            let text = if remaining == 0 { "Log study has finished.  Begin racing!".to_string() } else { commands::reminder_text(remaining) };
+            let text = if remaining == 0 {
+                "Log study has finished.  Begin racing!".to_string()
+            } else {
+                commands::reminder_text(remaining)
+            };
             self.say(&format!("spoiler-{remaining}"), &[text]).await;
         }
     }
@@ -445,7 +599,8 @@ impl RoomActor {
     }
 
     async fn handle_command(&mut self, message: &ChatMessage) {
-        let Some(invocation) = commands::parse(&message.message, &self.bot.settings.command_prefix) else {
+        let Some(invocation) = commands::parse(&message.message, &self.bot.settings.command_prefix)
+        else {
             return;
         };
         let user = message.user.clone().unwrap_or_default();
@@ -455,19 +610,26 @@ impl RoomActor {
             if let (Some(team), Some(u)) = (&entrant.team, &entrant.user)
                 && !u.id.is_empty()
             {
-                teams.entry(team.name.clone()).or_default().push(u.name.clone());
+                teams
+                    .entry(team.name.clone())
+                    .or_default()
+                    .push(u.name.clone());
             }
         }
         let ctx = Context {
             is_monitor: message.is_monitor || user.can_moderate,
-            entrant_status: race.entrant(&user.id).map(|e| e.status.as_str().to_string()),
+            entrant_status: race
+                .entrant(&user.id)
+                .map(|e| e.status.as_str().to_string()),
             seed_rolled: self.state.seed_rolled,
             locked: self.state.locked,
             team_race: race.team_race,
             teams,
             sender_name: user.name.clone(),
         };
-        let plan = commands::plan(self.category.kind, &invocation, &ctx, &mut |n| rand::rng().random_range(0..n));
+        let plan = commands::plan(self.category.kind, &invocation, &ctx, &mut |n| {
+            rand::rng().random_range(0..n)
+        });
         let key = message.id.clone();
         let mut events = Vec::new();
         match plan {
@@ -475,11 +637,16 @@ impl RoomActor {
             Plan::Reply(lines) => self.say(&key, &lines).await,
             Plan::Lock => {
                 self.state.locked = true;
-                self.say(&key, &["Lock initiated. I will now only roll seeds for race monitors.".into()]).await;
+                self.say(
+                    &key,
+                    &["Lock initiated. I will now only roll seeds for race monitors.".into()],
+                )
+                .await;
             }
             Plan::Unlock => {
                 self.state.locked = false;
-                self.say(&key, &["Lock released. Anyone may now roll a seed.".into()]).await;
+                self.say(&key, &["Lock released. Anyone may now roll a seed.".into()])
+                    .await;
             }
             Plan::Cancel => {
                 self.state.seed_rolled = false;
@@ -489,35 +656,64 @@ impl RoomActor {
             }
             Plan::Roll(roll) => self.roll(&key, &user, *roll).await,
             Plan::TournamentRace => match &self.state.tournament {
-                None => self.say(&key, &["This room is not associated with a tournament.".into()]).await,
-                Some(binding) => events.push(Event::new(subjects::COMMAND_INVOKED, &ev::CommandInvoked {
-                    category: self.category.slug.clone(),
-                    room: self.name.clone(),
-                    command: invocation.name.clone(),
-                    args: invocation.args.clone(),
-                    user_id: user.id.clone(),
-                    user_name: user.name.clone(),
-                    is_monitor: ctx.is_monitor,
-                    message_id: key.clone(),
-                    tournament: binding.tournament.clone(),
-                    episode_id: binding.episode_id.clone(),
-                })),
+                None => {
+                    self.say(
+                        &key,
+                        &["This room is not associated with a tournament.".into()],
+                    )
+                    .await
+                }
+                Some(binding) => events.push(Event::new(
+                    subjects::COMMAND_INVOKED,
+                    &ev::CommandInvoked {
+                        category: self.category.slug.clone(),
+                        room: self.name.clone(),
+                        command: invocation.name.clone(),
+                        args: invocation.args.clone(),
+                        user_id: user.id.clone(),
+                        user_name: user.name.clone(),
+                        is_monitor: ctx.is_monitor,
+                        message_id: key.clone(),
+                        tournament: binding.tournament.clone(),
+                        episode_id: binding.episode_id.clone(),
+                    },
+                )),
             },
             Plan::Konot => self.konot_start(&key).await,
             Plan::Promote => {
-                let allowed = self.state.tournament.as_ref().is_some_and(|b| b.gatekeepers.contains(&user.id));
-                if allowed && let Err(error) = self.socket.call(Action::AddMonitor { user: user.id.clone() }).await {
-                    self.say(&key, &[format!("I could not promote you: {error}")]).await;
+                let allowed = self
+                    .state
+                    .tournament
+                    .as_ref()
+                    .is_some_and(|b| b.gatekeepers.contains(&user.id));
+                if allowed
+                    && let Err(error) = self
+                        .socket
+                        .call(Action::AddMonitor {
+                            user: user.id.clone(),
+                        })
+                        .await
+                {
+                    self.say(&key, &[format!("I could not promote you: {error}")])
+                        .await;
                 }
             }
             Plan::Override => self.override_stream(&key, &user).await,
             Plan::Bingo => {
                 self.state.bingo_on_start = true;
-                self.say(&key, &["Bingo card will be rolled at race start!".into()]).await;
+                self.say(&key, &["Bingo card will be rolled at race start!".into()])
+                    .await;
             }
             Plan::Test { seconds } => {
-                self.say(&key, &[format!("initated test command, waiting {seconds} seconds")]).await;
-                self.timers.push((Instant::now() + Duration::from_secs(seconds), "test command complete".into()));
+                self.say(
+                    &key,
+                    &[format!("initated test command, waiting {seconds} seconds")],
+                )
+                .await;
+                self.timers.push((
+                    Instant::now() + Duration::from_secs(seconds),
+                    "test command complete".into(),
+                ));
             }
         }
         if let Some(at) = message.posted_at {
@@ -530,13 +726,29 @@ impl RoomActor {
     async fn override_stream(&self, key: &str, user: &racetime_client::User) {
         use crate::db::override_whitelist as wl;
         use sea_orm::EntityTrait;
-        let row = wl::Entity::find_by_id((user.id.clone(), self.category.slug.clone())).one(&self.bot.db).await;
+        let row = wl::Entity::find_by_id((user.id.clone(), self.category.slug.clone()))
+            .one(&self.bot.db)
+            .await;
         let reply = match row {
-            Ok(None) => Some("You do not have permission to override the stream requirement for this category.  Please contact a category owner if you need this to be changed."),
-            Ok(Some(row)) if row.expires.is_some_and(|e| e < Utc::now()) => Some("Your streaming exemption has expired.  Please contact a category owner if you need this to be renewed."),
+            Ok(None) => Some(
+                "You do not have permission to override the stream requirement for this category.  Please contact a category owner if you need this to be changed.",
+            ),
+            Ok(Some(row)) if row.expires.is_some_and(|e| e < Utc::now()) => Some(
+                "Your streaming exemption has expired.  Please contact a category owner if you need this to be renewed.",
+            ),
             Ok(Some(_)) => {
-                if let Err(error) = self.socket.call(Action::OverrideStream { user: user.id.clone() }).await {
-                    self.say(key, &[format!("racetime.gg did not accept the override: {error}")]).await;
+                if let Err(error) = self
+                    .socket
+                    .call(Action::OverrideStream {
+                        user: user.id.clone(),
+                    })
+                    .await
+                {
+                    self.say(
+                        key,
+                        &[format!("racetime.gg did not accept the override: {error}")],
+                    )
+                    .await;
                 }
                 None
             }
@@ -552,10 +764,15 @@ impl RoomActor {
 
     async fn roll(&mut self, key: &str, user: &racetime_client::User, roll: RollPlan) {
         let Some(mut seedgen) = self.bot.seedgen() else {
-            self.say(key, &["Seed rolling is not available: the seed generator is not configured.".into()]).await;
+            self.say(
+                key,
+                &["Seed rolling is not available: the seed generator is not configured.".into()],
+            )
+            .await;
             return;
         };
-        self.say(&format!("{key}:gen"), &[commands::GENERATING.into()]).await;
+        self.say(&format!("{key}:gen"), &[commands::GENERATING.into()])
+            .await;
         let request = |suffix: &str, players: Vec<String>| proto::seedgen::v1::GenerateRequest {
             idempotency_key: format!("racetime:{}:{key}{suffix}", self.name),
             randomizer: roll.randomizer.clone(),
@@ -580,13 +797,17 @@ impl RoomActor {
         if let Some(teams) = &roll.teams {
             let mut lines = Vec::new();
             for (team, players) in teams {
-                match seedgen.generate(request(&format!(":{team}"), players.clone())).await {
+                match seedgen
+                    .generate(request(&format!(":{team}"), players.clone()))
+                    .await
+                {
                     Ok(reply) => {
                         lines.push(format!("Team {team}: {}", reply.into_inner().permalink));
                         lines.push("------".into());
                     }
                     Err(status) => {
-                        self.say(&format!("{key}:err"), &[user_error(&status)]).await;
+                        self.say(&format!("{key}:err"), &[user_error(&status)])
+                            .await;
                         return;
                     }
                 }
@@ -595,7 +816,8 @@ impl RoomActor {
                 "sm" => "SM",
                 _ => "SMZ3",
             };
-            self.set_info(&format!("{label} Multiworld - {}", roll.preset)).await;
+            self.set_info(&format!("{label} Multiworld - {}", roll.preset))
+                .await;
             lines.push("Seed rolling complete.".into());
             self.say(&format!("{key}:seed"), &lines).await;
             self.state.seed_rolled = true;
@@ -604,16 +826,27 @@ impl RoomActor {
         let reply = match seedgen.generate(request("", Vec::new())).await {
             Ok(reply) => reply.into_inner(),
             Err(status) => {
-                self.say(&format!("{key}:err"), &[user_error(&status)]).await;
+                self.say(&format!("{key}:err"), &[user_error(&status)])
+                    .await;
                 return;
             }
         };
         let (info, mut lines) = seed_lines(&roll, &reply);
         if let Some(spoiler) = &roll.spoiler {
-            let study_time = spoiler.study_time.unwrap_or(if reply.study_time_seconds > 0 { reply.study_time_seconds } else { 900 });
+            let study_time = spoiler
+                .study_time
+                .unwrap_or(if reply.study_time_seconds > 0 {
+                    reply.study_time_seconds
+                } else {
+                    900
+                });
             let study_time = if spoiler.progression { 0 } else { study_time };
             if !reply.spoiler_url.is_empty() || roll.randomizer != "smdash" {
-                self.state.spoiler = Some(SpoilerRace { spoiler_url: reply.spoiler_url.clone(), study_time, ..SpoilerRace::default() });
+                self.state.spoiler = Some(SpoilerRace {
+                    spoiler_url: reply.spoiler_url.clone(),
+                    study_time,
+                    ..SpoilerRace::default()
+                });
                 lines.push(if spoiler.progression {
                     "The progression spoiler for this race will be sent after the race begins in this room.".into()
                 } else {
@@ -632,7 +865,10 @@ impl RoomActor {
 
     async fn konot_start(&mut self, key: &str) {
         if let Some(segment) = &self.state.konot {
-            let text = format!("This room is already segment #{} of a KONOT series.", segment.segment);
+            let text = format!(
+                "This room is already segment #{} of a KONOT series.",
+                segment.segment
+            );
             self.say(key, &[text]).await;
             return;
         }
@@ -648,18 +884,28 @@ impl RoomActor {
             Ok(game) => game,
             Err(error) => {
                 tracing::error!(%error, "could not create a KONOT game");
-                self.say(key, &["I could not start a KONOT series right now; please try again.".into()]).await;
+                self.say(
+                    key,
+                    &["I could not start a KONOT series right now; please try again.".into()],
+                )
+                .await;
                 return;
             }
         };
-        self.state.konot = Some(KonotSegment { game_id: game.id, segment: 1, ..KonotSegment::default() });
+        self.state.konot = Some(KonotSegment {
+            game_id: game.id,
+            segment: 1,
+            ..KonotSegment::default()
+        });
         self.persist(Vec::new()).await;
         self.say(key, &["Setting up new KONOT race series!  The last player(s) to finish will be eliminated.  Once this race finishes, a new race will be created and the players advancing will be invited to the new room.".into()]).await;
         self.set_info("KONOT Series, Segment #1").await;
     }
 
     async fn konot_next(&mut self, race: &RaceData) {
-        let Some(segment) = self.state.konot.clone() else { return };
+        let Some(segment) = self.state.konot.clone() else {
+            return;
+        };
         if segment.next_room.is_some() || segment.final_announced {
             return;
         }
@@ -668,7 +914,8 @@ impl RoomActor {
                 k.final_announced = true;
             }
             self.persist(Vec::new()).await;
-            self.say("konot-final", &["This was the final race!  GG".into()]).await;
+            self.say("konot-final", &["This was the final race!  GG".into()])
+                .await;
             return;
         }
         let next = segment.segment + 1;
@@ -683,15 +930,31 @@ impl RoomActor {
         settings.team_race = false;
         settings.hide_entrants = false;
         let initial = RoomState {
-            konot: Some(KonotSegment { game_id: segment.game_id, segment: next, ..KonotSegment::default() }),
+            konot: Some(KonotSegment {
+                game_id: segment.game_id,
+                segment: next,
+                ..KonotSegment::default()
+            }),
             ..RoomState::default()
         };
         let key = format!("konot:{}:{next}", segment.game_id);
-        let room = match crate::open::open_room(&self.bot, &self.category.slug, settings, &key, initial).await {
+        let room = match crate::open::open_room(
+            &self.bot,
+            &self.category.slug,
+            settings,
+            &key,
+            initial,
+        )
+        .await
+        {
             Ok(room) => room,
             Err(error) => {
                 tracing::error!(room = %self.name, %error, "could not open the next KONOT room");
-                self.say("konot-error", &[format!("I could not open the next KONOT room: {error}")]).await;
+                self.say(
+                    "konot-error",
+                    &[format!("I could not open the next KONOT room: {error}")],
+                )
+                .await;
                 return;
             }
         };
@@ -705,7 +968,11 @@ impl RoomActor {
             .filter_map(|e| e.user_id().map(str::to_string))
             .collect();
         for user in advancing {
-            if let Err(error) = self.bot.room_call(&room.name, Action::Invite { user: user.clone() }).await {
+            if let Err(error) = self
+                .bot
+                .room_call(&room.name, Action::Invite { user: user.clone() })
+                .await
+            {
                 tracing::warn!(room = %room.name, %user, %error, "could not invite a KONOT player");
             }
         }
@@ -714,7 +981,8 @@ impl RoomActor {
         }
         self.persist(Vec::new()).await;
         let url = self.bot.http.url(&format!("/{}", room.name));
-        self.say("konot-next", &[format!("Next race room at {url}")]).await;
+        self.say("konot-next", &[format!("Next race room at {url}")])
+            .await;
     }
 }
 
@@ -722,9 +990,19 @@ impl RoomActor {
 /// it off: the checkbox substitutes `--quickswap` or nothing, and the line starts with
 /// `--no-quickswap`, which a later `--quickswap` overrides.
 fn roll_button() -> ActionButton {
-    let input = |name: &str, label: &str, help: &str| SurveyQuestion { name: name.into(), label: label.into(), kind: "input".into(), help: Some(help.into()), ..Default::default() };
+    let input = |name: &str, label: &str, help: &str| SurveyQuestion {
+        name: name.into(),
+        label: label.into(),
+        kind: "input".into(),
+        help: Some(help.into()),
+        ..Default::default()
+    };
     let mut branch_options = serde_json::Map::new();
-    for (value, label) in [("live", "Live"), ("tournament", "Tournament"), ("beeta", "Beeta")] {
+    for (value, label) in [
+        ("live", "Live"),
+        ("tournament", "Tournament"),
+        ("beeta", "Beeta"),
+    ] {
         branch_options.insert(value.into(), json!(label));
     }
     ActionButton {
@@ -745,9 +1023,13 @@ fn roll_button() -> ActionButton {
 pub(crate) fn user_error(status: &tonic::Status) -> String {
     let message = status.message();
     match status.code() {
-        tonic::Code::NotFound | tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => message.to_string(),
+        tonic::Code::NotFound | tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => {
+            message.to_string()
+        }
         tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
-            format!("The seed generator could not reach the randomizer right now ({message}).  Please try again in a minute.")
+            format!(
+                "The seed generator could not reach the randomizer right now ({message}).  Please try again in a minute."
+            )
         }
         tonic::Code::Aborted => "That seed is still being generated; please wait a moment.".into(),
         _ => format!("Something went wrong generating that seed: {message}"),
@@ -755,38 +1037,81 @@ pub(crate) fn user_error(status: &tonic::Status) -> String {
 }
 
 fn local_seed(reply: &proto::seedgen::v1::GenerateReply) -> (String, String, Option<String>) {
-    let settings: serde_json::Value = serde_json::from_str(&reply.settings_json).unwrap_or_default();
+    let settings: serde_json::Value =
+        serde_json::from_str(&reply.settings_json).unwrap_or_default();
     let flags = settings["flags"].as_str().unwrap_or_default().to_string();
-    let description = reply.notes.split_once(": ").map(|(d, _)| d.to_string()).filter(|d| !d.is_empty() && reply.notes != flags);
+    let description = reply
+        .notes
+        .split_once(": ")
+        .map(|(d, _)| d.to_string())
+        .filter(|d| !d.is_empty() && reply.notes != flags);
     (reply.hash.clone(), flags, description)
 }
 
 /// The room info and chat lines for a rolled seed.
-pub(crate) fn seed_lines(roll: &RollPlan, reply: &proto::seedgen::v1::GenerateReply) -> (String, Vec<String>) {
+pub(crate) fn seed_lines(
+    roll: &RollPlan,
+    reply: &proto::seedgen::v1::GenerateReply,
+) -> (String, Vec<String>) {
     let url = reply.permalink.clone();
     let code = reply.file_select_code.join("/");
-    let spoiler_prefix = if roll.spoiler.is_some() { "spoiler " } else { "" };
+    let spoiler_prefix = if roll.spoiler.is_some() {
+        "spoiler "
+    } else {
+        ""
+    };
     let done = commands::DONE.to_string();
     match &roll.format {
-        SeedFormat::Alttpr { label } => (format!("{spoiler_prefix}{label} - {url} - ({code})"), if roll.spoiler.is_some() { vec![url] } else { vec![url, done] }),
+        SeedFormat::Alttpr { label } => (
+            format!("{spoiler_prefix}{label} - {url} - ({code})"),
+            if roll.spoiler.is_some() {
+                vec![url]
+            } else {
+                vec![url, done]
+            },
+        ),
         SeedFormat::Mystery { weightset } => {
             let ci = reply.custom_instructions.trim();
             if ci.is_empty() {
-                (format!("mystery {weightset} - {url} - ({code})"), vec![url, done])
+                (
+                    format!("mystery {weightset} - {url} - ({code})"),
+                    vec![url, done],
+                )
             } else {
-                (format!("Instructions: {ci} - mystery {weightset} - {url} - ({code})"), vec![format!("Instructions: {ci}"), url, done])
+                (
+                    format!("Instructions: {ci} - mystery {weightset} - {url} - ({code})"),
+                    vec![format!("Instructions: {ci}"), url, done],
+                )
             }
         }
         SeedFormat::Smz3 { label } => {
             let code = reply.file_select_code.join(" ");
-            (format!("{spoiler_prefix}{label} - {url} - ({code})"), if roll.spoiler.is_some() { vec![url] } else { vec![url, done] })
+            (
+                format!("{spoiler_prefix}{label} - {url} - ({code})"),
+                if roll.spoiler.is_some() {
+                    vec![url]
+                } else {
+                    vec![url, done]
+                },
+            )
         }
-        SeedFormat::SmTotal { preset } => (format!("SM Total Randomizer - {preset} - {url} - ({})", reply.file_select_code.join(" ")), vec![url, done]),
-        SeedFormat::Varia { settings, skills } => (format!("{settings} / {skills} - {url}"), vec![url, done]),
+        SeedFormat::SmTotal { preset } => (
+            format!(
+                "SM Total Randomizer - {preset} - {url} - ({})",
+                reply.file_select_code.join(" ")
+            ),
+            vec![url, done],
+        ),
+        SeedFormat::Varia { settings, skills } => {
+            (format!("{settings} / {skills} - {url}"), vec![url, done])
+        }
         SeedFormat::Dash => (format!("SM Dash Randomizer - {url}"), vec![url, done]),
         SeedFormat::Z1rPreset { preset } => {
             let (seed, flags, _) = local_seed(reply);
-            (format!("Flags: {flags} Seed: {seed}"), vec![format!("{preset} - Flags: {flags} Seed: {seed}"), done])
+            (
+                format!("Flags: {flags} Seed: {seed}"),
+                vec![format!("{preset} - Flags: {flags} Seed: {seed}"), done],
+            )
         }
         SeedFormat::SeedFlags => {
             let (seed, flags, description) = local_seed(reply);

@@ -45,21 +45,35 @@ async fn world() -> World {
     let alttpr = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(alttpr_response("HaShHaSh")).set_delay(Duration::from_millis(150)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(alttpr_response("HaShHaSh"))
+                .set_delay(Duration::from_millis(150)),
+        )
         .mount(&alttpr)
         .await;
     let seedgen_db = TestDb::new().await.unwrap();
     let nats = TestNats::shared();
     let mut settings = SeedgenService::default_settings();
     testkit::configure(&mut settings.common, &seedgen_db, &nats);
-    settings.service.presets_dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../presets");
+    settings.service.presets_dir =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("../../presets");
     settings.service.providers.alttpr.base_url = alttpr.uri();
     settings.service.providers.http.attempts = 1;
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
     seedgen.wait_ready(Duration::from_secs(30)).await.unwrap();
     let seedgen_url = seedgen.grpc_url();
-    World { fake, alttpr, db: TestDb::new().await.unwrap(), nats, _seedgen: seedgen, _seedgen_db: seedgen_db, seedgen_url }
+    World {
+        fake,
+        alttpr,
+        db: TestDb::new().await.unwrap(),
+        nats,
+        _seedgen: seedgen,
+        _seedgen_db: seedgen_db,
+        seedgen_url,
+    }
 }
 
 impl World {
@@ -85,8 +99,16 @@ impl World {
 
     async fn outbox_subjects(&self) -> Vec<String> {
         let db = Database::connect(self.db.url()).await.unwrap();
-        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT subject FROM outbox ORDER BY seq")).await.unwrap();
-        rows.iter().map(|r| r.try_get::<String>("", "subject").unwrap()).collect()
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT subject FROM outbox ORDER BY seq",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "subject").unwrap())
+            .collect()
     }
 
     async fn wait_outbox(&self, subject: &str, count: usize) -> Vec<String> {
@@ -96,7 +118,10 @@ impl World {
             if subjects.iter().filter(|s| s.ends_with(subject)).count() >= count {
                 return subjects;
             }
-            assert!(tokio::time::Instant::now() < deadline, "no {count}× {subject} in the outbox: {subjects:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {count}× {subject} in the outbox: {subjects:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -109,7 +134,10 @@ fn count(lines: &[String], text: &str) -> usize {
 async fn wait_handled(fake: &FakeRacetime, room: &str) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while fake.socket_count(room) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the bot never joined {room}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot never joined {room}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -121,24 +149,61 @@ async fn alttpr_room_rolls_once_and_a_restart_resumes_without_reposting() {
     let alice = w.fake.add_user("Alice", &[]);
     let room = w.fake.open_room("alttpr", &alice, "Beat the game", true);
     // Unlisted rooms are found through the bot category endpoint; the intro comes once.
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("Hi!  I'm SahasrahBot"))).await;
-    let intro = w.fake.messages(&room).into_iter().find(|m| m.from_bot).unwrap();
-    assert!(intro.actions["Roll a Game"]["survey"].is_array(), "{:?}", intro.actions);
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().any(|m| m.starts_with("Hi!  I'm SahasrahBot"))
+        })
+        .await;
+    let intro = w
+        .fake
+        .messages(&room)
+        .into_iter()
+        .find(|m| m.from_bot)
+        .unwrap();
+    assert!(
+        intro.actions["Roll a Game"]["survey"].is_array(),
+        "{:?}",
+        intro.actions
+    );
     assert_eq!(lines.len(), 1);
 
     // Two quick rolls: one seed, one refusal.
     w.fake.chat(&room, &alice, "!race open");
     w.fake.chat(&room, &alice, "!race open");
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("I already rolled"))).await;
-    let url = lines.iter().find(|l| l.contains("/h/HaShHaSh")).expect("permalink posted").clone();
-    assert_eq!(count(&lines, "Seed rolling complete.  See race info for details."), 1);
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().any(|m| m.starts_with("I already rolled"))
+        })
+        .await;
+    let url = lines
+        .iter()
+        .find(|l| l.contains("/h/HaShHaSh"))
+        .expect("permalink posted")
+        .clone();
+    assert_eq!(
+        count(&lines, "Seed rolling complete.  See race info for details."),
+        1
+    );
     assert_eq!(w.alttpr.received_requests().await.unwrap().len(), 1);
     let race = w.fake.race(&room);
-    assert!(race["info_bot"].as_str().unwrap().starts_with(&format!("open - {url} - (")), "{race}");
+    assert!(
+        race["info_bot"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("open - {url} - (")),
+        "{race}"
+    );
 
     // Unknown commands and presets get plain messages.
     w.fake.chat(&room, &alice, "!frobnicate");
-    w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("I don't know the command !frobnicate."))).await;
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m.starts_with("I don't know the command !frobnicate."))
+        })
+        .await;
 
     // Kill and restart: nothing is re-posted, the room stays rolled.
     let before = w.fake.bot_messages(&room);
@@ -146,11 +211,24 @@ async fn alttpr_room_rolls_once_and_a_restart_resumes_without_reposting() {
     let (_service, _client) = w.racetime().await;
     wait_handled(&w.fake, &room).await;
     w.fake.chat(&room, &alice, "!race standard");
-    let after = w.fake.wait_for_bot(&room, WAIT, |l| l.len() > before.len()).await;
+    let after = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| l.len() > before.len())
+        .await;
     assert_eq!(&after[..before.len()], &before[..]);
-    assert_eq!(after[before.len()..], ["I already rolled a seed!  Use !cancel to clear the currently rolled game.".to_string()]);
+    assert_eq!(
+        after[before.len()..],
+        ["I already rolled a seed!  Use !cancel to clear the currently rolled game.".to_string()]
+    );
     assert_eq!(w.alttpr.received_requests().await.unwrap().len(), 1);
-    assert_eq!(w.fake.bot_messages(&room).iter().filter(|m| m.starts_with("Hi!")).count(), 1);
+    assert_eq!(
+        w.fake
+            .bot_messages(&room)
+            .iter()
+            .filter(|m| m.starts_with("Hi!"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -167,24 +245,64 @@ async fn z1r_commands_token_expiry_dropped_sockets_and_a_second_replica() {
     assert_eq!(w.fake.socket_count(&room), 1);
 
     w.fake.chat(&room, &bob, "!help");
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("Available commands:"))).await;
-    assert_eq!(lines.iter().filter(|m| m.starts_with("Available commands:")).count(), 1);
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().any(|m| m.starts_with("Available commands:"))
+        })
+        .await;
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|m| m.starts_with("Available commands:"))
+            .count(),
+        1
+    );
 
     // Tokens expire mid-session: the socket stays open, actions are refused until a reconnect.
     w.fake.expire_all_tokens();
     w.fake.chat(&room, &bob, "!race rr2024");
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("rr2024 - Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: "))).await;
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().any(|m| {
+                m.starts_with("rr2024 - Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: ")
+            })
+        })
+        .await;
     assert!(lines.contains(&"Seed rolling complete.  See race info for details.".to_string()));
-    assert!(w.fake.race(&room)["info_bot"].as_str().unwrap().starts_with("Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: "));
+    assert!(
+        w.fake.race(&room)["info_bot"]
+            .as_str()
+            .unwrap()
+            .starts_with("Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: ")
+    );
 
     // The socket drops; a command said during the gap is answered after the reconnect.
     w.fake.drop_sockets(&room, 1011);
     w.fake.chat(&room, &bob, "!cancel");
-    w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m == "Reseting bot state.  You may now roll a new game.")).await;
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "Reseting bot state.  You may now roll a new game.")
+        })
+        .await;
     w.fake.chat(&room, &bob, "!flags ABCDEF");
-    w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("Seed: ") && m.ends_with(" - Flags: ABCDEF"))).await;
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m.starts_with("Seed: ") && m.ends_with(" - Flags: ABCDEF"))
+        })
+        .await;
     let lines = w.fake.bot_messages(&room);
-    assert_eq!(lines.iter().filter(|m| m.starts_with("Reseting bot state")).count(), 1, "{lines:#?}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|m| m.starts_with("Reseting bot state"))
+            .count(),
+        1,
+        "{lines:#?}"
+    );
     assert_eq!(w.fake.socket_count(&room), 1);
 }
 
@@ -195,7 +313,12 @@ async fn open_room_never_makes_two_rooms_for_one_key() {
     let request = |key: &str| pb::OpenRoomRequest {
         idempotency_key: key.into(),
         category: "alttpr".into(),
-        settings: Some(pb::RoomSettings { goal: "Beat the game".into(), invitational: true, info_user: format!("match {key}"), ..Default::default() }),
+        settings: Some(pb::RoomSettings {
+            goal: "Beat the game".into(),
+            invitational: true,
+            info_user: format!("match {key}"),
+            ..Default::default()
+        }),
     };
     // Concurrent identical calls.
     let calls = (0..6).map(|_| {
@@ -204,14 +327,19 @@ async fn open_room_never_makes_two_rooms_for_one_key() {
         async move { client.open_room(request).await }
     });
     let results = futures::future::join_all(calls).await;
-    let names: std::collections::BTreeSet<String> = results.iter().filter_map(|r| r.as_ref().ok()).map(|r| r.get_ref().name.clone()).collect();
+    let names: std::collections::BTreeSet<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.get_ref().name.clone())
+        .collect();
     assert_eq!(names.len(), 1, "{results:?}");
     assert_eq!(w.fake.startrace_calls(), 1);
     let room = names.into_iter().next().unwrap();
     assert_eq!(w.fake.race(&room)["status"]["value"], "invitational");
 
     // startrace creates the room but answers 502: the retry finds it instead of posting again.
-    w.fake.set_startrace_fault(Some(StartraceFault::CreateThenBadGateway));
+    w.fake
+        .set_startrace_fault(Some(StartraceFault::CreateThenBadGateway));
     let mut c = client.clone();
     let first = c.open_room(request("match-2")).await;
     let second = c.open_room(request("match-2")).await.unwrap().into_inner();
@@ -227,26 +355,86 @@ async fn open_room_never_makes_two_rooms_for_one_key() {
     bad.settings.as_mut().unwrap().start_delay_seconds = 5;
     let error = c.open_room(bad).await.unwrap_err();
     assert_eq!(error.code(), tonic::Code::InvalidArgument);
-    assert!(error.message().contains("start_delay"), "{}", error.message());
+    assert!(
+        error.message().contains("start_delay"),
+        "{}",
+        error.message()
+    );
     assert_eq!(w.fake.startrace_calls(), 2);
 
     // Server refusals come back typed.
-    let error = c.invite_user(pb::RoomUserRequest { room: room.clone(), user_id: "nobody".into() }).await.unwrap_err();
+    let error = c
+        .invite_user(pb::RoomUserRequest {
+            room: room.clone(),
+            user_id: "nobody".into(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), tonic::Code::FailedPrecondition);
     assert_eq!(error.message(), "No user found matching the given ID.");
     let carol = w.fake.add_user("Carol", &[]);
-    c.invite_user(pb::RoomUserRequest { room: room.clone(), user_id: carol.clone() }).await.unwrap();
-    c.send_message(pb::SendMessageRequest { idempotency_key: "k1".into(), room: room.clone(), text: "Tournament Controls:".into(), pinned: true, actions: vec![pb::ActionButton { label: "Roll Tournament Seed".into(), message: "!tournamentrace".into(), ..Default::default() }], ..Default::default() }).await.unwrap();
-    c.send_message(pb::SendMessageRequest { idempotency_key: "k1".into(), room: room.clone(), text: "Tournament Controls:".into(), pinned: true, ..Default::default() }).await.unwrap();
-    let pinned: Vec<_> = w.fake.messages(&room).into_iter().filter(|m| m.pinned).collect();
+    c.invite_user(pb::RoomUserRequest {
+        room: room.clone(),
+        user_id: carol.clone(),
+    })
+    .await
+    .unwrap();
+    c.send_message(pb::SendMessageRequest {
+        idempotency_key: "k1".into(),
+        room: room.clone(),
+        text: "Tournament Controls:".into(),
+        pinned: true,
+        actions: vec![pb::ActionButton {
+            label: "Roll Tournament Seed".into(),
+            message: "!tournamentrace".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    c.send_message(pb::SendMessageRequest {
+        idempotency_key: "k1".into(),
+        room: room.clone(),
+        text: "Tournament Controls:".into(),
+        pinned: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let pinned: Vec<_> = w
+        .fake
+        .messages(&room)
+        .into_iter()
+        .filter(|m| m.pinned)
+        .collect();
     assert_eq!(pinned.len(), 1);
-    assert_eq!(pinned[0].actions["Roll Tournament Seed"]["message"], "!tournamentrace");
-    let got = c.get_room(pb::GetRoomRequest { room: room.clone() }).await.unwrap().into_inner();
+    assert_eq!(
+        pinned[0].actions["Roll Tournament Seed"]["message"],
+        "!tournamentrace"
+    );
+    let got = c
+        .get_room(pb::GetRoomRequest { room: room.clone() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(got.entrants.len(), 1);
     assert_eq!(got.entrants[0].status, "invited");
-    let error = c.get_room(pb::GetRoomRequest { room: "alttpr/no-such-room-1".into() }).await.unwrap_err();
+    let error = c
+        .get_room(pb::GetRoomRequest {
+            room: "alttpr/no-such-room-1".into(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), tonic::Code::NotFound);
-    let listed = c.list_rooms(pb::ListRoomsRequest { category: "alttpr".into(), active_only: true }).await.unwrap().into_inner();
+    let listed = c
+        .list_rooms(pb::ListRoomsRequest {
+            category: "alttpr".into(),
+            active_only: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(listed.rooms.len(), 2);
 }
 
@@ -259,23 +447,50 @@ async fn spoiler_race_counts_down_and_status_events_follow_the_race() {
     let bob = w.fake.add_user("Bob", &[]);
     let room = w.fake.open_room("alttpr", &alice, "Beat the game", false);
     wait_handled(&w.fake, &room).await;
-    client.schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest { room: room.clone(), spoiler_url: "https://spoilers.example/log.txt".into(), study_time_seconds: 3 }).await.unwrap();
+    client
+        .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
+            room: room.clone(),
+            spoiler_url: "https://spoilers.example/log.txt".into(),
+            study_time_seconds: 3,
+        })
+        .await
+        .unwrap();
     w.fake.join(&room, &alice);
     w.fake.join(&room, &bob);
     w.fake.ready(&room, &alice);
     w.fake.ready(&room, &bob);
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m == "Log study has finished.  Begin racing!")).await;
-    let log = lines.iter().position(|m| m == "This race's spoiler log: https://spoilers.example/log.txt").expect("log posted");
-    let end = lines.iter().position(|m| m == "Log study has finished.  Begin racing!").unwrap();
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "Log study has finished.  Begin racing!")
+        })
+        .await;
+    let log = lines
+        .iter()
+        .position(|m| m == "This race's spoiler log: https://spoilers.example/log.txt")
+        .expect("log posted");
+    let end = lines
+        .iter()
+        .position(|m| m == "Log study has finished.  Begin racing!")
+        .unwrap();
     assert!(log < end);
-    assert!(lines.iter().any(|m| m == "2 second(s) remain!" || m == "1 second(s) remain!"), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|m| m == "2 second(s) remain!" || m == "1 second(s) remain!"),
+        "{lines:#?}"
+    );
     // alttpr hides comments when the countdown starts.
     assert_eq!(w.fake.race(&room)["hide_comments"], true);
 
     w.fake.finish(&room, &alice);
     w.fake.forfeit(&room, &bob);
     let subjects = w.wait_outbox("racetime.race.finished", 1).await;
-    let changes: Vec<&String> = subjects.iter().filter(|s| s.ends_with("racetime.race.status_changed")).collect();
+    let changes: Vec<&String> = subjects
+        .iter()
+        .filter(|s| s.ends_with("racetime.race.status_changed"))
+        .collect();
     assert!(changes.len() >= 3, "{subjects:?}");
     // Undo within the window: the race is back in progress, then finishes again.
     w.fake.undo_finish(&room, &alice);
@@ -287,13 +502,28 @@ async fn spoiler_race_counts_down_and_status_events_follow_the_race() {
 async fn konot_opens_the_next_room_and_invites_who_advances() {
     let w = world().await;
     let (_service, _client) = w.racetime().await;
-    let users: Vec<String> = ["A", "B", "C"].iter().map(|n| w.fake.add_user(n, &[])).collect();
-    let room = w.fake.open_room("alttpr", &users[0], "Beat the game", false);
+    let users: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .map(|n| w.fake.add_user(n, &[]))
+        .collect();
+    let room = w
+        .fake
+        .open_room("alttpr", &users[0], "Beat the game", false);
     wait_handled(&w.fake, &room).await;
     w.fake.chat(&room, &users[1], "!konot");
-    w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("Setting up new KONOT race series!"))).await;
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m.starts_with("Setting up new KONOT race series!"))
+        })
+        .await;
     w.fake.chat(&room, &users[1], "!konot");
-    w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m == "This room is already segment #1 of a KONOT series.")).await;
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "This room is already segment #1 of a KONOT series.")
+        })
+        .await;
     for u in &users {
         w.fake.join(&room, u);
     }
@@ -304,13 +534,29 @@ async fn konot_opens_the_next_room_and_invites_who_advances() {
     for u in &users {
         w.fake.finish(&room, u);
     }
-    let lines = w.fake.wait_for_bot(&room, WAIT, |l| l.iter().any(|m| m.starts_with("Next race room at "))).await;
-    let next = lines.iter().find_map(|m| m.strip_prefix("Next race room at ")).unwrap();
-    let next = next.trim_start_matches(&w.fake.url).trim_start_matches('/').to_string();
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().any(|m| m.starts_with("Next race room at "))
+        })
+        .await;
+    let next = lines
+        .iter()
+        .find_map(|m| m.strip_prefix("Next race room at "))
+        .unwrap();
+    let next = next
+        .trim_start_matches(&w.fake.url)
+        .trim_start_matches('/')
+        .to_string();
     let race = w.fake.race(&next);
     assert_eq!(race["info_user"], "KONOT Series, Segment #2");
     assert_eq!(race["status"]["value"], "invitational");
-    let invited: Vec<String> = race["entrants"].as_array().unwrap().iter().map(|e| e["user"]["id"].as_str().unwrap().to_string()).collect();
+    let invited: Vec<String> = race["entrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user"]["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(invited.len(), 2, "the last finisher is eliminated: {race}");
     assert!(!invited.contains(&users[2]));
 }

@@ -14,8 +14,8 @@ mod service;
 
 pub use db::TestDb;
 pub use nats::TestNats;
-pub use racetime::FakeRacetime;
 pub use platform::admin::http_get;
+pub use racetime::FakeRacetime;
 pub use service::{ServiceHandle, bind_ephemeral, configure};
 
 /// Installs the crypto provider and the test subscriber; call first in every test.

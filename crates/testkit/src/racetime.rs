@@ -122,7 +122,9 @@ pub struct FakeRacetime {
 
 impl std::fmt::Debug for FakeRacetime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeRacetime").field("url", &self.url).finish()
+        f.debug_struct("FakeRacetime")
+            .field("url", &self.url)
+            .finish()
     }
 }
 
@@ -149,8 +151,18 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 fn duration_string(d: Duration) -> String {
     let s = d.as_secs();
     let micros = d.subsec_micros();
-    let base = format!("P{}DT{:02}H{:02}M{:02}", s / 86400, (s % 86400) / 3600, (s % 3600) / 60, s % 60);
-    if micros == 0 { format!("{base}S") } else { format!("{base}.{micros:06}S") }
+    let base = format!(
+        "P{}DT{:02}H{:02}M{:02}",
+        s / 86400,
+        (s % 86400) / 3600,
+        (s % 3600) / 60,
+        s % 60
+    );
+    if micros == 0 {
+        format!("{base}S")
+    } else {
+        format!("{base}.{micros:06}S")
+    }
 }
 
 const ADJECTIVES: [&str; 6] = ["clumsy", "clever", "gorgeous", "daring", "witty", "lucky"];
@@ -164,7 +176,10 @@ fn status_obj(value: &str) -> Json {
         "in_progress" => ("In progress", "Race is in progress"),
         "finished" => ("Finished", "This race has been completed"),
         "cancelled" => ("Cancelled", "This race has been cancelled"),
-        "partitioned" => ("Partitioned", "Race has been partitioned into separate 1v1 races"),
+        "partitioned" => (
+            "Partitioned",
+            "Race has been partitioned into separate 1v1 races",
+        ),
         "requested" => ("Join request", ""),
         "invited" => ("Invited", ""),
         "dnf" => ("DNF", ""),
@@ -188,7 +203,9 @@ impl Inner {
     }
 
     fn user_json(&self, id: &str, race_category: &str) -> Json {
-        let Some(user) = self.users.get(id) else { return Json::Null };
+        let Some(user) = self.users.get(id) else {
+            return Json::Null;
+        };
         json!({
             "id": user.id, "full_name": format!("{}#{}", user.name, 1000 + user.id.len()), "name": user.name,
             "discriminator": null, "url": format!("/user/{}/{}", user.id, user.name.to_lowercase()),
@@ -202,7 +219,10 @@ impl Inner {
     fn is_monitor(&self, race: &Race, user: &str) -> bool {
         race.opened_by.as_deref() == Some(user)
             || race.monitors.iter().any(|m| m == user)
-            || self.users.get(user).is_some_and(|u| u.moderator_of.contains(&race.category))
+            || self
+                .users
+                .get(user)
+                .is_some_and(|u| u.moderator_of.contains(&race.category))
     }
 
     fn race_json(&self, race: &Race) -> Json {
@@ -234,7 +254,9 @@ impl Inner {
             })
             .collect();
         let name = format!("{}/{}", race.category, race.slug);
-        let info = format!("{}\n{}", race.info_user, race.info_bot).trim().to_string();
+        let info = format!("{}\n{}", race.info_user, race.info_bot)
+            .trim()
+            .to_string();
         let mut json = json!({
             "version": race.version, "name": name, "slug": race.slug,
             "status": status_obj(&race.status),
@@ -281,12 +303,15 @@ impl Inner {
 
     fn broadcast(&mut self, name: &str, frame: Json) {
         if let Some(race) = self.races.get_mut(name) {
-            race.sockets.retain(|s| s.tx.send(Outgoing::Frame(frame.clone())).is_ok());
+            race.sockets
+                .retain(|s| s.tx.send(Outgoing::Frame(frame.clone())).is_ok());
         }
     }
 
     fn broadcast_race(&mut self, name: &str) {
-        let Some(race) = self.races.get(name) else { return };
+        let Some(race) = self.races.get(name) else {
+            return;
+        };
         let race_json = self.race_json(race);
         let version = race.version;
         self.broadcast(name, json!({"type": "race.data", "date": now().to_rfc3339(), "race": race_json, "version": version}));
@@ -305,9 +330,21 @@ impl Inner {
     }
 
     /// Adds a chat line and broadcasts it; returns its id.
-    fn post(&mut self, name: &str, user: Option<&str>, bot: bool, text: &str, pinned: bool, actions: Json, direct_to: Option<&str>) -> String {
+    #[allow(clippy::too_many_arguments)]
+    fn post(
+        &mut self,
+        name: &str,
+        user: Option<&str>,
+        bot: bool,
+        text: &str,
+        pinned: bool,
+        actions: Json,
+        direct_to: Option<&str>,
+    ) -> String {
         let id = self.next_id("m");
-        let Some(race) = self.races.get(name) else { return id };
+        let Some(race) = self.races.get(name) else {
+            return id;
+        };
         let system = user.is_none() && !bot;
         let is_monitor = match user {
             Some(u) => json!(self.is_monitor(race, u)),
@@ -318,7 +355,10 @@ impl Inner {
             let full = self.user_json(u, &race.category);
             json!({"id": full["id"], "full_name": full["full_name"], "name": full["name"], "discriminator": null})
         });
-        let plain = text.split("##").filter(|p| !matches!(*p, "bot" | "user" | "highlight")).collect::<String>();
+        let plain = text
+            .split("##")
+            .filter(|p| !matches!(*p, "bot" | "user" | "highlight"))
+            .collect::<String>();
         let message = json!({
             "id": id, "user": user_json, "bot": if bot { json!(BOT_NAME) } else { Json::Null },
             "direct_to": direct, "posted_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
@@ -333,7 +373,10 @@ impl Inner {
             let to = message["direct_to"].clone();
             self.broadcast(name, json!({"type": "chat.dm", "date": now().to_rfc3339(), "message": id, "from_user": null, "from_bot": BOT_NAME, "to": to}));
         } else {
-            self.broadcast(name, json!({"type": "chat.message", "date": now().to_rfc3339(), "message": message}));
+            self.broadcast(
+                name,
+                json!({"type": "chat.message", "date": now().to_rfc3339(), "message": message}),
+            );
         }
         id
     }
@@ -350,17 +393,30 @@ impl Inner {
     }
 
     fn user_name(&self, id: &str) -> String {
-        self.users.get(id).map_or_else(|| id.to_string(), |u| format!("{}#{}", u.name, 1000 + u.id.len()))
+        self.users.get(id).map_or_else(
+            || id.to_string(),
+            |u| format!("{}#{}", u.name, 1000 + u.id.len()),
+        )
     }
 
     fn maybe_finish(&mut self, name: &str) {
-        let Some(race) = self.races.get_mut(name) else { return };
-        if race.status == "in_progress"
-            && !race.entrants.iter().any(|e| e.status == "in_progress")
+        let Some(race) = self.races.get_mut(name) else {
+            return;
+        };
+        if race.status == "in_progress" && !race.entrants.iter().any(|e| e.status == "in_progress")
         {
-            race.status = if race.entrants.iter().any(|e| e.status == "done") { "finished" } else { "cancelled" }.into();
+            race.status = if race.entrants.iter().any(|e| e.status == "done") {
+                "finished"
+            } else {
+                "cancelled"
+            }
+            .into();
             race.ended_at = Some(now());
-            let text = if race.status == "finished" { "Race finished in" } else { "Race cancelled" };
+            let text = if race.status == "finished" {
+                "Race finished in"
+            } else {
+                "Race cancelled"
+            };
             let _ = text;
             self.bump(name);
         }
@@ -380,8 +436,14 @@ impl FakeRacetime {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         // The server lives as long as the test's runtime.
-        let fake = Self { inner: inner.clone(), url };
-        fake.add_category("alttpr", &["Beat the game", "Beat the game - Tournament (Solo)"]);
+        let fake = Self {
+            inner: inner.clone(),
+            url,
+        };
+        fake.add_category(
+            "alttpr",
+            &["Beat the game", "Beat the game - Tournament (Solo)"],
+        );
         let app = Router::new()
             .route("/o/token", post(token))
             .route("/o/{category}/data", get(bot_category_data))
@@ -464,20 +526,25 @@ impl FakeRacetime {
 
     /// Number of open bot sockets to a race.
     pub fn socket_count(&self, race: &str) -> usize {
-        self.lock().races.get(race).map_or(0, |r| r.sockets.iter().filter(|s| !s.tx.is_closed()).count())
+        self.lock().races.get(race).map_or(0, |r| {
+            r.sockets.iter().filter(|s| !s.tx.is_closed()).count()
+        })
     }
 
     /// Adds a user (moderator of the given categories); returns its hashid.
     pub fn add_user(&self, name: &str, moderator_of: &[&str]) -> String {
         let mut inner = self.lock();
         let id = inner.next_id("u");
-        inner.users.insert(id.clone(), UserRec {
-            id: id.clone(),
-            name: name.to_string(),
-            twitch: Some(name.to_lowercase()),
-            moderator_of: moderator_of.iter().map(|c| c.to_string()).collect(),
-            joined_races: 0,
-        });
+        inner.users.insert(
+            id.clone(),
+            UserRec {
+                id: id.clone(),
+                name: name.to_string(),
+                twitch: Some(name.to_lowercase()),
+                moderator_of: moderator_of.iter().map(|c| c.to_string()).collect(),
+                joined_races: 0,
+            },
+        );
         id
     }
 
@@ -491,7 +558,15 @@ impl FakeRacetime {
     /// A user opens a room by hand (as the website does); returns its name.
     pub fn open_room(&self, category: &str, opened_by: &str, goal: &str, unlisted: bool) -> String {
         let mut inner = self.lock();
-        let name = create_race(&mut inner, category, Some(opened_by.to_string()), goal, false, &Map::new(), unlisted);
+        let name = create_race(
+            &mut inner,
+            category,
+            Some(opened_by.to_string()),
+            goal,
+            false,
+            &Map::new(),
+            unlisted,
+        );
         let text = format!("Race opened by {}", inner.user_name(opened_by));
         inner.system(&name, &text);
         name
@@ -517,11 +592,20 @@ impl FakeRacetime {
 
     /// The bot's chat lines (including DMs), oldest first.
     pub fn bot_messages(&self, race: &str) -> Vec<String> {
-        self.messages(race).into_iter().filter(|m| m.from_bot).map(|m| m.text).collect()
+        self.messages(race)
+            .into_iter()
+            .filter(|m| m.from_bot)
+            .map(|m| m.text)
+            .collect()
     }
 
     /// Waits until a bot line satisfies `predicate`; returns all bot lines then.
-    pub async fn wait_for_bot(&self, race: &str, timeout: Duration, predicate: impl Fn(&[String]) -> bool) -> Vec<String> {
+    pub async fn wait_for_bot(
+        &self,
+        race: &str,
+        timeout: Duration,
+        predicate: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
         let deadline = Instant::now() + timeout;
         loop {
             let lines = self.bot_messages(race);
@@ -538,36 +622,59 @@ impl FakeRacetime {
     /// The race as the server would serve it.
     pub fn race(&self, race: &str) -> Json {
         let inner = self.lock();
-        inner.races.get(race).map_or(Json::Null, |r| inner.race_json(r))
+        inner
+            .races
+            .get(race)
+            .map_or(Json::Null, |r| inner.race_json(r))
     }
 
     /// Names of all races of a category.
     pub fn race_names(&self, category: &str) -> Vec<String> {
         let inner = self.lock();
-        let mut names: Vec<String> = inner.races.values().filter(|r| r.category == category).map(|r| format!("{}/{}", r.category, r.slug)).collect();
+        let mut names: Vec<String> = inner
+            .races
+            .values()
+            .filter(|r| r.category == category)
+            .map(|r| format!("{}/{}", r.category, r.slug))
+            .collect();
         names.sort();
         names
     }
 
     /// A user says something in the room.
     pub fn chat(&self, race: &str, user: &str, text: &str) {
-        self.lock().post(race, Some(user), false, text, false, json!({}), None);
+        self.lock()
+            .post(race, Some(user), false, text, false, json!({}), None);
     }
 
     /// A user joins the race (`not_ready`).
     pub fn join(&self, race: &str, user: &str) {
-        self.set_entrant(race, user, "not_ready", &format!("{} joins the race.", self.lock().user_name(user)));
+        self.set_entrant(
+            race,
+            user,
+            "not_ready",
+            &format!("{} joins the race.", self.lock().user_name(user)),
+        );
     }
 
     /// A user asks to join an invitational race (`requested`).
     pub fn request_to_join(&self, race: &str, user: &str) {
-        self.set_entrant(race, user, "requested", &format!("{} requests to join the race.", self.lock().user_name(user)));
+        self.set_entrant(
+            race,
+            user,
+            "requested",
+            &format!("{} requests to join the race.", self.lock().user_name(user)),
+        );
     }
 
     /// A user joins a team (team races).
     pub fn set_team(&self, race: &str, user: &str, team: &str) {
         let mut inner = self.lock();
-        if let Some(e) = inner.races.get_mut(race).and_then(|r| r.entrants.iter_mut().find(|e| e.user == user)) {
+        if let Some(e) = inner
+            .races
+            .get_mut(race)
+            .and_then(|r| r.entrants.iter_mut().find(|e| e.user == user))
+        {
             e.team = Some(team.to_string());
         }
         inner.bump(race);
@@ -575,10 +682,18 @@ impl FakeRacetime {
 
     fn set_entrant(&self, race: &str, user: &str, status: &str, text: &str) {
         let mut inner = self.lock();
-        let Some(r) = inner.races.get_mut(race) else { return };
+        let Some(r) = inner.races.get_mut(race) else {
+            return;
+        };
         match r.entrants.iter_mut().find(|e| e.user == user) {
             Some(e) => e.status = status.to_string(),
-            None => r.entrants.push(EntrantRec { user: user.to_string(), status: status.to_string(), finish_time: None, place: None, team: None }),
+            None => r.entrants.push(EntrantRec {
+                user: user.to_string(),
+                status: status.to_string(),
+                finish_time: None,
+                place: None,
+                team: None,
+            }),
         }
         inner.system(race, text);
         inner.bump(race);
@@ -586,11 +701,20 @@ impl FakeRacetime {
 
     /// A user readies; when every joined entrant is ready (≥2) the countdown starts.
     pub fn ready(&self, race: &str, user: &str) {
-        self.set_entrant(race, user, "ready", &format!("{} is ready!", self.lock().user_name(user)));
+        self.set_entrant(
+            race,
+            user,
+            "ready",
+            &format!("{} is ready!", self.lock().user_name(user)),
+        );
         let all_ready = {
             let inner = self.lock();
             inner.races.get(race).is_some_and(|r| {
-                let joined: Vec<_> = r.entrants.iter().filter(|e| matches!(e.status.as_str(), "ready" | "not_ready")).collect();
+                let joined: Vec<_> = r
+                    .entrants
+                    .iter()
+                    .filter(|e| matches!(e.status.as_str(), "ready" | "not_ready"))
+                    .collect();
                 (r.status == "open" || r.status == "invitational")
                     && r.settings.get("auto_start") != Some(&json!(false))
                     && joined.len() >= 2
@@ -607,12 +731,19 @@ impl FakeRacetime {
         let countdown = {
             let mut inner = self.lock();
             let countdown = inner.countdown;
-            let Some(r) = inner.races.get_mut(race) else { return };
-            r.entrants.retain(|e| e.status == "ready" || matches!(e.status.as_str(), "invited" | "requested"));
+            let Some(r) = inner.races.get_mut(race) else {
+                return;
+            };
+            r.entrants.retain(|e| {
+                e.status == "ready" || matches!(e.status.as_str(), "invited" | "requested")
+            });
             r.entrants.retain(|e| e.status == "ready");
             r.status = "pending".into();
             r.started_at = Some(now() + chrono::Duration::from_std(countdown).unwrap_or_default());
-            inner.system(race, "Everyone is ready. The race will begin in 10 seconds!");
+            inner.system(
+                race,
+                "Everyone is ready. The race will begin in 10 seconds!",
+            );
             inner.bump(race);
             countdown
         };
@@ -621,7 +752,9 @@ impl FakeRacetime {
         tokio::spawn(async move {
             tokio::time::sleep(countdown).await;
             let mut inner = fake.lock();
-            let Some(r) = inner.races.get_mut(&race) else { return };
+            let Some(r) = inner.races.get_mut(&race) else {
+                return;
+            };
             if r.status != "pending" {
                 return;
             }
@@ -637,9 +770,13 @@ impl FakeRacetime {
     /// A user finishes; the race finishes when nobody is still running.
     pub fn finish(&self, race: &str, user: &str) {
         let mut inner = self.lock();
-        let Some(r) = inner.races.get_mut(race) else { return };
+        let Some(r) = inner.races.get_mut(race) else {
+            return;
+        };
         let place = r.entrants.iter().filter(|e| e.place.is_some()).count() as u32 + 1;
-        let elapsed = r.started_at.map_or(Duration::from_secs(3600), |s| (now() - s).to_std().unwrap_or_default() + Duration::from_secs(3600 + place as u64 * 60));
+        let elapsed = r.started_at.map_or(Duration::from_secs(3600), |s| {
+            (now() - s).to_std().unwrap_or_default() + Duration::from_secs(3600 + place as u64 * 60)
+        });
         if let Some(e) = r.entrants.iter_mut().find(|e| e.user == user) {
             e.status = "done".into();
             e.place = Some(place);
@@ -654,7 +791,11 @@ impl FakeRacetime {
     /// A user forfeits (`dnf`).
     pub fn forfeit(&self, race: &str, user: &str) {
         let mut inner = self.lock();
-        if let Some(e) = inner.races.get_mut(race).and_then(|r| r.entrants.iter_mut().find(|e| e.user == user)) {
+        if let Some(e) = inner
+            .races
+            .get_mut(race)
+            .and_then(|r| r.entrants.iter_mut().find(|e| e.user == user))
+        {
             e.status = "dnf".into();
         }
         let text = format!("{} has forfeited from the race.", inner.user_name(user));
@@ -666,7 +807,9 @@ impl FakeRacetime {
     /// A user undoes their finish within the unfinalized window: the race is back in progress.
     pub fn undo_finish(&self, race: &str, user: &str) {
         let mut inner = self.lock();
-        let Some(r) = inner.races.get_mut(race) else { return };
+        let Some(r) = inner.races.get_mut(race) else {
+            return;
+        };
         if let Some(e) = r.entrants.iter_mut().find(|e| e.user == user) {
             e.status = "in_progress".into();
             e.place = None;
@@ -706,38 +849,117 @@ impl FakeRacetime {
     }
 }
 
-fn create_race(inner: &mut Inner, category: &str, opened_by: Option<String>, goal: &str, custom: bool, form: &Map<String, Json>, unlisted: bool) -> String {
+fn create_race(
+    inner: &mut Inner,
+    category: &str,
+    opened_by: Option<String>,
+    goal: &str,
+    custom: bool,
+    form: &Map<String, Json>,
+    unlisted: bool,
+) -> String {
     inner.counter += 1;
     let n = inner.counter as usize;
-    let slug = format!("{}-{}-{:04}", ADJECTIVES[n % ADJECTIVES.len()], NOUNS[(n / ADJECTIVES.len()) % NOUNS.len()], 1000 + n);
-    let get_bool = |k: &str, default: bool| form.get(k).and_then(Json::as_str).map_or(default, |v| !v.is_empty() && !v.eq_ignore_ascii_case("false"));
-    let get_num = |k: &str, default: u64| form.get(k).and_then(Json::as_str).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let slug = format!(
+        "{}-{}-{:04}",
+        ADJECTIVES[n % ADJECTIVES.len()],
+        NOUNS[(n / ADJECTIVES.len()) % NOUNS.len()],
+        1000 + n
+    );
+    let get_bool = |k: &str, default: bool| {
+        form.get(k).and_then(Json::as_str).map_or(default, |v| {
+            !v.is_empty() && !v.eq_ignore_ascii_case("false")
+        })
+    };
+    let get_num = |k: &str, default: u64| {
+        form.get(k)
+            .and_then(Json::as_str)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
     let mut settings = Map::new();
     settings.insert("team_race".into(), json!(get_bool("team_race", false)));
     settings.insert("ranked".into(), json!(get_bool("ranked", true)));
-    settings.insert("unlisted".into(), json!(unlisted || get_bool("unlisted", false)));
+    settings.insert(
+        "unlisted".into(),
+        json!(unlisted || get_bool("unlisted", false)),
+    );
     settings.insert("hide_entrants".into(), json!(false));
-    settings.insert("require_even_teams".into(), json!(get_bool("require_even_teams", false)));
-    settings.insert("start_delay".into(), json!(duration_string(Duration::from_secs(get_num("start_delay", 15)))));
-    settings.insert("time_limit".into(), json!(duration_string(Duration::from_secs(get_num("time_limit", 24) * 3600))));
-    settings.insert("time_limit_auto_complete".into(), json!(get_bool("time_limit_auto_complete", false)));
-    settings.insert("streaming_required".into(), json!(get_bool("streaming_required", true)));
+    settings.insert(
+        "require_even_teams".into(),
+        json!(get_bool("require_even_teams", false)),
+    );
+    settings.insert(
+        "start_delay".into(),
+        json!(duration_string(Duration::from_secs(get_num(
+            "start_delay",
+            15
+        )))),
+    );
+    settings.insert(
+        "time_limit".into(),
+        json!(duration_string(Duration::from_secs(
+            get_num("time_limit", 24) * 3600
+        ))),
+    );
+    settings.insert(
+        "time_limit_auto_complete".into(),
+        json!(get_bool("time_limit_auto_complete", false)),
+    );
+    settings.insert(
+        "streaming_required".into(),
+        json!(get_bool("streaming_required", true)),
+    );
     settings.insert("auto_start".into(), json!(get_bool("auto_start", true)));
-    settings.insert("allow_comments".into(), json!(get_bool("allow_comments", true)));
-    settings.insert("hide_comments".into(), json!(get_bool("hide_comments", false)));
-    settings.insert("allow_prerace_chat".into(), json!(get_bool("allow_prerace_chat", true)));
-    settings.insert("allow_midrace_chat".into(), json!(get_bool("allow_midrace_chat", true)));
-    settings.insert("allow_non_entrant_chat".into(), json!(get_bool("allow_non_entrant_chat", true)));
-    settings.insert("chat_message_delay".into(), json!(duration_string(Duration::from_secs(get_num("chat_message_delay", 0)))));
+    settings.insert(
+        "allow_comments".into(),
+        json!(get_bool("allow_comments", true)),
+    );
+    settings.insert(
+        "hide_comments".into(),
+        json!(get_bool("hide_comments", false)),
+    );
+    settings.insert(
+        "allow_prerace_chat".into(),
+        json!(get_bool("allow_prerace_chat", true)),
+    );
+    settings.insert(
+        "allow_midrace_chat".into(),
+        json!(get_bool("allow_midrace_chat", true)),
+    );
+    settings.insert(
+        "allow_non_entrant_chat".into(),
+        json!(get_bool("allow_non_entrant_chat", true)),
+    );
+    settings.insert(
+        "chat_message_delay".into(),
+        json!(duration_string(Duration::from_secs(get_num(
+            "chat_message_delay",
+            0
+        )))),
+    );
     let race = Race {
         category: category.to_string(),
         slug: slug.clone(),
         version: 1,
-        status: if get_bool("invitational", false) { "invitational" } else { "open" }.into(),
+        status: if get_bool("invitational", false) {
+            "invitational"
+        } else {
+            "open"
+        }
+        .into(),
         goal: goal.to_string(),
         goal_custom: custom,
-        info_user: form.get("info_user").and_then(Json::as_str).unwrap_or_default().to_string(),
-        info_bot: form.get("info_bot").and_then(Json::as_str).unwrap_or_default().to_string(),
+        info_user: form
+            .get("info_user")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        info_bot: form
+            .get("info_bot")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
         settings,
         entrants: Vec::new(),
         monitors: Vec::new(),
@@ -759,9 +981,16 @@ fn create_race(inner: &mut Inner, category: &str, opened_by: Option<String>, goa
 type Resp = Response<Body>;
 
 fn respond(status: StatusCode, body: Json) -> Resp {
-    let mut response = Response::new(Body::from(if body.is_null() { String::new() } else { body.to_string() }));
+    let mut response = Response::new(Body::from(if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    }));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().expect("header"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        "application/json".parse().expect("header"),
+    );
     response
 }
 
@@ -785,17 +1014,36 @@ async fn token(State(fake): State<FakeRacetime>, body: String) -> Resp {
     let mut inner = fake.lock();
     inner.token_calls += 1;
     if form.get("grant_type").and_then(Json::as_str) != Some("client_credentials") {
-        return respond(StatusCode::BAD_REQUEST, json!({"error": "unsupported_grant_type"}));
+        return respond(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "unsupported_grant_type"}),
+        );
     }
-    let id = form.get("client_id").and_then(Json::as_str).unwrap_or_default();
-    let secret = form.get("client_secret").and_then(Json::as_str).unwrap_or_default();
-    let Some(category) = inner.categories.iter().find(|c| c.client_id == id && c.client_secret == secret).map(|c| c.slug.clone()) else {
+    let id = form
+        .get("client_id")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let secret = form
+        .get("client_secret")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let Some(category) = inner
+        .categories
+        .iter()
+        .find(|c| c.client_id == id && c.client_secret == secret)
+        .map(|c| c.slug.clone())
+    else {
         return respond(StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}));
     };
     let access = inner.next_id("t");
     let lifetime = inner.token_lifetime;
-    inner.tokens.insert(access.clone(), (category, Instant::now() + lifetime));
-    respond(StatusCode::OK, json!({"access_token": access, "expires_in": lifetime.as_secs(), "token_type": "Bearer", "scope": "read chat_message race_action create_race"}))
+    inner
+        .tokens
+        .insert(access.clone(), (category, Instant::now() + lifetime));
+    respond(
+        StatusCode::OK,
+        json!({"access_token": access, "expires_in": lifetime.as_secs(), "token_type": "Bearer", "scope": "read chat_message race_action create_race"}),
+    )
 }
 
 fn category_json(inner: &Inner, slug: &str, include_unlisted: bool) -> Option<Json> {
@@ -814,18 +1062,28 @@ fn category_json(inner: &Inner, slug: &str, include_unlisted: bool) -> Option<Js
     }))
 }
 
-async fn bot_category_data(State(fake): State<FakeRacetime>, Path(category): Path<String>, headers: HeaderMap) -> Resp {
+async fn bot_category_data(
+    State(fake): State<FakeRacetime>,
+    Path(category): Path<String>,
+    headers: HeaderMap,
+) -> Resp {
     let inner = fake.lock();
     if !inner.categories.iter().any(|c| c.slug == category) {
         return respond(StatusCode::NOT_FOUND, Json::Null);
     }
     match bearer(&headers).and_then(|t| inner.token_category(&t)) {
-        Some(c) if c == category => respond(StatusCode::OK, category_json(&inner, &category, true).unwrap_or_default()),
+        Some(c) if c == category => respond(
+            StatusCode::OK,
+            category_json(&inner, &category, true).unwrap_or_default(),
+        ),
         _ => respond(StatusCode::FORBIDDEN, Json::Null),
     }
 }
 
-async fn public_category_data(State(fake): State<FakeRacetime>, Path(category): Path<String>) -> Resp {
+async fn public_category_data(
+    State(fake): State<FakeRacetime>,
+    Path(category): Path<String>,
+) -> Resp {
     let inner = fake.lock();
     match category_json(&inner, &category, false) {
         Some(json) => respond(StatusCode::OK, json),
@@ -833,7 +1091,10 @@ async fn public_category_data(State(fake): State<FakeRacetime>, Path(category): 
     }
 }
 
-async fn race_data(State(fake): State<FakeRacetime>, Path((category, race)): Path<(String, String)>) -> Resp {
+async fn race_data(
+    State(fake): State<FakeRacetime>,
+    Path((category, race)): Path<(String, String)>,
+) -> Resp {
     let inner = fake.lock();
     match inner.races.get(&format!("{category}/{race}")) {
         Some(r) => respond(StatusCode::OK, inner.race_json(r)),
@@ -853,32 +1114,78 @@ async fn user_data(State(fake): State<FakeRacetime>, Path(id): Path<String>) -> 
     }
 }
 
-fn goal_of(inner: &Inner, category: &str, form: &Map<String, Json>) -> Result<(String, bool), Json> {
+fn goal_of(
+    inner: &Inner,
+    category: &str,
+    form: &Map<String, Json>,
+) -> Result<(String, bool), Json> {
     let goal = form.get("goal").and_then(Json::as_str).unwrap_or_default();
-    let custom = form.get("custom_goal").and_then(Json::as_str).unwrap_or_default();
-    let known = inner.categories.iter().find(|c| c.slug == category).is_some_and(|c| c.goals.iter().any(|g| g.eq_ignore_ascii_case(goal)));
+    let custom = form
+        .get("custom_goal")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let known = inner
+        .categories
+        .iter()
+        .find(|c| c.slug == category)
+        .is_some_and(|c| c.goals.iter().any(|g| g.eq_ignore_ascii_case(goal)));
     let goal = if known { goal } else { "" };
     match (goal.is_empty(), custom.is_empty()) {
-        (true, true) => Err(json!({"errors": {"__all__": ["You need to set a goal for this race."]}})),
-        (false, false) => Err(json!({"errors": {"__all__": ["The race must only have one goal."]}})),
+        (true, true) => {
+            Err(json!({"errors": {"__all__": ["You need to set a goal for this race."]}}))
+        }
+        (false, false) => {
+            Err(json!({"errors": {"__all__": ["The race must only have one goal."]}}))
+        }
         (false, true) => Ok((goal.to_string(), false)),
         (true, false) => Ok((custom.to_string(), true)),
     }
 }
 
 fn form_range_errors(form: &Map<String, Json>) -> Option<Json> {
-    let num = |k: &str| form.get(k).and_then(Json::as_str).and_then(|v| v.parse::<i64>().ok());
+    let num = |k: &str| {
+        form.get(k)
+            .and_then(Json::as_str)
+            .and_then(|v| v.parse::<i64>().ok())
+    };
     let mut errors = Map::new();
     if let Some(v) = num("start_delay").filter(|v| !(10..=60).contains(v)) {
-        errors.insert("start_delay".into(), json!([format!("Ensure this value is {} {}.", if v < 10 { "greater than or equal to" } else { "less than or equal to" }, if v < 10 { 10 } else { 60 })]));
+        errors.insert(
+            "start_delay".into(),
+            json!([format!(
+                "Ensure this value is {} {}.",
+                if v < 10 {
+                    "greater than or equal to"
+                } else {
+                    "less than or equal to"
+                },
+                if v < 10 { 10 } else { 60 }
+            )]),
+        );
     }
     if let Some(v) = num("time_limit").filter(|v| !(1..=72).contains(v)) {
-        errors.insert("time_limit".into(), json!([format!("Ensure this value is {} {}.", if v < 1 { "greater than or equal to" } else { "less than or equal to" }, if v < 1 { 1 } else { 72 })]));
+        errors.insert(
+            "time_limit".into(),
+            json!([format!(
+                "Ensure this value is {} {}.",
+                if v < 1 {
+                    "greater than or equal to"
+                } else {
+                    "less than or equal to"
+                },
+                if v < 1 { 1 } else { 72 }
+            )]),
+        );
     }
     (!errors.is_empty()).then(|| json!({"errors": errors}))
 }
 
-async fn startrace(State(fake): State<FakeRacetime>, Path(category): Path<String>, headers: HeaderMap, body: String) -> Resp {
+async fn startrace(
+    State(fake): State<FakeRacetime>,
+    Path(category): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Resp {
     let form = form_map(&body);
     let (fault, name) = {
         let mut inner = fake.lock();
@@ -914,13 +1221,21 @@ async fn startrace(State(fake): State<FakeRacetime>, Path(category): Path<String
         }
         _ => {
             let mut response = respond(StatusCode::CREATED, Json::Null);
-            response.headers_mut().insert(header::LOCATION, format!("/{name}").parse().expect("location"));
+            response.headers_mut().insert(
+                header::LOCATION,
+                format!("/{name}").parse().expect("location"),
+            );
             response
         }
     }
 }
 
-async fn edit(State(fake): State<FakeRacetime>, Path((category, race)): Path<(String, String)>, headers: HeaderMap, body: String) -> Resp {
+async fn edit(
+    State(fake): State<FakeRacetime>,
+    Path((category, race)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Resp {
     let form = form_map(&body);
     let mut inner = fake.lock();
     let name = format!("{category}/{race}");
@@ -943,16 +1258,42 @@ async fn edit(State(fake): State<FakeRacetime>, Path((category, race)): Path<(St
     } else {
         None
     };
-    let get_bool = |k: &str, default: bool| form.get(k).and_then(Json::as_str).map_or(default, |v| !v.is_empty() && !v.eq_ignore_ascii_case("false"));
+    let get_bool = |k: &str, default: bool| {
+        form.get(k).and_then(Json::as_str).map_or(default, |v| {
+            !v.is_empty() && !v.eq_ignore_ascii_case("false")
+        })
+    };
     // Omitted fields are reset to model defaults, exactly like the server.
-    let Some(r) = inner.races.get_mut(&name) else { return respond(StatusCode::NOT_FOUND, Json::Null) };
-    r.info_user = form.get("info_user").and_then(Json::as_str).unwrap_or_default().to_string();
-    for (key, default) in [("allow_comments", true), ("hide_comments", false), ("allow_midrace_chat", true), ("allow_non_entrant_chat", true), ("unlisted", false)] {
+    let Some(r) = inner.races.get_mut(&name) else {
+        return respond(StatusCode::NOT_FOUND, Json::Null);
+    };
+    r.info_user = form
+        .get("info_user")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
+    for (key, default) in [
+        ("allow_comments", true),
+        ("hide_comments", false),
+        ("allow_midrace_chat", true),
+        ("allow_non_entrant_chat", true),
+        ("unlisted", false),
+    ] {
         r.settings.insert(key.into(), json!(get_bool(key, default)));
     }
     if preparing {
-        r.info_bot = form.get("info_bot").and_then(Json::as_str).unwrap_or_default().to_string();
-        for (key, default) in [("ranked", true), ("streaming_required", true), ("auto_start", true), ("allow_prerace_chat", true), ("time_limit_auto_complete", false)] {
+        r.info_bot = form
+            .get("info_bot")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        for (key, default) in [
+            ("ranked", true),
+            ("streaming_required", true),
+            ("auto_start", true),
+            ("allow_prerace_chat", true),
+            ("time_limit_auto_complete", false),
+        ] {
             r.settings.insert(key.into(), json!(get_bool(key, default)));
         }
         if let Some((goal, custom)) = goal {
@@ -964,10 +1305,19 @@ async fn edit(State(fake): State<FakeRacetime>, Path((category, race)): Path<(St
     respond(StatusCode::OK, Json::Null)
 }
 
-async fn websocket(State(fake): State<FakeRacetime>, Path(slug): Path<String>, Query(query): Query<HashMap<String, String>>, mut request: Request<Body>) -> Resp {
+async fn websocket(
+    State(fake): State<FakeRacetime>,
+    Path(slug): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    mut request: Request<Body>,
+) -> Resp {
     let name = {
         let inner = fake.lock();
-        inner.races.iter().find(|(_, r)| r.slug == slug).map(|(n, _)| n.clone())
+        inner
+            .races
+            .iter()
+            .find(|(_, r)| r.slug == slug)
+            .map(|(n, _)| n.clone())
     };
     let Some(name) = name else {
         // daphne's serverReject after the consumer never accepted.
@@ -975,7 +1325,9 @@ async fn websocket(State(fake): State<FakeRacetime>, Path(slug): Path<String>, Q
         *response.status_mut() = StatusCode::FORBIDDEN;
         return response;
     };
-    let token = bearer(request.headers()).or_else(|| query.get("token").cloned()).unwrap_or_default();
+    let token = bearer(request.headers())
+        .or_else(|| query.get("token").cloned())
+        .unwrap_or_default();
     let Some(key) = request.headers().get("sec-websocket-key").cloned() else {
         return respond(StatusCode::BAD_REQUEST, Json::Null);
     };
@@ -983,7 +1335,12 @@ async fn websocket(State(fake): State<FakeRacetime>, Path(slug): Path<String>, Q
     let upgrade = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
         let Ok(upgraded) = upgrade.await else { return };
-        let ws = WebSocketStream::from_raw_socket(hyper_util::rt::TokioIo::new(upgraded), Role::Server, None).await;
+        let ws = WebSocketStream::from_raw_socket(
+            hyper_util::rt::TokioIo::new(upgraded),
+            Role::Server,
+            None,
+        )
+        .await;
         serve_socket(fake, name, token, ws).await;
     });
     let mut response = Response::new(Body::empty());
@@ -1003,7 +1360,9 @@ where
     let (tx, mut rx) = mpsc::unbounded_channel();
     let ping_interval = {
         let mut inner = fake.lock();
-        let Some(race) = inner.races.get(&name) else { return };
+        let Some(race) = inner.races.get(&name) else {
+            return;
+        };
         let race_json = inner.race_json(race);
         let version = race.version;
         let _ = tx.send(Outgoing::Frame(json!({"type": "race.data", "date": now().to_rfc3339(), "race": race_json, "version": version})));
@@ -1054,77 +1413,183 @@ fn error(messages: &[&str]) -> Vec<Json> {
 }
 
 /// One bot action; Ok(frames for this connection only) or Err(()) for a consumer crash (1011).
-fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Result<Vec<Json>, ()> {
+fn handle_action(
+    fake: &FakeRacetime,
+    name: &str,
+    token: &str,
+    text: &str,
+) -> Result<Vec<Json>, ()> {
     let Ok(frame) = serde_json::from_str::<Json>(text) else {
-        return Ok(error(&["Unable to process that message (encountered invalid or possibly corrupted data). Sorry about that."]));
+        return Ok(error(&[
+            "Unable to process that message (encountered invalid or possibly corrupted data). Sorry about that.",
+        ]));
     };
-    let Some(frame) = frame.as_object() else { return Err(()) };
-    let action = frame.get("action").and_then(Json::as_str).unwrap_or_default().to_string();
+    let Some(frame) = frame.as_object() else {
+        return Err(());
+    };
+    let action = frame
+        .get("action")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
     let data = frame.get("data").cloned().unwrap_or(Json::Null);
     let mut inner = fake.lock();
     inner.actions.push((name.to_string(), action.clone()));
     match action.as_str() {
         "ping" => return Ok(vec![json!({"type": "pong", "date": now().to_rfc3339()})]),
         "getrace" => {
-            let Some(race) = inner.races.get(name) else { return Ok(vec![]) };
-            return Ok(vec![json!({"type": "race.data", "date": now().to_rfc3339(), "race": inner.race_json(race), "version": race.version})]);
+            let Some(race) = inner.races.get(name) else {
+                return Ok(vec![]);
+            };
+            return Ok(vec![
+                json!({"type": "race.data", "date": now().to_rfc3339(), "race": inner.race_json(race), "version": race.version}),
+            ]);
         }
         "gethistory" => {
             if data.is_null() {
                 return Err(());
             }
-            let Some(race) = inner.races.get(name) else { return Ok(vec![]) };
-            let public: Vec<&Json> = race.messages.iter().filter(|m| m["is_dm"] != json!(true)).collect();
+            let Some(race) = inner.races.get(name) else {
+                return Ok(vec![]);
+            };
+            let public: Vec<&Json> = race
+                .messages
+                .iter()
+                .filter(|m| m["is_dm"] != json!(true))
+                .collect();
             let after = data.get("last_message").and_then(Json::as_str);
-            let start = after.and_then(|id| public.iter().position(|m| m["id"] == json!(id)).map(|p| p + 1)).unwrap_or(0);
-            let mut chosen: Vec<Json> = public[start..].iter().rev().take(100).rev().map(|m| (*m).clone()).collect();
-            let pinned: Vec<Json> = public[..start].iter().filter(|m| m["is_pinned"] == json!(true)).map(|m| (*m).clone()).collect();
+            let start = after
+                .and_then(|id| {
+                    public
+                        .iter()
+                        .position(|m| m["id"] == json!(id))
+                        .map(|p| p + 1)
+                })
+                .unwrap_or(0);
+            let mut chosen: Vec<Json> = public[start..]
+                .iter()
+                .rev()
+                .take(100)
+                .rev()
+                .map(|m| (*m).clone())
+                .collect();
+            let pinned: Vec<Json> = public[..start]
+                .iter()
+                .filter(|m| m["is_pinned"] == json!(true))
+                .map(|m| (*m).clone())
+                .collect();
             chosen.retain(|m| m["is_pinned"] != json!(true));
-            let pinned_new: Vec<Json> = public[start..].iter().filter(|m| m["is_pinned"] == json!(true)).map(|m| (*m).clone()).collect();
+            let pinned_new: Vec<Json> = public[start..]
+                .iter()
+                .filter(|m| m["is_pinned"] == json!(true))
+                .map(|m| (*m).clone())
+                .collect();
             chosen.extend(pinned);
             chosen.extend(pinned_new);
-            return Ok(vec![json!({"type": "chat.history", "date": now().to_rfc3339(), "messages": chosen})]);
+            return Ok(vec![
+                json!({"type": "chat.history", "date": now().to_rfc3339(), "messages": chosen}),
+            ]);
         }
         _ => {}
     }
-    let known = ["message", "pin_message", "unpin_message", "setinfo", "setmeta", "make_open", "make_invitational", "begin", "cancel", "invite", "accept_request", "force_unready", "remove_entrant", "add_monitor", "remove_monitor", "override_stream"];
+    let known = [
+        "message",
+        "pin_message",
+        "unpin_message",
+        "setinfo",
+        "setmeta",
+        "make_open",
+        "make_invitational",
+        "begin",
+        "cancel",
+        "invite",
+        "accept_request",
+        "force_unready",
+        "remove_entrant",
+        "add_monitor",
+        "remove_monitor",
+        "override_stream",
+    ];
     if !known.contains(&action.as_str()) {
-        return Ok(error(&["Action is missing or not recognised. Check your input and try again."]));
+        return Ok(error(&[
+            "Action is missing or not recognised. Check your input and try again.",
+        ]));
     }
-    let category = inner.races.get(name).map(|r| r.category.clone()).unwrap_or_default();
+    let category = inner
+        .races
+        .get(name)
+        .map(|r| r.category.clone())
+        .unwrap_or_default();
     if inner.token_category(token).as_deref() != Some(category.as_str()) {
-        return Ok(error(&["Permission denied. Check your authorization token."]));
+        return Ok(error(&[
+            "Permission denied. Check your authorization token.",
+        ]));
     }
     if data.is_null() && matches!(action.as_str(), "message" | "setinfo" | "setmeta") {
         return Err(());
     }
-    let user_of = |data: &Json| data.get("user").and_then(Json::as_str).unwrap_or_default().to_string();
+    let user_of = |data: &Json| {
+        data.get("user")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     match action.as_str() {
         "message" => {
             let guid = data.get("guid").and_then(Json::as_str).unwrap_or_default();
-            if guid.is_empty() || !guid.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'-') {
-                return Ok(error(&["Bad request, no GUID supplied. A unique string is required to prevent duplicate messaging."]));
+            if guid.is_empty()
+                || !guid
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'-')
+            {
+                return Ok(error(&[
+                    "Bad request, no GUID supplied. A unique string is required to prevent duplicate messaging.",
+                ]));
             }
-            let Some(race) = inner.races.get(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get(name) else {
+                return Ok(vec![]);
+            };
             if inner.chat_closed(race) {
-                return Ok(error(&["This race chat is now closed. No new messages may be added."]));
+                return Ok(error(&[
+                    "This race chat is now closed. No new messages may be added.",
+                ]));
             }
-            if race.guids.get(guid).is_some_and(|seen| seen.elapsed() < Duration::from_secs(300)) {
+            if race
+                .guids
+                .get(guid)
+                .is_some_and(|seen| seen.elapsed() < Duration::from_secs(300))
+            {
                 return Ok(vec![]);
             }
-            let text = data.get("message").and_then(Json::as_str).unwrap_or_default().trim().to_string();
+            let text = data
+                .get("message")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             let length = text.chars().count();
             if length == 0 {
                 return Ok(error(&["message: This field is required."]));
             }
             if length > 1000 {
-                return Ok(vec![json!({"type": "error", "errors": [format!("message: Ensure this value has at most 1000 characters (it has {length}).")]})]);
+                return Ok(vec![
+                    json!({"type": "error", "errors": [format!("message: Ensure this value has at most 1000 characters (it has {length}).")]}),
+                ]);
             }
-            let actions = data.get("actions").cloned().filter(|a| a.is_object()).unwrap_or(json!({}));
+            let actions = data
+                .get("actions")
+                .cloned()
+                .filter(|a| a.is_object())
+                .unwrap_or(json!({}));
             if actions.as_object().is_some_and(|a| a.len() > 4) {
-                return Ok(error(&["actions: A message may only have up to 4 actions."]));
+                return Ok(error(&[
+                    "actions: A message may only have up to 4 actions.",
+                ]));
             }
-            let direct_to = data.get("direct_to").and_then(Json::as_str).map(str::to_string);
+            let direct_to = data
+                .get("direct_to")
+                .and_then(Json::as_str)
+                .map(str::to_string);
             if let Some(user) = &direct_to
                 && !inner.users.contains_key(user)
             {
@@ -1134,34 +1599,62 @@ fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Re
             if let Some(race) = inner.races.get_mut(name) {
                 race.guids.insert(guid.to_string(), Instant::now());
             }
-            inner.post(name, None, true, &text, pinned, actions, direct_to.as_deref());
+            inner.post(
+                name,
+                None,
+                true,
+                &text,
+                pinned,
+                actions,
+                direct_to.as_deref(),
+            );
         }
         "pin_message" | "unpin_message" => {
-            let id = data.get("message").and_then(Json::as_str).unwrap_or_default();
+            let id = data
+                .get("message")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
             let pin = action == "pin_message";
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             let Some(message) = race.messages.iter_mut().find(|m| m["id"] == json!(id)) else {
                 return Ok(error(&["Could not find a message with that ID."]));
             };
             message["is_pinned"] = json!(pin);
             let message = message.clone();
-            inner.broadcast(name, json!({"type": if pin { "chat.pin" } else { "chat.unpin" }, "message": message}));
+            inner.broadcast(
+                name,
+                json!({"type": if pin { "chat.pin" } else { "chat.unpin" }, "message": message}),
+            );
         }
         "setinfo" => {
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
-            for (key, slot) in [("info_bot", &mut race.info_bot), ("info_user", &mut race.info_user)] {
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
+            for (key, slot) in [
+                ("info_bot", &mut race.info_bot),
+                ("info_user", &mut race.info_user),
+            ] {
                 if let Some(value) = data.get(key).and_then(Json::as_str)
                     && !value.trim().is_empty()
                 {
                     *slot = value.to_string();
                 }
             }
-            inner.system(name, &format!("##bot##{BOT_NAME}## updated the race information."));
+            inner.system(
+                name,
+                &format!("##bot##{BOT_NAME}## updated the race information."),
+            );
             inner.bump(name);
         }
         "setmeta" => {
-            let Some(meta) = data.as_object() else { return Err(()) };
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(meta) = data.as_object() else {
+                return Err(());
+            };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             let mut merged = race.bot_meta.clone();
             merged.extend(meta.clone());
             if Json::Object(merged.clone()).to_string().len() > 2048 {
@@ -1172,21 +1665,40 @@ fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Re
         }
         "make_open" | "make_invitational" => {
             let (from, to, text) = if action == "make_open" {
-                ("invitational", "open", format!("{BOT_NAME} sets the race to be open. Anyone may now join."))
+                (
+                    "invitational",
+                    "open",
+                    format!("{BOT_NAME} sets the race to be open. Anyone may now join."),
+                )
             } else {
-                ("open", "invitational", format!("{BOT_NAME} sets the race to be invite only."))
+                (
+                    "open",
+                    "invitational",
+                    format!("{BOT_NAME} sets the race to be invite only."),
+                )
             };
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             if race.status != from {
-                return Ok(error(&[if from == "open" { "Race is not open." } else { "Race is not an invitational." }]));
+                return Ok(error(&[if from == "open" {
+                    "Race is not open."
+                } else {
+                    "Race is not an invitational."
+                }]));
             }
             race.status = to.into();
             inner.system(name, &text);
             inner.bump(name);
         }
         "begin" => {
-            let ready = inner.races.get(name).map_or(0, |r| r.entrants.iter().filter(|e| e.status == "ready").count());
-            let preparing = inner.races.get(name).is_some_and(|r| r.status == "open" || r.status == "invitational");
+            let ready = inner.races.get(name).map_or(0, |r| {
+                r.entrants.iter().filter(|e| e.status == "ready").count()
+            });
+            let preparing = inner
+                .races
+                .get(name)
+                .is_some_and(|r| r.status == "open" || r.status == "invitational");
             if !preparing || ready < 2 {
                 return Ok(error(&["Race cannot be started yet."]));
             }
@@ -1195,14 +1707,21 @@ fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Re
             return Ok(vec![]);
         }
         "cancel" => {
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             if is_done(&race.status) {
                 let status = race.status.clone();
-                return Ok(vec![json!({"type": "error", "errors": [format!("Cannot cancel a race that is in {status} state.")]})]);
+                return Ok(vec![
+                    json!({"type": "error", "errors": [format!("Cannot cancel a race that is in {status} state.")]}),
+                ]);
             }
             race.status = "cancelled".into();
             race.ended_at = Some(now());
-            inner.system(name, &format!("This race has been cancelled by {BOT_NAME}."));
+            inner.system(
+                name,
+                &format!("This race has been cancelled by {BOT_NAME}."),
+            );
             inner.bump(name);
         }
         "invite" => {
@@ -1211,39 +1730,71 @@ fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Re
                 return Ok(error(&["No user found matching the given ID."]));
             }
             let user_name = inner.user_name(&user);
-            let busy_elsewhere = inner.races.iter().any(|(n, r)| n != name && !is_done(&r.status) && r.status != "open" && r.status != "invitational" && r.entrants.iter().any(|e| e.user == user && e.status == "in_progress"));
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let busy_elsewhere = inner.races.iter().any(|(n, r)| {
+                n != name
+                    && !is_done(&r.status)
+                    && r.status != "open"
+                    && r.status != "invitational"
+                    && r.entrants
+                        .iter()
+                        .any(|e| e.user == user && e.status == "in_progress")
+            });
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             if race.entrants.iter().any(|e| e.user == user) {
-                return Ok(vec![json!({"type": "error", "errors": [format!("{user_name} is already an entrant.")]})]);
+                return Ok(vec![
+                    json!({"type": "error", "errors": [format!("{user_name} is already an entrant.")]}),
+                ]);
             }
             if !(race.status == "open" || race.status == "invitational") {
                 return Ok(error(&["User is not eligible to join this race."]));
             }
             if busy_elsewhere {
-                return Ok(vec![json!({"type": "error", "errors": [format!("{user_name} is not allowed to join this race.")]})]);
+                return Ok(vec![
+                    json!({"type": "error", "errors": [format!("{user_name} is not allowed to join this race.")]}),
+                ]);
             }
-            race.entrants.push(EntrantRec { user, status: "invited".into(), finish_time: None, place: None, team: None });
-            inner.system(name, &format!("{BOT_NAME} invites {user_name} to join the race."));
+            race.entrants.push(EntrantRec {
+                user,
+                status: "invited".into(),
+                finish_time: None,
+                place: None,
+                team: None,
+            });
+            inner.system(
+                name,
+                &format!("{BOT_NAME} invites {user_name} to join the race."),
+            );
             inner.bump(name);
         }
         "accept_request" => {
             let user = user_of(&data);
             let user_name = inner.user_name(&user);
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             let Some(entrant) = race.entrants.iter_mut().find(|e| e.user == user) else {
                 return Ok(error(&["Specified user is not a race entrant."]));
             };
             if entrant.status != "requested" {
-                return Ok(error(&["This user has not requested to join this race. Refresh to continue."]));
+                return Ok(error(&[
+                    "This user has not requested to join this race. Refresh to continue.",
+                ]));
             }
             entrant.status = "not_ready".into();
-            inner.system(name, &format!("{BOT_NAME} accepts a request to join from {user_name}."));
+            inner.system(
+                name,
+                &format!("{BOT_NAME} accepts a request to join from {user_name}."),
+            );
             inner.bump(name);
         }
         "add_monitor" | "remove_monitor" => {
             let user = user_of(&data);
             let user_name = inner.user_name(&user);
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             if !race.entrants.iter().any(|e| e.user == user) {
                 return Ok(error(&["Specified user is not a race entrant."]));
             }
@@ -1255,25 +1806,42 @@ fn handle_action(fake: &FakeRacetime, name: &str, token: &str, text: &str) -> Re
                     return Ok(vec![]);
                 }
                 race.monitors.push(user);
-                inner.system(name, &format!("{BOT_NAME} promoted {user_name} to race monitor."));
+                inner.system(
+                    name,
+                    &format!("{BOT_NAME} promoted {user_name} to race monitor."),
+                );
             } else {
                 if !race.monitors.contains(&user) {
                     return Ok(vec![]);
                 }
                 race.monitors.retain(|m| *m != user);
-                inner.system(name, &format!("{BOT_NAME} demoted {user_name} from race monitor."));
+                inner.system(
+                    name,
+                    &format!("{BOT_NAME} demoted {user_name} from race monitor."),
+                );
             }
             inner.bump(name);
         }
         "override_stream" | "force_unready" | "remove_entrant" => {
             let user = user_of(&data);
             let user_name = inner.user_name(&user);
-            let Some(race) = inner.races.get_mut(name) else { return Ok(vec![]) };
+            let Some(race) = inner.races.get_mut(name) else {
+                return Ok(vec![]);
+            };
             let preparing = race.status == "open" || race.status == "invitational";
-            let Some(index) = race.entrants.iter().position(|e| e.user == user).filter(|_| preparing) else {
+            let Some(index) = race
+                .entrants
+                .iter()
+                .position(|e| e.user == user)
+                .filter(|_| preparing)
+            else {
                 let message = match action.as_str() {
-                    "override_stream" => "You cannot set a stream override for this entrant at this time. Refresh to continue.",
-                    "force_unready" => "You cannot force this entrant to unready at this time. Refresh to continue.",
+                    "override_stream" => {
+                        "You cannot set a stream override for this entrant at this time. Refresh to continue."
+                    }
+                    "force_unready" => {
+                        "You cannot force this entrant to unready at this time. Refresh to continue."
+                    }
                     _ => "You cannot remove this entrant at this time. Refresh to continue.",
                 };
                 return Ok(error(&[message]));
