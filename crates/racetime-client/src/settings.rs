@@ -244,10 +244,7 @@ mod tests {
         assert_eq!(get("invitational"), "false");
         assert_eq!(get("start_delay"), "15");
         assert_eq!(get("time_limit"), "24");
-        assert!(
-            form.iter()
-                .all(|(_, v)| v != "True" && v != "False")
-        );
+        assert!(form.iter().all(|(_, v)| v != "True" && v != "False"));
     }
 
     #[test]
