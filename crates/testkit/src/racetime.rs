@@ -110,6 +110,7 @@ struct Inner {
     /// Bot actions received, as `(race name, action name)`.
     actions: Vec<(String, String)>,
     requests: Vec<String>,
+    bot_posts: Option<tokio::sync::broadcast::Sender<(String, String)>>,
 }
 
 /// A running fake racetime.gg; cheap to clone.
@@ -369,6 +370,9 @@ impl Inner {
         if let Some(race) = self.races.get_mut(name) {
             race.messages.push(message.clone());
         }
+        if bot && let Some(tx) = &self.bot_posts {
+            let _ = tx.send((name.to_string(), text.to_string()));
+        }
         if direct_to.is_some() {
             let to = message["direct_to"].clone();
             self.broadcast(name, json!({"type": "chat.dm", "date": now().to_rfc3339(), "message": id, "from_user": null, "from_bot": BOT_NAME, "to": to}));
@@ -570,6 +574,19 @@ impl FakeRacetime {
         let text = format!("Race opened by {}", inner.user_name(opened_by));
         inner.system(&name, &text);
         name
+    }
+
+    /// A stream of `(race, text)` for every line the bot posts (benchmarks time replies with it).
+    pub fn subscribe_bot_posts(&self) -> tokio::sync::broadcast::Receiver<(String, String)> {
+        let mut inner = self.lock();
+        match &inner.bot_posts {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = tokio::sync::broadcast::channel(65_536);
+                inner.bot_posts = Some(tx);
+                rx
+            }
+        }
     }
 
     /// Every chat line of a race, oldest first.
