@@ -23,6 +23,14 @@ use crate::config::PeerSettings;
 use crate::metrics::{GrpcCallLabels, GrpcMethodLabels, Metrics};
 use crate::telemetry;
 
+/// A chrono UTC time as a protobuf `google.protobuf.Timestamp`.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
 /// Deadline of any request on our servers when the caller sets none, or a longer one.
 pub const SERVER_DEADLINE: Duration = Duration::from_secs(60);
 

@@ -84,10 +84,7 @@ pub(crate) fn room_message(bot: &Bot, race: &RaceData, seed_rolled: bool) -> pb:
                 team: e.team,
             })
             .collect(),
-        started_at: race.started_at.map(|t| prost_types::Timestamp {
-            seconds: t.timestamp(),
-            nanos: t.timestamp_subsec_nanos() as i32,
-        }),
+        started_at: race.started_at.map(platform::grpc::timestamp),
         version: race.version,
         goal: race.goal.name.clone(),
         seed_rolled,

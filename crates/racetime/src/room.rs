@@ -328,10 +328,7 @@ impl RoomActor {
                     room: self.name.clone(),
                     room_url: self.bot.http.url(&race.url).to_string(),
                     entrants: entrants(&race),
-                    ended_at: race.ended_at.map(|t| prost_types::Timestamp {
-                        seconds: t.timestamp(),
-                        nanos: t.timestamp_subsec_nanos() as i32,
-                    }),
+                    ended_at: race.ended_at.map(platform::grpc::timestamp),
                     version: race.version,
                 },
             ));

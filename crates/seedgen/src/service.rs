@@ -241,10 +241,4 @@ fn non_empty(value: &str, default: &str) -> String {
     }
 }
 
-/// A chrono time as a protobuf timestamp.
-pub fn timestamp(at: chrono::DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use platform::grpc::timestamp;

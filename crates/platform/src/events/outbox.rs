@@ -70,10 +70,7 @@ impl Outbox {
         let (traceparent, tracestate) = telemetry::current_trace_headers();
         let envelope = proto::events::v1::Envelope {
             id: id.clone(),
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: occurred_at.timestamp(),
-                nanos: i32::try_from(occurred_at.timestamp_subsec_nanos()).unwrap_or(0),
-            }),
+            occurred_at: Some(crate::grpc::timestamp(occurred_at)),
             source: self.source.to_owned(),
             subject: event.subject.clone(),
             trace: Some(proto::events::v1::TraceContext {
