@@ -93,6 +93,9 @@ pub(crate) struct RoomActor {
     terminal_since: Option<Instant>,
     timers: Vec<(Instant, String)>,
     stop: CancellationToken,
+    /// Version of the race data last written to the room row (`u64::MAX`: none yet); the
+    /// data column is rewritten only when it changed, not on every command.
+    data_saved_version: std::sync::atomic::AtomicU64,
 }
 
 impl RoomActor {
@@ -115,6 +118,7 @@ impl RoomActor {
             race: None,
             terminal_since: None,
             timers: Vec::new(),
+            data_saved_version: std::sync::atomic::AtomicU64::new(u64::MAX),
             stop,
         }
     }
@@ -246,17 +250,25 @@ impl RoomActor {
     async fn persist(&self, events: Vec<Event>) {
         let status = self.status_str();
         let version = self.race.as_ref().map_or(0, |r| r.version);
+        let saved = &self.data_saved_version;
+        let data = self
+            .race
+            .as_deref()
+            .filter(|_| saved.load(std::sync::atomic::Ordering::Relaxed) != u64::from(version));
         let record = crate::bot::RoomRecord {
             name: &self.name,
             category: &self.category.slug,
             status: &status,
             version,
             state: &self.state,
-            data: self.race.as_deref(),
+            data,
         };
-        let result = self.bot.save_room(record, events).await;
-        if let Err(error) = result {
-            tracing::error!(room = %self.name, %error, "could not save room state");
+        match self.bot.save_room(record, events).await {
+            Ok(()) if data.is_some() => {
+                saved.store(u64::from(version), std::sync::atomic::Ordering::Relaxed)
+            }
+            Ok(()) => {}
+            Err(error) => tracing::error!(room = %self.name, %error, "could not save room state"),
         }
     }
 
