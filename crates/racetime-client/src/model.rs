@@ -372,16 +372,7 @@ mod tests {
 
     #[test]
     fn every_frame_of_the_recorded_session_decodes() {
-        let path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
-            .join("../../../shared/fixtures/racetime/transcript.jsonl");
-        let shared = std::env::var("SAHASRAHBOT_SHARED_DIR")
-            .map(|d| std::path::PathBuf::from(d).join("fixtures/racetime/transcript.jsonl"))
-            .unwrap_or(path);
-        let shared = if shared.exists() {
-            shared
-        } else {
-            std::path::PathBuf::from("/work/shared/fixtures/racetime/transcript.jsonl")
-        };
+        let shared = testkit::shared_dir().join("fixtures/racetime/transcript.jsonl");
         let text = std::fs::read_to_string(&shared).unwrap();
         let mut counts = std::collections::BTreeMap::<String, usize>::new();
         for line in text.lines() {

@@ -1,5 +1,6 @@
 //! The client against the fake racetime.gg: tokens, startrace, the socket's verdicts, token
 //! expiry mid-session, dropped sockets with history catch-up.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -34,6 +35,34 @@ fn fast() -> SocketConfig {
     }
 }
 
+/// The fake server, an HTTP client for it and the alttpr bot's token manager.
+async fn connect() -> (FakeRacetime, RacetimeHttp, TokenManager) {
+    testkit::init();
+    let fake = FakeRacetime::start().await.unwrap();
+    let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();
+    let tokens = TokenManager::start(http.clone(), credentials("alttpr-id", "alttpr-secret"))
+        .await
+        .unwrap();
+    (fake, http, tokens)
+}
+
+fn socket_for(
+    http: &RacetimeHttp,
+    path: &str,
+    tokens: &TokenManager,
+) -> (
+    RoomSocket,
+    tokio::sync::mpsc::UnboundedReceiver<SocketEvent>,
+) {
+    RoomSocket::spawn(
+        http.clone(),
+        path,
+        tokens.clone(),
+        fast(),
+        Resume::default(),
+    )
+}
+
 async fn next_matching(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<SocketEvent>,
     f: impl Fn(&SocketEvent) -> bool,
@@ -52,18 +81,13 @@ async fn next_matching(
 
 #[tokio::test]
 async fn startrace_socket_calls_and_server_errors() {
-    testkit::init();
-    let fake = FakeRacetime::start().await.unwrap();
-    let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();
+    let (fake, http, tokens) = connect().await;
     assert_eq!(
         http.token(&credentials("alttpr-id", "nope"))
             .await
             .unwrap_err(),
         ApiError::InvalidClient
     );
-    let tokens = TokenManager::start(http.clone(), credentials("alttpr-id", "alttpr-secret"))
-        .await
-        .unwrap();
 
     let bad = RaceSettings {
         goal: "No such goal".into(),
@@ -101,13 +125,7 @@ async fn startrace_socket_calls_and_server_errors() {
         .unwrap();
     assert_eq!(category.current_races.len(), 1);
 
-    let (socket, mut events) = RoomSocket::spawn(
-        http.clone(),
-        &race.websocket_bot_url,
-        tokens.clone(),
-        fast(),
-        Resume::default(),
-    );
+    let (socket, mut events) = socket_for(&http, &race.websocket_bot_url, &tokens);
     next_matching(&mut events, |e| matches!(e, SocketEvent::RaceData(_))).await;
     socket.call(message("Hello", "g-1")).await.unwrap();
     // The same guid again is dropped by the server, not an error.
@@ -150,22 +168,11 @@ async fn startrace_socket_calls_and_server_errors() {
 
 #[tokio::test]
 async fn expired_token_reconnects_and_retries_with_the_same_guid() {
-    testkit::init();
-    let fake = FakeRacetime::start().await.unwrap();
-    let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();
-    let tokens = TokenManager::start(http.clone(), credentials("alttpr-id", "alttpr-secret"))
-        .await
-        .unwrap();
+    let (fake, http, tokens) = connect().await;
     let user = fake.add_user("Bob", &[]);
     let name = fake.open_room("alttpr", &user, "Beat the game", false);
     let race = http.race_data(&name).await.unwrap();
-    let (socket, mut events) = RoomSocket::spawn(
-        http.clone(),
-        &race.websocket_bot_url,
-        tokens.clone(),
-        fast(),
-        Resume::default(),
-    );
+    let (socket, mut events) = socket_for(&http, &race.websocket_bot_url, &tokens);
     next_matching(&mut events, |e| {
         matches!(e, SocketEvent::Connected { reconnect: false })
     })
@@ -183,22 +190,11 @@ async fn expired_token_reconnects_and_retries_with_the_same_guid() {
 
 #[tokio::test]
 async fn dropped_sockets_reconnect_and_catch_up_on_chat() {
-    testkit::init();
-    let fake = FakeRacetime::start().await.unwrap();
-    let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();
-    let tokens = TokenManager::start(http.clone(), credentials("alttpr-id", "alttpr-secret"))
-        .await
-        .unwrap();
+    let (fake, http, tokens) = connect().await;
     let user = fake.add_user("Carol", &[]);
     let name = fake.open_room("alttpr", &user, "Beat the game", true);
     let race = http.race_data(&name).await.unwrap();
-    let (socket, mut events) = RoomSocket::spawn(
-        http.clone(),
-        &race.websocket_bot_url,
-        tokens.clone(),
-        fast(),
-        Resume::default(),
-    );
+    let (socket, mut events) = socket_for(&http, &race.websocket_bot_url, &tokens);
     next_matching(&mut events, |e| matches!(e, SocketEvent::History(_))).await;
     fake.chat(&name, &user, "before drop");
     next_matching(
@@ -222,12 +218,6 @@ async fn dropped_sockets_reconnect_and_catch_up_on_chat() {
     assert_eq!(socket.latest().unwrap().name, name);
     assert_eq!(fake.socket_count(&name), 1);
     // Unknown room: handshake rejected.
-    let (_gone, mut gone_events) = RoomSocket::spawn(
-        http,
-        "/ws/o/bot/no-such-room-0000",
-        tokens,
-        fast(),
-        Resume::default(),
-    );
+    let (_gone, mut gone_events) = socket_for(&http, "/ws/o/bot/no-such-room-0000", &tokens);
     next_matching(&mut gone_events, |e| matches!(e, SocketEvent::NotFound)).await;
 }

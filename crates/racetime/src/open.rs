@@ -20,6 +20,9 @@ use crate::db::{open_request, room};
 use crate::room::subjects;
 use crate::state::RoomState;
 
+/// Another caller holds the attempt for this key.
+const IN_PROGRESS: &str = "another caller is opening this room; retry with the same key";
+
 /// Why a room could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -95,9 +98,7 @@ pub async fn open_room(
             .exec(&bot.db)
             .await?;
         if claimed.rows_affected != 1 {
-            return Err(OpenError::Unconfirmed(
-                "another caller is opening this room; retry with the same key".into(),
-            ));
+            return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
         }
         settings = earlier;
     } else {
@@ -138,9 +139,7 @@ pub async fn open_room(
                     Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
                 ) =>
             {
-                return Err(OpenError::Unconfirmed(
-                    "another caller is opening this room; retry with the same key".into(),
-                ));
+                return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
             }
             Err(error) => return Err(error.into()),
         }

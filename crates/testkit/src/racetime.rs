@@ -866,6 +866,14 @@ impl FakeRacetime {
     }
 }
 
+/// A Django `CheckboxInput` value: `"false"` (any case) or empty is false, anything else
+/// (even `"0"`) is true; an absent field takes the model default.
+fn form_bool(form: &Map<String, Json>, key: &str, default: bool) -> bool {
+    form.get(key).and_then(Json::as_str).map_or(default, |v| {
+        !v.is_empty() && !v.eq_ignore_ascii_case("false")
+    })
+}
+
 fn create_race(
     inner: &mut Inner,
     category: &str,
@@ -883,11 +891,7 @@ fn create_race(
         NOUNS[(n / ADJECTIVES.len()) % NOUNS.len()],
         1000 + n
     );
-    let get_bool = |k: &str, default: bool| {
-        form.get(k).and_then(Json::as_str).map_or(default, |v| {
-            !v.is_empty() && !v.eq_ignore_ascii_case("false")
-        })
-    };
+    let get_bool = |k: &str, default: bool| form_bool(form, k, default);
     let get_num = |k: &str, default: u64| {
         form.get(k)
             .and_then(Json::as_str)
@@ -1275,11 +1279,7 @@ async fn edit(
     } else {
         None
     };
-    let get_bool = |k: &str, default: bool| {
-        form.get(k).and_then(Json::as_str).map_or(default, |v| {
-            !v.is_empty() && !v.eq_ignore_ascii_case("false")
-        })
-    };
+    let get_bool = |k: &str, default: bool| form_bool(&form, k, default);
     // Omitted fields are reset to model defaults, exactly like the server.
     let Some(r) = inner.races.get_mut(&name) else {
         return respond(StatusCode::NOT_FOUND, Json::Null);
