@@ -360,7 +360,7 @@ impl Connection {
             .insert(http::header::AUTHORIZATION, value);
         match tokio::time::timeout(
             self.config.connect_timeout,
-            tokio_tungstenite::connect_async(request),
+            tokio_tungstenite::connect_async_with_config(request, Some(socket_buffers()), true),
         )
         .await
         {
@@ -604,4 +604,14 @@ impl Connection {
         }
         true
     }
+}
+
+/// Websocket buffer sizes for a chat socket. tungstenite's defaults (128 KiB to read and
+/// 128 KiB to write) are sized for bulk transfer and cost ~256 KiB per room; race rooms send
+/// frames of a few KiB (a large race's data message is the biggest), and the buffers still grow
+/// on demand for a larger frame.
+pub fn socket_buffers() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
 }

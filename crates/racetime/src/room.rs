@@ -96,6 +96,10 @@ pub(crate) struct RoomActor {
     /// Version of the race data last written to the room row (`u64::MAX`: none yet); the
     /// data column is rewritten only when it changed, not on every command.
     data_saved_version: std::sync::atomic::AtomicU64,
+    /// True until the first history catch-up of a room we never handled: that history was
+    /// said before we joined, so it only sets the chat watermark. Commands said live after
+    /// the socket connected are handled even when they arrive before that history.
+    history_is_backlog: bool,
 }
 
 impl RoomActor {
@@ -113,6 +117,7 @@ impl RoomActor {
             category,
             name,
             socket,
+            history_is_backlog: state.last_chat_at.is_none(),
             state,
             status,
             race: None,
@@ -169,6 +174,12 @@ impl RoomActor {
         match event {
             SocketEvent::RaceData(race) => self.on_race_data(race).await,
             SocketEvent::Chat(message) => self.on_chat(*message, false).await,
+            SocketEvent::History(messages) if self.history_is_backlog => {
+                self.history_is_backlog = false;
+                let newest = messages.iter().filter_map(|m| m.posted_at).max();
+                // Saved with the next state write; until then a restart skips it again.
+                self.state.last_chat_at = self.state.last_chat_at.max(newest);
+            }
             SocketEvent::History(messages) => {
                 for message in messages {
                     self.on_chat(message, true).await;
@@ -348,10 +359,6 @@ impl RoomActor {
         if new_status == RaceStatus::InProgress {
             // A resurrected race may finish again later.
             self.state.finish_reported = false;
-        }
-        if first && self.state.last_chat_at.is_none() {
-            // History before we joined a new room is not ours to act on.
-            self.state.last_chat_at = Some(Utc::now());
         }
         let needs_save = changed || !events.is_empty() || first;
         self.status = Some(new_status.as_str().to_string());

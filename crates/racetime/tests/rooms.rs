@@ -41,7 +41,9 @@ fn alttpr_response(hash: &str) -> serde_json::Value {
 async fn world() -> World {
     testkit::init();
     let fake = FakeRacetime::start().await.unwrap();
-    fake.add_category("z1r", &["Beat the game"]);
+    for slug in ["z1r", "smz3", "smr", "ff1r"] {
+        fake.add_category(slug, &["Beat the game"]);
+    }
     let alttpr = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
@@ -52,6 +54,24 @@ async fn world() -> World {
         )
         .mount(&alttpr)
         .await;
+    // samus.link (smz3 single and multiworld) answers; sm.samus.link is down.
+    let samus = json!({"id": 1, "gameName": "SMZ3", "gameVersion": "11.3", "guid": "0f5b2a1c3d4e4f6a8b9c0d1e2f3a4b5c",
+                       "hash": "GEEMER RIPPER ATOMIC POWAMP", "mode": "normal", "worlds": []});
+    for route in [
+        "/api/randomizers/smz3/generate",
+        "/mw/api/randomizers/smz3/generate",
+    ] {
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&samus))
+            .mount(&alttpr)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/sm/api/randomizers/sm/generate"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&alttpr)
+        .await;
     let seedgen_db = TestDb::new().await.unwrap();
     let nats = TestNats::shared();
     let mut settings = SeedgenService::default_settings();
@@ -60,6 +80,9 @@ async fn world() -> World {
         std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
             .join("../../presets");
     settings.service.providers.alttpr.base_url = alttpr.uri();
+    settings.service.providers.samus.smz3_url = alttpr.uri();
+    settings.service.providers.samus.multiworld_url = format!("{}/mw", alttpr.uri());
+    settings.service.providers.samus.sm_url = format!("{}/sm", alttpr.uri());
     settings.service.providers.http.attempts = 1;
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
@@ -87,7 +110,7 @@ impl World {
         s.lease_ttl_secs = 3;
         s.resurrection_window_secs = 3;
         s.open_confirm_window_secs = 0;
-        for slug in ["alttpr", "z1r"] {
+        for slug in ["alttpr", "z1r", "smz3", "smr", "ff1r"] {
             s.categories.insert(slug.into(), serde_json::from_value(json!({"client_id": format!("{slug}-id"), "client_secret": format!("{slug}-secret")})).unwrap());
         }
         let listeners = testkit::bind_ephemeral().await.unwrap();
@@ -265,12 +288,16 @@ async fn z1r_commands_token_expiry_dropped_sockets_and_a_second_replica() {
     let lines = w
         .fake
         .wait_for_bot(&room, WAIT, |l| {
-            l.iter().any(|m| {
-                m.starts_with("rr2024 - Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: ")
-            })
+            l.iter()
+                .any(|m| m == "Seed rolling complete.  See race info for details.")
         })
         .await;
-    assert!(lines.contains(&"Seed rolling complete.  See race info for details.".to_string()));
+    assert!(
+        lines.iter().any(|m| {
+            m.starts_with("rr2024 - Flags: oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8 Seed: ")
+        }),
+        "{lines:#?}"
+    );
     assert!(
         w.fake.race(&room)["info_bot"]
             .as_str()
@@ -559,4 +586,263 @@ async fn konot_opens_the_next_room_and_invites_who_advances() {
         .collect();
     assert_eq!(invited.len(), 2, "the last finisher is eliminated: {race}");
     assert!(!invited.contains(&users[2]));
+}
+
+async fn said(w: &World, room: &str, user: &str, command: &str, expect: &str) -> Vec<String> {
+    w.fake.chat(room, user, command);
+    w.fake
+        .wait_for_bot(room, WAIT, |l| l.iter().any(|m| m.starts_with(expect)))
+        .await
+}
+
+#[tokio::test]
+async fn smz3_smr_ff1r_provider_failures_and_monitor_commands() {
+    let w = world().await;
+    let (_service, mut client) = w.racetime().await;
+    let base = w.alttpr.uri();
+    let slug = "D1sqHD1OT2qLnA0eLzpLXA";
+    let alice = w.fake.add_user("Alice", &[]);
+    let bob = w.fake.add_user("Bob", &[]);
+
+    // SMZ3: a command said before the bot joined is history, not a request; a seed with the
+    // four-word code; then the room is rolled.
+    let room = w.fake.open_room("smz3", &alice, "Beat the game", false);
+    w.fake.chat(&room, &alice, "!race hard");
+    wait_handled(&w.fake, &room).await;
+    said(&w, &room, &alice, "!help", "Available commands:").await;
+    assert!(
+        !w.fake
+            .bot_messages(&room)
+            .iter()
+            .any(|m| m.starts_with("Generating")),
+        "{:#?}",
+        w.fake.bot_messages(&room)
+    );
+    let lines = said(&w, &room, &alice, "!race normal", "Seed rolling complete.").await;
+    assert!(lines.contains(&format!("{base}/seed/{slug}")), "{lines:#?}");
+    assert_eq!(
+        w.fake.race(&room)["info_bot"].as_str().unwrap(),
+        format!("normal - {base}/seed/{slug} - (GEEMER RIPPER ATOMIC POWAMP)")
+    );
+    // An SMZ3 multiworld needs a team race.
+    said(&w, &room, &alice, "!cancel", "Reseting bot state").await;
+    said(
+        &w,
+        &room,
+        &alice,
+        "!multiworld normal",
+        "This must be a team race.",
+    )
+    .await;
+
+    let opened = client
+        .open_room(pb::OpenRoomRequest {
+            idempotency_key: "mw-1".into(),
+            category: "smz3".into(),
+            settings: Some(pb::RoomSettings {
+                goal: "Beat the game".into(),
+                team_race: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let team_room = opened.name;
+    wait_handled(&w.fake, &team_room).await;
+    for (user, team) in [(&alice, "red"), (&bob, "blue")] {
+        w.fake.join(&team_room, user);
+        w.fake.set_team(&team_room, user, team);
+    }
+    let lines = said(
+        &w,
+        &team_room,
+        &alice,
+        "!multiworld normal 12345",
+        "Seed rolling complete.",
+    )
+    .await;
+    // One multiworld seed per team.
+    let links: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("Team ") && l.contains(&format!("{base}/mw/")))
+        .collect();
+    assert_eq!(links.len(), 2, "{lines:#?}");
+    let mw_calls = w
+        .alttpr
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/mw/api/randomizers/smz3/generate")
+        .count();
+    assert_eq!(mw_calls, 2, "one multiworld seed per team");
+
+    // SM total with sm.samus.link down: a short message that says to retry, no error dump.
+    let smr = w.fake.open_room("smr", &alice, "Beat the game", false);
+    wait_handled(&w.fake, &smr).await;
+    let lines = said(
+        &w,
+        &smr,
+        &alice,
+        "!total casual_full",
+        "The seed generator could not reach the randomizer right now",
+    )
+    .await;
+    let failure = lines
+        .iter()
+        .find(|l| l.starts_with("The seed generator could not reach"))
+        .unwrap();
+    assert!(
+        failure.ends_with("Please try again in a minute."),
+        "{failure}"
+    );
+    // Not rolled: a second try is a new attempt (seedgen's breaker may answer it without a
+    // provider call), not "I already rolled".
+    w.fake.chat(&smr, &alice, "!total casual_full");
+    let lines = w
+        .fake
+        .wait_for_bot(&smr, WAIT, |l| {
+            l.iter()
+                .filter(|m| m.starts_with("The seed generator could not reach"))
+                .count()
+                == 2
+        })
+        .await;
+    assert!(!lines.iter().any(|l| l.starts_with("I already rolled")));
+    // An unknown preset names the preset.
+    said(
+        &w,
+        &smr,
+        &alice,
+        "!total nosuchpreset",
+        "Could not find preset `nosuchpreset`",
+    )
+    .await;
+
+    // FF1R: the given URL comes back with a fresh seed.
+    let ff1r = w.fake.open_room("ff1r", &alice, "Beat the game", false);
+    wait_handled(&w.fake, &ff1r).await;
+    let lines = said(
+        &w,
+        &ff1r,
+        &alice,
+        "!ff1url https://4-8-5.finalfantasyrandomizer.com/?s=00000000&f=ABCDEF",
+        "https://4-8-5.finalfantasyrandomizer.com/?s=",
+    )
+    .await;
+    let url = lines
+        .iter()
+        .find(|l| l.starts_with("https://4-8-5"))
+        .unwrap();
+    assert!(url.ends_with("&f=ABCDEF"), "{url}");
+    assert!(!url.contains("s=00000000"), "{url}");
+    assert_eq!(w.fake.race(&ff1r)["info_bot"].as_str(), Some(url.as_str()));
+
+    // !override: refused without a whitelist row, accepted with one.
+    let z = w.fake.open_room("z1r", &alice, "Beat the game", false);
+    wait_handled(&w.fake, &z).await;
+    said(
+        &w,
+        &z,
+        &bob,
+        "!override",
+        "You do not have permission to override the stream requirement",
+    )
+    .await;
+    let db = Database::connect(w.db.url()).await.unwrap();
+    db.execute_unprepared(&format!(
+        "INSERT INTO racetime_override_whitelist (racetime_id, category, expires) VALUES ('{bob}', 'z1r', NULL)"
+    ))
+    .await
+    .unwrap();
+    w.fake.chat(&z, &bob, "!override");
+    wait_for_action(&w, &z, "override_stream").await;
+
+    // InjectCommand runs a command as a monitor: !lock from a caller locks the room.
+    client
+        .inject_command(pb::InjectCommandRequest {
+            room: z.clone(),
+            command: "!lock".into(),
+            requested_by: "api-key:tests".into(),
+        })
+        .await
+        .unwrap();
+    w.fake
+        .wait_for_bot(&z, WAIT, |l| {
+            l.iter().any(|m| m.starts_with("Lock initiated."))
+        })
+        .await;
+    said(&w, &z, &bob, "!race rr2024", "Seed rolling is locked").await;
+
+    // A tournament binding: its player is let in, a stranger's request waits; a gatekeeper
+    // may !promote themself, anyone else may not.
+    let carol = w.fake.add_user("Carol", &[]);
+    let stranger = w.fake.add_user("Stranger", &[]);
+    let gatekeeper = w.fake.add_user("Gatekeeper", &[]);
+    let bound = w.fake.open_room("z1r", &alice, "Beat the game", false);
+    wait_handled(&w.fake, &bound).await;
+    client
+        .bind_tournament(pb::BindTournamentRequest {
+            room: bound.clone(),
+            tournament: "test-cup".into(),
+            episode_id: "42".into(),
+            player_racetime_ids: vec![carol.clone()],
+            gatekeeper_racetime_ids: vec![gatekeeper.clone()],
+        })
+        .await
+        .unwrap();
+    w.fake.request_to_join(&bound, &carol);
+    w.fake.request_to_join(&bound, &stranger);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let race = w.fake.race(&bound);
+        let status = |user: &str| {
+            race["entrants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["user"]["id"] == user)
+                .map(|e| {
+                    e["status"]["value"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+        };
+        if status(&carol).as_deref() == Some("not_ready") {
+            assert_eq!(status(&stranger).as_deref(), Some("requested"));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{race}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    w.fake.chat(&bound, &stranger, "!promote");
+    w.fake.chat(&bound, &gatekeeper, "!promote");
+    wait_for_action(&w, &bound, "add_monitor").await;
+    let promotions = w
+        .fake
+        .actions()
+        .into_iter()
+        .filter(|(race, action)| race == &bound && action == "add_monitor")
+        .count();
+    assert_eq!(promotions, 1);
+    w.wait_outbox("racetime.entrant.requested", 2).await;
+}
+
+async fn wait_for_action(w: &World, room: &str, action: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !w
+        .fake
+        .actions()
+        .iter()
+        .any(|(race, a)| race == room && a == action)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {action} in {room}: {:?}",
+            w.fake.actions()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -1355,7 +1355,13 @@ async fn websocket(
         let ws = WebSocketStream::from_raw_socket(
             hyper_util::rt::TokioIo::new(upgraded),
             Role::Server,
-            None,
+            // Small buffers like the bot's own (see racetime_client::ws::socket_buffers), so the
+            // fake does not inflate a benchmark's memory figures.
+            Some(
+                tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                    .read_buffer_size(16 * 1024)
+                    .write_buffer_size(0),
+            ),
         )
         .await;
         serve_socket(fake, name, token, ws).await;
