@@ -17,7 +17,6 @@ use racetime_client::action::OutgoingMessage;
 use racetime_client::{
     Action, Credentials, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
 };
-use serde_json::json;
 use testkit::{FakeRacetime, TestDb, TestNats};
 
 fn rss_of(path: &str) -> f64 {
