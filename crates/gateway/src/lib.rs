@@ -1,10 +1,28 @@
-//! The `gateway` service: the Discord bot. Owns guild configuration, race-room watchers and the
-//! Discord-only features. Serves `discord.v1.Discord` (port 50054) so other services can post
-//! and DM; the Discord connection and the RPC bodies arrive with the gateway issue.
+//! The `gateway` service: the Discord bot. It connects to the Discord gateway with twilight
+//! (guild intent only, no message content), registers the application commands, answers
+//! interactions (seed commands through `seedgen.v1.SeedGen`, misc commands) and serves
+//! `discord.v1.Discord` (port 50054) so other services can post and DM.
+//!
+//! Layout: [`discord`] builds the REST client and holds the reply helpers, [`commands`] the
+//! application command definitions, [`shard`] the gateway connection, [`interactions`] the
+//! router and its error policy, [`seeds`] and [`misc`] the command handlers, [`embeds`] the seed
+//! embeds, [`grpc`] the RPC surface.
+
+pub mod commands;
+pub mod discord;
+pub mod embeds;
+pub mod grpc;
+pub mod interactions;
+pub mod misc;
+pub mod seeds;
+pub mod shard;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use platform::config::{CommonSettings, ConfigError, Secret, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
-use proto::discord::v1::discord_server::{Discord, DiscordServer};
+use proto::discord::v1::discord_server::DiscordServer;
 use serde::{Deserialize, Serialize};
 
 /// The gateway service.
@@ -15,13 +33,25 @@ pub struct GatewayService;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GatewaySettings {
     pub discord: DiscordSettings,
+    /// Attachments (`/alttpr custompreset` YAML, ...) larger than this are refused, in bytes.
+    pub attachment_max_bytes: u64,
+    /// How long fetching an attachment may take, in milliseconds.
+    pub attachment_timeout_ms: u64,
+    /// Custom emoji for file-select code items, item name → emoji markdown (e.g.
+    /// `Bow: "<:Bow:123>"`). Items without one are written as text.
+    #[serde(default)]
+    pub item_emoji: BTreeMap<String, String>,
+    /// `/welcome` texts by language (`french`, `spanish`, `german`, `portuguese`), usually
+    /// with the invite link of that language's community server.
+    #[serde(default)]
+    pub welcome_messages: BTreeMap<String, String>,
 }
 
 /// How the bot reaches Discord.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DiscordSettings {
     /// Bot token from the Discord developer portal (`GATEWAY_DISCORD__TOKEN`). Without it the
-    /// Discord connection stays idle.
+    /// Discord connection stays idle (the gRPC surface answers FAILED_PRECONDITION).
     #[serde(default, skip_serializing)]
     pub token: Option<Secret>,
     /// Application id (`GATEWAY_DISCORD__APPLICATION_ID`), needed with a token.
@@ -29,6 +59,21 @@ pub struct DiscordSettings {
     pub application_id: Option<u64>,
     /// Discord REST base URL (`GATEWAY_DISCORD__API_BASE_URL`); tests point it at a fake.
     pub api_base_url: String,
+    /// Gateway websocket URL; empty: Discord's own (`wss://gateway.discord.gg`).
+    #[serde(default)]
+    pub gateway_url: String,
+    /// Number of gateway shards this process runs (ids 0..shards).
+    pub shards: u32,
+    /// Register the application commands in these guilds instead of globally (guild commands
+    /// update at once; global ones can take an hour). Empty: global.
+    #[serde(default)]
+    pub command_guilds: Vec<u64>,
+    /// Guilds that get the community commands `/welcome` and `/rom` (upstream's
+    /// `ALTTP_RANDOMIZER_SERVERS`).
+    #[serde(default)]
+    pub community_guilds: Vec<u64>,
+    /// Timeout of one Discord REST request, in milliseconds.
+    pub request_timeout_ms: u64,
 }
 
 impl ServiceSettings for GatewaySettings {
@@ -41,14 +86,28 @@ impl ServiceSettings for GatewaySettings {
         }
         url::Url::parse(&self.discord.api_base_url)
             .map_err(|error| ConfigError::invalid("discord.api_base_url", error.to_string()))?;
+        if !self.discord.gateway_url.is_empty() {
+            let url = url::Url::parse(&self.discord.gateway_url)
+                .map_err(|error| ConfigError::invalid("discord.gateway_url", error.to_string()))?;
+            if !matches!(url.scheme(), "ws" | "wss") {
+                return Err(ConfigError::invalid(
+                    "discord.gateway_url",
+                    "must be a ws:// or wss:// URL",
+                ));
+            }
+        }
+        if self.discord.shards == 0 {
+            return Err(ConfigError::invalid("discord.shards", "must be at least 1"));
+        }
+        if self.attachment_max_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "attachment_max_bytes",
+                "must be more than 0",
+            ));
+        }
         Ok(())
     }
 }
-
-#[derive(Debug)]
-struct DiscordApi;
-
-impl Discord for DiscordApi {}
 
 impl Service for GatewayService {
     const NAME: &'static str = "gateway";
@@ -64,22 +123,52 @@ impl Service for GatewayService {
                     token: None,
                     application_id: None,
                     api_base_url: "https://discord.com".to_owned(),
+                    gateway_url: String::new(),
+                    shards: 1,
+                    command_guilds: Vec::new(),
+                    community_guilds: Vec::new(),
+                    request_timeout_ms: 10_000,
                 },
+                attachment_max_bytes: 256 * 1024,
+                attachment_timeout_ms: 5_000,
+                item_emoji: BTreeMap::new(),
+                welcome_messages: BTreeMap::new(),
             },
         }
     }
 
     async fn start(
-        _ctx: &ServiceContext,
+        ctx: &ServiceContext,
         settings: &GatewaySettings,
         routes: &mut tonic::service::RoutesBuilder,
     ) -> anyhow::Result<()> {
-        if settings.discord.token.is_none() {
-            tracing::warn!(
+        let discord = discord::Discord::from_settings(&settings.discord)?;
+        let seedgen = ctx.peers.get("seedgen").ok().cloned();
+        let app = Arc::new(interactions::App::new(
+            discord.clone(),
+            seedgen,
+            settings.clone(),
+            ctx.db.clone(),
+        )?);
+        match (&discord, settings.discord.token.as_ref()) {
+            (Some(discord), Some(token)) => {
+                commands::register(discord, &settings.discord).await?;
+                for shard_id in 0..settings.discord.shards {
+                    ctx.spawn(shard::run(
+                        app.clone(),
+                        shard::ShardConfig::new(token, &settings.discord, shard_id),
+                        ctx.shutdown.clone(),
+                    ));
+                }
+            }
+            _ => tracing::warn!(
                 "no Discord bot token configured (GATEWAY_DISCORD__TOKEN); the Discord connection is idle"
-            );
+            ),
         }
-        routes.add_service(DiscordServer::new(DiscordApi));
+        routes.add_service(DiscordServer::new(grpc::DiscordApi::new(
+            discord,
+            ctx.db.clone(),
+        )));
         Ok(())
     }
 }

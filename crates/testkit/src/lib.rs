@@ -8,11 +8,14 @@
 //! `nats://127.0.0.1:4222`) say where the servers are; `TEST_LOG=1` shows logs.
 
 mod db;
+pub mod discord;
 mod nats;
 pub mod racetime;
 mod service;
+mod ws;
 
 pub use db::TestDb;
+pub use discord::FakeDiscord;
 pub use nats::TestNats;
 pub use platform::admin::http_get;
 pub use racetime::FakeRacetime;

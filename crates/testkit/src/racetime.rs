@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, frame::coding::CloseCode};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 
 /// The bot's name as it appears in `opened_by_bot` and `chat.message.bot`.
 pub const BOT_NAME: &str = "SahasrahBot";
@@ -1345,34 +1345,7 @@ async fn websocket(
     let token = bearer(request.headers())
         .or_else(|| query.get("token").cloned())
         .unwrap_or_default();
-    let Some(key) = request.headers().get("sec-websocket-key").cloned() else {
-        return respond(StatusCode::BAD_REQUEST, Json::Null);
-    };
-    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let upgrade = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
-        let Ok(upgraded) = upgrade.await else { return };
-        let ws = WebSocketStream::from_raw_socket(
-            hyper_util::rt::TokioIo::new(upgraded),
-            Role::Server,
-            // Small buffers like the bot's own (see racetime_client::ws::socket_buffers), so the
-            // fake does not inflate a benchmark's memory figures.
-            Some(
-                tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-                    .read_buffer_size(16 * 1024)
-                    .write_buffer_size(0),
-            ),
-        )
-        .await;
-        serve_socket(fake, name, token, ws).await;
-    });
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let headers = response.headers_mut();
-    headers.insert(header::UPGRADE, "websocket".parse().expect("header"));
-    headers.insert(header::CONNECTION, "Upgrade".parse().expect("header"));
-    headers.insert("sec-websocket-accept", accept.parse().expect("header"));
-    response
+    crate::ws::accept(&mut request, move |ws| serve_socket(fake, name, token, ws))
 }
 
 async fn serve_socket<S>(fake: FakeRacetime, name: String, token: String, ws: WebSocketStream<S>)

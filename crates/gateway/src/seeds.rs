@@ -1,0 +1,296 @@
+//! Seed commands (spec §1.1–1.3): every roll goes through `seedgen.v1.SeedGen.Generate` with
+//! the interaction id as its idempotency key, so a redelivered interaction never rolls twice.
+
+use proto::seedgen::v1 as pb;
+use proto::seedgen::v1::seed_gen_client::SeedGenClient;
+use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
+
+use crate::discord::Reply;
+use crate::embeds;
+use crate::interactions::{App, Call, CommandError};
+
+fn client(app: &App) -> Result<SeedGenClient<platform::grpc::TracedChannel>, CommandError> {
+    app.seedgen
+        .as_ref()
+        .map(|peer| SeedGenClient::new(peer.channel()))
+        .ok_or_else(|| {
+            CommandError::user(
+                "Seed rolling is not available right now: the seed generator is not configured.",
+            )
+        })
+}
+
+fn request(call: &Call, randomizer: &str, preset: &str) -> pb::GenerateRequest {
+    pb::GenerateRequest {
+        idempotency_key: format!("discord:{}", call.interaction_id),
+        randomizer: randomizer.into(),
+        preset: preset.into(),
+        requested_by: format!("discord:{}", call.user_id),
+        surface: "discord".into(),
+        allow_quickswap: true,
+        ..Default::default()
+    }
+}
+
+async fn generate(
+    app: &App,
+    request: pb::GenerateRequest,
+) -> Result<pb::GenerateReply, CommandError> {
+    let mut seedgen = client(app)?;
+    seedgen
+        .generate(request)
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| CommandError::from_status(&status))
+}
+
+fn required<'a>(call: &'a Call, name: &str) -> Result<&'a str, CommandError> {
+    call.string(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| CommandError::user(format!("Please give the `{name}` option.")))
+}
+
+/// Runs a seed command.
+pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
+    let path: Vec<&str> = call.path.iter().map(String::as_str).collect();
+    let emoji = &app.settings.item_emoji;
+    match path.as_slice() {
+        ["alttpr", kind @ ("preset" | "custompreset")] => {
+            let race = call.yes("race", false);
+            let mut r = request(call, "alttpr", "");
+            let label = if *kind == "preset" {
+                r.preset = required(call, "preset")?.to_owned();
+                r.preset.clone()
+            } else {
+                r.preset_yaml = yaml(app, call, "yamlfile").await?;
+                "custom".to_owned()
+            };
+            r.race = race;
+            r.hints = call.yes("hints", false);
+            r.allow_quickswap = call.yes("allow_quickswap", true);
+            r.branch = call.string("branch").unwrap_or_default().to_owned();
+            let reply = generate(app, r).await?;
+            Ok(Reply::embed(embeds::with_top_field(
+                embeds::alttpr(&reply, emoji, race),
+                "Preset",
+                label,
+            )))
+        }
+        ["alttpr", kind @ ("spoiler" | "customspoiler")] => {
+            let mut r = request(call, "alttpr", "");
+            let label = if *kind == "spoiler" {
+                r.preset = required(call, "preset")?.to_owned();
+                r.preset.clone()
+            } else {
+                r.preset_yaml = yaml(app, call, "yamlfile").await?;
+                "custom".to_owned()
+            };
+            r.race = true;
+            r.spoiler = true;
+            r.spoiler_type = if call.boolean("progression_spoiler") == Some(true) {
+                "progression".into()
+            } else {
+                "spoiler".into()
+            };
+            r.branch = call.string("branch").unwrap_or_default().to_owned();
+            let reply = generate(app, r).await?;
+            Ok(Reply::embed(embeds::with_top_field(
+                embeds::alttpr(&reply, emoji, true),
+                "Preset",
+                label,
+            )))
+        }
+        ["alttpr", kind @ ("mystery" | "custommystery")] => {
+            let race = call.yes("race", true);
+            // Upstream compared the string "yes"/"no" for truth, so it always masked (§7.1).
+            let masked = call.yes("mask_settings", true);
+            let mut r = request(call, "alttprmystery", "");
+            let label = if *kind == "mystery" {
+                r.preset = required(call, "weightset")?.to_owned();
+                r.preset.clone()
+            } else {
+                r.preset_yaml = yaml(app, call, "yamlfile").await?;
+                "custom".to_owned()
+            };
+            r.race = race;
+            r.unmasked = !masked;
+            let reply = generate(app, r).await?;
+            let mut e = embeds::alttpr(&reply, emoji, race);
+            e.title = Some("Mystery Game".into());
+            let mut e = embeds::with_top_field(e, "Weightset", label);
+            if !reply.custom_instructions.is_empty() {
+                e = embeds::with_field(e, "Custom Instructions", reply.custom_instructions);
+            }
+            Ok(Reply::embed(e))
+        }
+        ["alttprutils", "verifygame"] => {
+            let hash = required(call, "hash_id")?;
+            let mut seedgen = client(app)?;
+            let found = seedgen
+                .verify_game(pb::VerifyGameRequest { hash: hash.into() })
+                .await
+                .map_err(|status| CommandError::from_status(&status))?
+                .into_inner();
+            Ok(Reply::text(if found.generated_by_us {
+                format!(
+                    "{hash} was generated by SahasrahBot.\n\n**Randomizer:** {}\n**Game Type:** {}\n**Game Option:** {}\n**Permalink:** <{}>",
+                    found.randomizer, found.kind, found.option, found.permalink
+                )
+            } else {
+                "That game was not generated by SahasrahBot.".into()
+            }))
+        }
+        ["alttprutils", "savepreset"] => {
+            let name = required(call, "preset_name")?.to_lowercase();
+            let yaml = yaml(app, call, "preset_file").await?;
+            let mut seedgen = client(app)?;
+            let saved = seedgen
+                .save_preset(pb::SavePresetRequest {
+                    randomizer: "alttpr".into(),
+                    name,
+                    yaml,
+                    discord_user_id: call.user_id.to_string(),
+                    discord_user_name: call.user_name.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|status| CommandError::from_status(&status))?
+                .into_inner();
+            Ok(Reply::text(format!(
+                "Preset saved as {}/{}",
+                saved.namespace, saved.name
+            )))
+        }
+        [game @ ("sm" | "smz3")] => {
+            let mut r = request(call, game, required(call, "preset")?);
+            r.race = call.yes("race", false);
+            r.spoiler = *game == "smz3" && call.yes("spoiler_race", false);
+            let reply = generate(app, r).await?;
+            let name = if *game == "sm" { "SM" } else { "SMZ3" };
+            Ok(Reply::embed(embeds::samus(&reply, name)))
+        }
+        ["ctjets"] => {
+            let reply = generate(app, request(call, "ctjets", required(call, "preset")?)).await?;
+            Ok(Reply::text(reply.permalink))
+        }
+        ["z2r", sub @ ("preset" | "mrb")] => {
+            let preset = if *sub == "mrb" {
+                "mrb"
+            } else {
+                required(call, "preset")?
+            };
+            let reply = generate(app, request(call, "z2r", preset)).await?;
+            let settings: serde_json::Value =
+                serde_json::from_str(&reply.settings_json).unwrap_or_default();
+            let flags = settings["flags"].as_str().unwrap_or_default();
+            let mut text = format!("**Seed**: {}\n**Flags:** {flags}", reply.hash);
+            if *sub == "mrb" && !reply.notes.is_empty() {
+                let description = reply
+                    .notes
+                    .split_once(": ")
+                    .map_or(reply.notes.as_str(), |(d, _)| d);
+                text.push_str(&format!("\n**Description**: {description}"));
+            }
+            Ok(Reply::text(text))
+        }
+        ["dailygame"] => {
+            let mut seedgen = client(app)?;
+            let daily = seedgen
+                .get_daily(pb::GetDailyRequest {})
+                .await
+                .map_err(|_| {
+                    CommandError::user(
+                        "Unable to fetch the daily challenge right now.  Please try again shortly.",
+                    )
+                })?
+                .into_inner();
+            let reply = pb::GenerateReply {
+                permalink: daily.permalink,
+                hash: daily.hash,
+                file_select_code: daily.file_select_code,
+                title: daily.title,
+                description: "This is today's daily challenge.  The latest challenge can always be found at https://alttpr.com/daily".into(),
+                ..Default::default()
+            };
+            let mut e = embeds::alttpr(&reply, emoji, false);
+            // The daily has no settings to show; drop the "Mystery Game" placeholder.
+            e.fields.retain(|f| f.name != "Mystery Game");
+            Ok(Reply::embed(e))
+        }
+        _ => Err(CommandError::user(format!(
+            "I don't know the command `/{}`.",
+            call.name()
+        ))),
+    }
+}
+
+/// A preset file from an attachment option, checked for size, type and that it is a YAML
+/// mapping (seedgen validates the preset itself and its message names the line).
+async fn yaml(app: &App, call: &Call, option: &str) -> Result<String, CommandError> {
+    let attachment = call
+        .attachment(option)
+        .ok_or_else(|| CommandError::user(format!("Please attach a file as `{option}`.")))?;
+    let name = attachment.filename.to_lowercase();
+    if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+        return Err(CommandError::user(format!(
+            "`{}` is not a YAML or JSON file; attach a `.yaml` preset.",
+            attachment.filename
+        )));
+    }
+    let text = app.fetch_attachment(attachment).await?;
+    match serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        Ok(serde_yaml::Value::Mapping(_)) => Ok(text),
+        Ok(_) => Err(CommandError::user(format!(
+            "`{}` is not a preset: it must be a YAML mapping (keys like `settings:`).",
+            attachment.filename
+        ))),
+        Err(error) => Err(CommandError::user(format!(
+            "`{}` is not valid YAML: {error}",
+            attachment.filename
+        ))),
+    }
+}
+
+/// Autocomplete for preset and weightset options, from `SeedGen.ListPresets` (global presets
+/// and the caller's namespace). Failures give no choices rather than an error.
+pub async fn autocomplete(
+    app: &App,
+    call: &Call,
+    option: &str,
+    typed: &str,
+) -> Vec<CommandOptionChoice> {
+    let randomizer = match (call.path.first().map(String::as_str), option) {
+        (Some("alttpr"), "weightset") => "alttprmystery",
+        (Some("alttpr"), "preset") => "alttpr",
+        (Some(game @ ("sm" | "smz3" | "ctjets")), "preset") => game,
+        _ => return Vec::new(),
+    };
+    let Ok(mut seedgen) = client(app) else {
+        return Vec::new();
+    };
+    let listed = seedgen
+        .list_presets(pb::ListPresetsRequest {
+            randomizer: randomizer.into(),
+            discord_user_id: call.user_id.to_string(),
+            prefix: typed.trim().to_lowercase(),
+            limit: 25,
+        })
+        .await;
+    match listed {
+        Ok(reply) => reply
+            .into_inner()
+            .presets
+            .into_iter()
+            .take(25)
+            .map(|p| CommandOptionChoice {
+                name: p.reference.clone(),
+                name_localizations: None,
+                value: CommandOptionChoiceValue::String(p.reference),
+            })
+            .collect(),
+        Err(status) => {
+            tracing::warn!(error = %status.message(), "preset autocomplete failed");
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! One Discord gateway shard: twilight keeps the connection (heartbeats, RESUME after a drop,
+//! re-IDENTIFY when the session is gone); this loop hands each interaction to the router on
+//! its own task, so a slow command never holds up the next event.
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+use twilight_gateway::{
+    CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
+};
+
+use crate::DiscordSettings;
+use crate::interactions::App;
+
+/// What one shard connects with.
+#[derive(Clone, Debug)]
+pub struct ShardConfig {
+    token: String,
+    gateway_url: Option<String>,
+    id: ShardId,
+}
+
+impl ShardConfig {
+    /// Shard `id` of `settings.shards`.
+    pub fn new(token: &platform::config::Secret, settings: &DiscordSettings, id: u32) -> Self {
+        Self {
+            token: token.expose_secret().to_owned(),
+            gateway_url: (!settings.gateway_url.is_empty())
+                .then(|| settings.gateway_url.trim_end_matches('/').to_owned()),
+            id: ShardId::new(id, settings.shards),
+        }
+    }
+}
+
+/// The events the bot acts on.
+fn wanted() -> EventTypeFlags {
+    EventTypeFlags::INTERACTION_CREATE | EventTypeFlags::READY | EventTypeFlags::RESUMED
+}
+
+/// Runs the shard until `shutdown`; then closes the session cleanly.
+pub async fn run(app: Arc<App>, config: ShardConfig, shutdown: CancellationToken) {
+    // Slash commands, autocomplete and components arrive without any privileged intent.
+    let mut builder = ConfigBuilder::new(config.token, Intents::GUILDS);
+    if let Some(url) = config.gateway_url {
+        builder = builder.proxy_url(url);
+    }
+    let mut shard = Shard::with_config(config.id, builder.build());
+    loop {
+        let item = tokio::select! {
+            item = shard.next_event(wanted()) => item,
+            () = shutdown.cancelled() => {
+                shard.close(CloseFrame::NORMAL);
+                return;
+            }
+        };
+        let Some(item) = item else {
+            tracing::warn!(shard = %config.id, "gateway stream ended");
+            return;
+        };
+        match item {
+            Ok(Event::InteractionCreate(interaction)) => {
+                let app = app.clone();
+                tokio::spawn(async move { app.handle(interaction.0).await });
+            }
+            Ok(Event::Ready(ready)) => {
+                tracing::info!(shard = %config.id, user = %ready.user.name, guilds = ready.guilds.len(), "gateway session ready");
+            }
+            Ok(Event::Resumed) => tracing::info!(shard = %config.id, "gateway session resumed"),
+            Ok(_) => {}
+            // twilight reconnects by itself; a fatal close (bad token, bad intents) ends the
+            // stream above.
+            Err(error) => tracing::warn!(shard = %config.id, %error, "gateway error"),
+        }
+    }
+}

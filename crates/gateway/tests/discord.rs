@@ -1,0 +1,362 @@
+//! The gateway end to end: the fake Discord (REST + gateway websocket), the real seedgen
+//! service with alttpr.com faked by wiremock, MariaDB and NATS. Interactions go in as the
+//! gateway dispatches Discord sends; what the bot did is read back from the fake's REST log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use gateway::GatewayService;
+use platform::Service;
+use proto::discord::v1 as pb;
+use proto::discord::v1::discord_client::DiscordClient;
+use seedgen::SeedgenService;
+use serde_json::{Value as Json, json};
+use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker};
+use testkit::{FakeDiscord, ServiceHandle, TestDb, TestNats};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct World {
+    fake: FakeDiscord,
+    alttpr: MockServer,
+    _seedgen: ServiceHandle,
+    _seedgen_db: TestDb,
+    gateway: ServiceHandle,
+    _db: TestDb,
+}
+
+async fn world() -> World {
+    testkit::init();
+    let fake = FakeDiscord::start().await.unwrap();
+    let alttpr = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/randomizer"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "logic": "NoGlitches", "hash": "HaShHaSh", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
+            "patch": [{"1573397": [25, 22, 3, 0, 1]}],
+            "spoiler": {"meta": {"name": "Seed", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
+        })))
+        .mount(&alttpr)
+        .await;
+    let nats = TestNats::shared();
+    let seedgen_db = TestDb::new().await.unwrap();
+    let mut settings = SeedgenService::default_settings();
+    testkit::configure(&mut settings.common, &seedgen_db, &nats);
+    settings.service.presets_dir =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("../../presets");
+    settings.service.providers.alttpr.base_url = alttpr.uri();
+    settings.service.providers.http.attempts = 1;
+    let listeners = testkit::bind_ephemeral().await.unwrap();
+    let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
+    seedgen.wait_ready(Duration::from_secs(30)).await.unwrap();
+
+    let db = TestDb::new().await.unwrap();
+    let mut settings = GatewayService::default_settings();
+    testkit::configure(&mut settings.common, &db, &nats);
+    settings.common.peers.get_mut("seedgen").unwrap().url = seedgen.grpc_url();
+    let d = &mut settings.service.discord;
+    d.token = Some(BOT_TOKEN.to_string().into());
+    d.application_id = Some(APPLICATION_ID);
+    d.api_base_url = fake.url.clone();
+    d.gateway_url = fake.gateway_url.clone();
+    settings.service.attachment_max_bytes = 4096;
+    let listeners = testkit::bind_ephemeral().await.unwrap();
+    let mut gateway = ServiceHandle::spawn::<GatewayService>(settings, listeners).unwrap();
+    gateway.wait_ready(Duration::from_secs(30)).await.unwrap();
+    fake.wait_for_session(WAIT).await;
+    World {
+        fake,
+        alttpr,
+        _seedgen: seedgen,
+        _seedgen_db: seedgen_db,
+        gateway,
+        _db: db,
+    }
+}
+
+fn field<'a>(embed: &'a Json, name: &str) -> Option<&'a str> {
+    embed["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["name"] == name)
+        .and_then(|f| f["value"].as_str())
+}
+
+#[tokio::test]
+async fn seed_commands_defer_then_edit_and_errors_stay_private() {
+    let w = world().await;
+    // Commands were registered globally by bulk overwrite.
+    let names: Vec<String> = w
+        .fake
+        .registered_commands(None)
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    for expected in [
+        "alttpr",
+        "alttprutils",
+        "sm",
+        "smz3",
+        "ctjets",
+        "z2r",
+        "datetime",
+        "dailygame",
+    ] {
+        assert!(names.contains(&expected.to_string()), "{names:?}");
+    }
+    let racer = Invoker::member(42, "racer");
+
+    // /alttpr preset: deferred publicly, then the embed replaces the "thinking" message.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "preset"],
+        &[("preset", json!("open")), ("race", json!("yes"))],
+        &[],
+    );
+    let ack = w.fake.callback(&sent, WAIT).await;
+    assert_eq!(ack["type"], 5, "{ack}");
+    assert!(
+        ack["data"].is_null() || ack["data"]["flags"].is_null(),
+        "public defer: {ack}"
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
+        .await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(field(embed, "Preset"), Some("open"));
+    // A race seed is a tournament embed: no permalink, dark gold.
+    assert_eq!(field(embed, "Permalink"), None, "{embed}");
+    assert_eq!(embed["color"], 0xC27C0E);
+    assert!(
+        field(embed, "File Select Code").is_some_and(|c| !c.is_empty()),
+        "{embed}"
+    );
+    let body: Json =
+        serde_json::from_slice(&w.alttpr.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(body["tournament"], true);
+
+    // Not a race: the permalink shows.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "preset"],
+        &[("preset", json!("open"))],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
+        .await;
+    assert!(
+        field(&reply["embeds"][0], "Permalink").is_some_and(|p| p.ends_with("/h/HaShHaSh")),
+        "{reply}"
+    );
+
+    // Autocomplete lists presets starting with what was typed.
+    let sent = w
+        .fake
+        .autocomplete(&racer, &["alttpr", "preset"], &[], ("preset", "ope"));
+    let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
+    assert!(choices.iter().any(|c| c["value"] == "open"), "{choices:?}");
+    assert!(choices.len() <= 25);
+    assert!(
+        choices
+            .iter()
+            .all(|c| c["value"].as_str().unwrap().starts_with("ope"))
+    );
+
+    // An unknown preset: the public "thinking" message goes away, the caller alone is told.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "preset"],
+        &[("preset", json!("nosuchpreset"))],
+        &[],
+    );
+    let followup = w.fake.wait_for_followup(&sent, WAIT).await;
+    assert_eq!(followup["flags"], 64, "{followup}");
+    assert!(
+        followup["content"]
+            .as_str()
+            .unwrap()
+            .contains("Could not find preset `nosuchpreset`"),
+        "{followup}"
+    );
+    assert!(w.fake.original_deleted(&sent));
+
+    // A custom preset that is not YAML gets the parser's message with its line.
+    let url = w
+        .fake
+        .host_file("broken.yaml", "text/yaml", "settings:\n  goal: [unclosed\n");
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "custompreset"],
+        &[],
+        &[("yamlfile", "broken.yaml", &url, 26, "text/yaml")],
+    );
+    let followup = w.fake.wait_for_followup(&sent, WAIT).await;
+    let text = followup["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("`broken.yaml` is not valid YAML:") && text.contains("line"),
+        "{text}"
+    );
+    // A file over the limit is refused before it is downloaded.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "custompreset"],
+        &[],
+        &[("yamlfile", "huge.yaml", &url, 100_000, "text/yaml")],
+    );
+    let followup = w.fake.wait_for_followup(&sent, WAIT).await;
+    assert!(
+        followup["content"]
+            .as_str()
+            .unwrap()
+            .contains("files up to 4 KiB are accepted"),
+        "{followup}"
+    );
+    assert_eq!(w.alttpr.received_requests().await.unwrap().len(), 2);
+
+    // /datetime answers at once, privately.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["datetime"],
+        &[
+            ("year", json!(2024)),
+            ("month", json!(7)),
+            ("day", json!(1)),
+            ("hour", json!(20)),
+            ("timezone", json!("Europe/Berlin")),
+        ],
+        &[],
+    );
+    let ack = w.fake.callback(&sent, WAIT).await;
+    assert_eq!(ack["type"], 4);
+    assert_eq!(ack["data"]["flags"], 64);
+    assert_eq!(
+        ack["data"]["embeds"][0]["title"],
+        "Date markdown for 2024-07-01 20:00:00 Europe/Berlin"
+    );
+    assert!(
+        ack["data"]["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("<t:1719856800:F>")
+    );
+    let sent = w.fake.slash_command(
+        &racer,
+        &["datetime"],
+        &[("timezone", json!("Mars/Olympus"))],
+        &[],
+    );
+    let ack = w.fake.callback(&sent, WAIT).await;
+    assert_eq!(ack["data"]["content"], "Unknown timezone: Mars/Olympus");
+    let sent = w
+        .fake
+        .autocomplete(&racer, &["datetime"], &[], ("timezone", "berl"));
+    let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
+    assert_eq!(choices[0]["value"], "Europe/Berlin");
+}
+
+#[tokio::test]
+async fn a_dropped_gateway_resumes_and_missed_interactions_are_answered() {
+    let w = world().await;
+    let racer = Invoker::member(7, "runner");
+    w.fake.drop_gateway();
+    // Sent while the bot is disconnected: replayed on RESUME.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["z2r", "preset"],
+        &[("preset", json!("maxrando"))],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    let content = reply["content"].as_str().unwrap();
+    assert!(content.starts_with("**Seed**: "), "{content}");
+    assert!(
+        content.ends_with("**Flags:** iyhqh$j9g7@$ZqTBT!BhOAdES$vA"),
+        "{content}"
+    );
+    let (identifies, resumes) = w.fake.gateway_counts();
+    assert_eq!(identifies, 1, "the session was resumed, not replaced");
+    assert!(resumes >= 1);
+}
+
+#[tokio::test]
+async fn send_message_is_idempotent_and_blocked_dms_are_typed() {
+    let w = world().await;
+    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let request = pb::SendMessageRequest {
+        idempotency_key: "tournament:room-opened:1".into(),
+        channel_id: 555,
+        content: "Room opened".into(),
+        embeds: vec![pb::Embed {
+            title: "Match 1".into(),
+            fields: vec![pb::EmbedField {
+                name: "Room".into(),
+                value: "https://racetime.gg/alttpr/x".into(),
+                inline: false,
+            }],
+            ..Default::default()
+        }],
+    };
+    let first = client
+        .send_message(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let again = client.send_message(request).await.unwrap().into_inner();
+    assert_eq!(first, again);
+    let posted = w.fake.channel_messages(555);
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0]["embeds"][0]["title"], "Match 1");
+
+    w.fake.forbid_channel(556);
+    let error = client
+        .send_message(pb::SendMessageRequest {
+            idempotency_key: "k2".into(),
+            channel_id: 556,
+            content: "x".into(),
+            embeds: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::PermissionDenied, "{error:?}");
+
+    w.fake.block_dms(99);
+    let error = client
+        .send_direct_message(pb::SendDirectMessageRequest {
+            idempotency_key: "dm-1".into(),
+            user_id: 99,
+            content: "Your match starts soon".into(),
+            embeds: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        error.message().starts_with("dm_blocked"),
+        "{}",
+        error.message()
+    );
+    let ok = client
+        .send_direct_message(pb::SendDirectMessageRequest {
+            idempotency_key: "dm-2".into(),
+            user_id: 100,
+            content: "Your match starts soon".into(),
+            embeds: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(Some(ok.channel_id), w.fake.dm_channel(100));
+    assert_eq!(w.fake.channel_messages(ok.channel_id).len(), 1);
+}

@@ -1,0 +1,109 @@
+//! Guild configuration (typed keys per guild) and the idempotency record of messages the
+//! gateway posted for other services.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum GatewayGuildConfig {
+    Table,
+    GuildId,
+    Parameter,
+    Value,
+    UpdatedBy,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum GatewaySentMessages {
+    Table,
+    IdempotencyKey,
+    ChannelId,
+    MessageId,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(GatewayGuildConfig::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(GatewayGuildConfig::GuildId)
+                            .big_unsigned()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewayGuildConfig::Parameter)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    // Upstream's 45-character column could not hold two channel ids.
+                    .col(
+                        ColumnDef::new(GatewayGuildConfig::Value)
+                            .string_len(1000)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewayGuildConfig::UpdatedBy)
+                            .big_unsigned()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewayGuildConfig::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(GatewayGuildConfig::GuildId)
+                            .col(GatewayGuildConfig::Parameter),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(GatewaySentMessages::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(GatewaySentMessages::IdempotencyKey)
+                            .string_len(200)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewaySentMessages::ChannelId)
+                            .big_unsigned()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewaySentMessages::MessageId)
+                            .big_unsigned()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewaySentMessages::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(GatewaySentMessages::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(GatewayGuildConfig::Table).to_owned())
+            .await
+    }
+}
