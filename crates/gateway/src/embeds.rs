@@ -62,7 +62,13 @@ pub fn file_select_code(code: &[String], emoji: &BTreeMap<String, String>) -> St
     let text = code.join("/");
     let icons: Vec<&str> = code
         .iter()
-        .filter_map(|item| emoji.get(item).map(String::as_str))
+        // Environment variables arrive lower-cased; YAML keeps the item's case.
+        .filter_map(|item| {
+            emoji
+                .get(item)
+                .or_else(|| emoji.get(&item.to_lowercase()))
+                .map(String::as_str)
+        })
         .collect();
     if icons.len() == code.len() {
         format!("{} ({text})", icons.join(" "))
