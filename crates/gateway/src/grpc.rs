@@ -1,7 +1,7 @@
 //! `discord.v1.Discord`: what other services ask of Discord.
 //!
-//! Each send is idempotent per key: the key → message row is checked first and written after
-//! the post, and the post itself carries a nonce derived from the key with `enforce_nonce`, so
+//! Each create is idempotent per key: the key → object row is checked first and written after
+//! the call, and the post itself carries a nonce derived from the key with `enforce_nonce`, so
 //! Discord drops a duplicate that a crash between post and row write would otherwise cause.
 //! Discord's refusals come back typed: a user who blocks DMs is FAILED_PRECONDITION with
 //! reason `dm_blocked`; a channel the bot cannot see is PERMISSION_DENIED.
@@ -12,21 +12,26 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
 use tonic::{Request, Response, Status};
 use twilight_model::channel::message::Embed;
 use twilight_model::channel::message::embed::EmbedField;
+use twilight_model::guild::scheduled_event::PrivacyLevel;
 use twilight_model::id::Id;
+use twilight_model::util::Timestamp;
 
 use crate::discord::Discord;
 
-/// `gateway_sent_messages`: idempotency key → the message it produced.
-pub mod sent {
+/// `gateway_idempotency`: idempotency key → what it created on Discord.
+pub mod created {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "gateway_sent_messages")]
+    #[sea_orm(table_name = "gateway_idempotency")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub idempotency_key: String,
-        pub channel_id: u64,
-        pub message_id: u64,
+        /// `message` or `scheduled_event`.
+        pub kind: String,
+        /// The channel of a message, the guild of a scheduled event.
+        pub container_id: u64,
+        pub object_id: u64,
         pub created_at: ChronoDateTimeUtc,
     }
 
@@ -54,6 +59,47 @@ impl DiscordApi {
         })
     }
 
+    /// What `key` already created, if anything. A key reused for another kind of object is
+    /// INVALID_ARGUMENT.
+    async fn created(&self, key: &str, kind: &str) -> Result<Option<created::Model>, Status> {
+        let found = created::Entity::find_by_id(key.to_owned())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        match found {
+            Some(row) if row.kind != kind => Err(Status::invalid_argument(format!(
+                "idempotency key `{key}` was already used for a {}",
+                row.kind
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    async fn remember(
+        &self,
+        key: &str,
+        kind: &str,
+        container: u64,
+        object: u64,
+    ) -> Result<(), Status> {
+        let row = created::ActiveModel {
+            idempotency_key: Set(key.to_owned()),
+            kind: Set(kind.to_owned()),
+            container_id: Set(container),
+            object_id: Set(object),
+            created_at: Set(chrono::Utc::now()),
+        };
+        match created::Entity::insert(row).exec(&self.db).await {
+            Ok(_) => Ok(()),
+            // A concurrent retry of the same key got there first; Discord dropped our
+            // duplicate by nonce, or the event is the same one.
+            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Ok(())
+            }
+            Err(error) => Err(db_error(error)),
+        }
+    }
+
     async fn send(
         &self,
         key: &str,
@@ -64,14 +110,10 @@ impl DiscordApi {
         if key.is_empty() {
             return Err(Status::invalid_argument("idempotency_key is required"));
         }
-        if let Some(done) = sent::Entity::find_by_id(key.to_owned())
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-        {
+        if let Some(done) = self.created(key, "message").await? {
             return Ok(pb::SendMessageReply {
-                channel_id: done.channel_id,
-                message_id: done.message_id,
+                channel_id: done.container_id,
+                message_id: done.object_id,
             });
         }
         let channel_id =
@@ -89,17 +131,8 @@ impl DiscordApi {
             .model()
             .await
             .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
-        let row = sent::ActiveModel {
-            idempotency_key: Set(key.to_owned()),
-            channel_id: Set(channel),
-            message_id: Set(message.id.get()),
-            created_at: Set(chrono::Utc::now()),
-        };
-        if let Err(error) = sent::Entity::insert(row).exec(&self.db).await
-            && !matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-        {
-            return Err(db_error(error));
-        }
+        self.remember(key, "message", channel, message.id.get())
+            .await?;
         Ok(pb::SendMessageReply {
             channel_id: channel,
             message_id: message.id.get(),
@@ -140,6 +173,16 @@ fn db_error(error: sea_orm::DbErr) -> Status {
 }
 
 /// Discord's error codes as typed statuses (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+fn discord_error_code(error: &twilight_http::Error) -> Option<u64> {
+    match error.kind() {
+        twilight_http::error::ErrorType::Response {
+            error: twilight_http::api_error::ApiError::General(general),
+            ..
+        } => Some(general.code),
+        _ => None,
+    }
+}
+
 fn discord_error(error: twilight_http::Error) -> Status {
     use twilight_http::api_error::ApiError;
     use twilight_http::error::ErrorType;
@@ -210,29 +253,113 @@ impl DiscordRpc for DiscordApi {
         &self,
         request: Request<pb::ScheduledEvent>,
     ) -> Result<Response<pb::ScheduledEvent>, Status> {
-        let _ = request;
-        Err(Status::unimplemented(
-            "scheduled events arrive with the tournament issue",
-        ))
+        let mut event = request.into_inner();
+        if event.idempotency_key.is_empty() {
+            return Err(Status::invalid_argument("idempotency_key is required"));
+        }
+        if let Some(done) = self
+            .created(&event.idempotency_key, "scheduled_event")
+            .await?
+        {
+            event.guild_id = done.container_id;
+            event.event_id = done.object_id;
+            return Ok(Response::new(event));
+        }
+        let guild = Id::new_checked(event.guild_id)
+            .ok_or_else(|| Status::invalid_argument("guild_id is 0"))?;
+        let (start, end) = event_times(&event)?;
+        let mut create = self
+            .discord()?
+            .http
+            .create_guild_scheduled_event(guild, PrivacyLevel::GuildOnly)
+            .external(&event.name, &event.location, &start, &end);
+        if !event.description.is_empty() {
+            create = create.description(&event.description);
+        }
+        let created = create
+            .await
+            .map_err(discord_error)?
+            .model()
+            .await
+            .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
+        event.event_id = created.id.get();
+        self.remember(
+            &event.idempotency_key,
+            "scheduled_event",
+            event.guild_id,
+            event.event_id,
+        )
+        .await?;
+        Ok(Response::new(event))
     }
 
     async fn update_scheduled_event(
         &self,
         request: Request<pb::ScheduledEvent>,
     ) -> Result<Response<pb::ScheduledEvent>, Status> {
-        let _ = request;
-        Err(Status::unimplemented(
-            "scheduled events arrive with the tournament issue",
-        ))
+        let event = request.into_inner();
+        let guild = Id::new_checked(event.guild_id)
+            .ok_or_else(|| Status::invalid_argument("guild_id is 0"))?;
+        let id = Id::new_checked(event.event_id)
+            .ok_or_else(|| Status::invalid_argument("event_id is 0"))?;
+        let (start, end) = event_times(&event)?;
+        // Setting the same fields again is harmless, so a retry needs no record.
+        self.discord()?
+            .http
+            .update_guild_scheduled_event(guild, id)
+            .name(&event.name)
+            .description((!event.description.is_empty()).then_some(event.description.as_str()))
+            .location(Some(&event.location))
+            .scheduled_start_time(&start)
+            .scheduled_end_time(Some(&end))
+            .await
+            .map_err(discord_error)?;
+        Ok(Response::new(event))
     }
 
     async fn delete_scheduled_event(
         &self,
         request: Request<pb::DeleteScheduledEventRequest>,
     ) -> Result<Response<pb::DeleteScheduledEventReply>, Status> {
-        let _ = request;
-        Err(Status::unimplemented(
-            "scheduled events arrive with the tournament issue",
-        ))
+        let r = request.into_inner();
+        let guild =
+            Id::new_checked(r.guild_id).ok_or_else(|| Status::invalid_argument("guild_id is 0"))?;
+        let id =
+            Id::new_checked(r.event_id).ok_or_else(|| Status::invalid_argument("event_id is 0"))?;
+        match self
+            .discord()?
+            .http
+            .delete_guild_scheduled_event(guild, id)
+            .await
+        {
+            Ok(_) => Ok(Response::new(pb::DeleteScheduledEventReply {})),
+            // Already gone: a retried delete succeeded the first time.
+            Err(error) if discord_error_code(&error) == Some(10070) => {
+                Ok(Response::new(pb::DeleteScheduledEventReply {}))
+            }
+            Err(error) => Err(discord_error(error)),
+        }
     }
+}
+
+/// The start and end of an external event (Discord requires both, start in the future).
+fn event_times(event: &pb::ScheduledEvent) -> Result<(Timestamp, Timestamp), Status> {
+    let convert = |name: &str, t: Option<&prost_types::Timestamp>| {
+        let t = t.ok_or_else(|| Status::invalid_argument(format!("{name} is required")))?;
+        Timestamp::from_secs(t.seconds)
+            .map_err(|_| Status::invalid_argument(format!("{name} is out of range")))
+    };
+    let start = convert("start_time", event.start_time.as_ref())?;
+    let end = convert("end_time", event.end_time.as_ref())?;
+    if end.as_secs() <= start.as_secs() {
+        return Err(Status::invalid_argument(
+            "end_time must be after start_time",
+        ));
+    }
+    if event.name.trim().is_empty() || event.location.trim().is_empty() {
+        return Err(Status::invalid_argument(
+            "an event needs a name and a location (for a race: the room URL)",
+        ));
+    }
+    Ok((start, end))
 }

@@ -360,3 +360,61 @@ async fn send_message_is_idempotent_and_blocked_dms_are_typed() {
     assert_eq!(Some(ok.channel_id), w.fake.dm_channel(100));
     assert_eq!(w.fake.channel_messages(ok.channel_id).len(), 1);
 }
+
+#[tokio::test]
+async fn scheduled_events_are_created_once_per_key_updated_and_deleted() {
+    let w = world().await;
+    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let event = pb::ScheduledEvent {
+        idempotency_key: "episode:42:event".into(),
+        guild_id: 1,
+        event_id: 0,
+        name: "Alice vs Bob".into(),
+        description: "Round 1".into(),
+        location: "https://racetime.gg/alttpr/x".into(),
+        start_time: Some(platform::grpc::timestamp(start)),
+        end_time: Some(platform::grpc::timestamp(
+            start + chrono::Duration::hours(2),
+        )),
+    };
+    let first = client
+        .create_scheduled_event(event.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let again = client
+        .create_scheduled_event(event.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(first.event_id, 0);
+    assert_eq!(first.event_id, again.event_id);
+    assert_eq!(w.fake.scheduled_events().len(), 1);
+
+    let mut renamed = first.clone();
+    renamed.name = "Alice vs Carol".into();
+    client.update_scheduled_event(renamed).await.unwrap();
+    assert_eq!(
+        w.fake.scheduled_events()[&first.event_id]["name"],
+        "Alice vs Carol"
+    );
+
+    // An end before the start is refused before Discord is asked.
+    let mut backwards = event.clone();
+    backwards.idempotency_key = "episode:43:event".into();
+    backwards.end_time = Some(platform::grpc::timestamp(
+        start - chrono::Duration::hours(1),
+    ));
+    let error = client.create_scheduled_event(backwards).await.unwrap_err();
+    assert_eq!(error.code(), tonic::Code::InvalidArgument);
+
+    let delete = pb::DeleteScheduledEventRequest {
+        guild_id: 1,
+        event_id: first.event_id,
+    };
+    client.delete_scheduled_event(delete.clone()).await.unwrap();
+    // A retried delete of an event that is already gone still succeeds.
+    client.delete_scheduled_event(delete).await.unwrap();
+    assert!(w.fake.scheduled_events().is_empty());
+}

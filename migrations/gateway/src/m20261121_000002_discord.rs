@@ -1,5 +1,5 @@
-//! Guild configuration (typed keys per guild) and the idempotency record of messages the
-//! gateway posted for other services.
+//! Guild configuration (typed keys per guild) and the idempotency record of what the gateway
+//! created on Discord for other services (messages, scheduled events).
 
 use sea_orm_migration::prelude::*;
 
@@ -17,11 +17,12 @@ enum GatewayGuildConfig {
 }
 
 #[derive(DeriveIden)]
-enum GatewaySentMessages {
+enum GatewayIdempotency {
     Table,
     IdempotencyKey,
-    ChannelId,
-    MessageId,
+    Kind,
+    ContainerId,
+    ObjectId,
     CreatedAt,
 }
 
@@ -70,26 +71,33 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(GatewaySentMessages::Table)
+                    .table(GatewayIdempotency::Table)
                     .if_not_exists()
                     .col(
-                        ColumnDef::new(GatewaySentMessages::IdempotencyKey)
+                        ColumnDef::new(GatewayIdempotency::IdempotencyKey)
                             .string_len(200)
                             .not_null()
                             .primary_key(),
                     )
+                    // "message" or "scheduled_event".
                     .col(
-                        ColumnDef::new(GatewaySentMessages::ChannelId)
+                        ColumnDef::new(GatewayIdempotency::Kind)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    // The channel of a message, the guild of a scheduled event.
+                    .col(
+                        ColumnDef::new(GatewayIdempotency::ContainerId)
                             .big_unsigned()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(GatewaySentMessages::MessageId)
+                        ColumnDef::new(GatewayIdempotency::ObjectId)
                             .big_unsigned()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(GatewaySentMessages::CreatedAt)
+                        ColumnDef::new(GatewayIdempotency::CreatedAt)
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
@@ -100,7 +108,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(GatewaySentMessages::Table).to_owned())
+            .drop_table(Table::drop().table(GatewayIdempotency::Table).to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table(GatewayGuildConfig::Table).to_owned())
