@@ -413,7 +413,7 @@ async fn scheduled_events_are_created_once_per_key_updated_and_deleted() {
         guild_id: 1,
         event_id: first.event_id,
     };
-    client.delete_scheduled_event(delete.clone()).await.unwrap();
+    client.delete_scheduled_event(delete).await.unwrap();
     // A retried delete of an event that is already gone still succeeds.
     client.delete_scheduled_event(delete).await.unwrap();
     assert!(w.fake.scheduled_events().is_empty());
