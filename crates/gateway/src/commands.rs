@@ -8,8 +8,12 @@ use twilight_util::builder::command::{
     SubCommandBuilder,
 };
 
+use twilight_model::application::interaction::InteractionContextType;
+use twilight_model::guild::Permissions;
+
 use crate::DiscordSettings;
 use crate::discord::Discord;
+use crate::guild_config::Key;
 
 const YES_NO: [(&str, &str); 2] = [("Yes", "yes"), ("No", "no")];
 const BRANCHES: [(&str, &str); 3] = [
@@ -221,9 +225,32 @@ fn datetime() -> Command {
     .build()
 }
 
+fn config() -> Command {
+    let key = || {
+        StringBuilder::new("key", "The setting.")
+            .required(true)
+            .choices(Key::ALL.map(|k| (k.name(), k.name())))
+    };
+    CommandBuilder::new(
+        "config",
+        "View or change this server's SahasrahBot settings.",
+        CommandType::ChatInput,
+    )
+    .contexts([InteractionContextType::Guild])
+    .default_member_permissions(Permissions::MANAGE_GUILD)
+    .option(SubCommandBuilder::new("view", "Show every setting."))
+    .option(
+        SubCommandBuilder::new("set", "Change a setting.")
+            .option(key())
+            .option(StringBuilder::new("value", "The new value.").required(true)),
+    )
+    .option(SubCommandBuilder::new("clear", "Remove a setting.").option(key()))
+    .build()
+}
+
 /// The commands registered everywhere the bot is.
 pub fn global_commands() -> Vec<Command> {
-    let mut commands = vec![alttpr(), alttprutils(), z2r(), datetime()];
+    let mut commands = vec![alttpr(), alttprutils(), z2r(), datetime(), config()];
     commands.extend(sm_family());
     commands.push(
         CommandBuilder::new(

@@ -100,7 +100,8 @@ impl DiscordApi {
         }
     }
 
-    async fn send(
+    /// Posts to a channel once per key (see the module docs).
+    pub(crate) async fn send(
         &self,
         key: &str,
         channel: u64,

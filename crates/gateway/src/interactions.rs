@@ -70,6 +70,8 @@ pub struct Call {
     pub user_id: u64,
     pub user_name: String,
     pub guild_id: Option<u64>,
+    /// The member's permissions in the channel (guild interactions only).
+    pub member_permissions: Option<twilight_model::guild::Permissions>,
 }
 
 impl Call {
@@ -109,6 +111,7 @@ impl Call {
             user_id: interaction.author_id().map_or(0, |id| id.get()),
             user_name: author.map(|u| u.name.clone()).unwrap_or_default(),
             guild_id: interaction.guild_id.map(|id| id.get()),
+            member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
         }
     }
 
@@ -179,7 +182,7 @@ fn ack_for(path: &[String]) -> Ack {
         .as_slice()
     {
         ["datetime"] => Ack::ImmediatePrivate,
-        ["alttprutils", "savepreset"] => Ack::Private,
+        ["alttprutils", "savepreset"] | ["config", ..] => Ack::Private,
         _ => Ack::Public,
     }
 }
@@ -191,6 +194,7 @@ pub struct App {
     pub seedgen: Option<Peer>,
     pub settings: GatewaySettings,
     pub db: DatabaseConnection,
+    pub config: crate::guild_config::GuildConfig,
     /// For attachments: no redirects to other hosts' surprises, a hard timeout.
     pub files: reqwest::Client,
 }
@@ -202,6 +206,7 @@ impl App {
         seedgen: Option<Peer>,
         settings: GatewaySettings,
         db: DatabaseConnection,
+        config: crate::guild_config::GuildConfig,
     ) -> anyhow::Result<Self> {
         let files = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.attachment_timeout_ms))
@@ -211,6 +216,7 @@ impl App {
             discord,
             seedgen,
             settings,
+            config,
             db,
             files,
         })
@@ -303,6 +309,7 @@ impl App {
             ["datetime"] => crate::misc::datetime(call),
             ["welcome"] => crate::misc::welcome(call, &self.settings.welcome_messages),
             ["rom"] => Ok(Reply::text(crate::misc::ROM_TEXT)),
+            ["config", ..] => crate::config_command::run(&self.config, call).await,
             [first, ..]
                 if matches!(
                     *first,

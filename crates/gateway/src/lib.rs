@@ -9,11 +9,14 @@
 //! embeds, [`grpc`] the RPC surface.
 
 pub mod commands;
+pub mod config_command;
 pub mod discord;
 pub mod embeds;
 pub mod grpc;
+pub mod guild_config;
 pub mod interactions;
 pub mod misc;
+pub mod notify;
 pub mod seeds;
 pub mod shard;
 
@@ -144,12 +147,15 @@ impl Service for GatewayService {
     ) -> anyhow::Result<()> {
         let discord = discord::Discord::from_settings(&settings.discord)?;
         let seedgen = ctx.peers.get("seedgen").ok().cloned();
+        let config = guild_config::GuildConfig::new(ctx.db.clone());
         let app = Arc::new(interactions::App::new(
             discord.clone(),
             seedgen,
             settings.clone(),
             ctx.db.clone(),
+            config.clone(),
         )?);
+        let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());
         match (&discord, settings.discord.token.as_ref()) {
             (Some(discord), Some(token)) => {
                 commands::register(discord, &settings.discord).await?;
@@ -165,10 +171,17 @@ impl Service for GatewayService {
                 "no Discord bot token configured (GATEWAY_DISCORD__TOKEN); the Discord connection is idle"
             ),
         }
-        routes.add_service(DiscordServer::new(grpc::DiscordApi::new(
-            discord,
-            ctx.db.clone(),
-        )));
+        if discord.is_some() {
+            ctx.spawn_consumer(notify::Notifier::<notify::SeedAudit>::new(
+                api.clone(),
+                config.clone(),
+            ));
+            ctx.spawn_consumer(notify::Notifier::<notify::RaceWatch>::new(
+                api.clone(),
+                config,
+            ));
+        }
+        routes.add_service(DiscordServer::new(api));
         Ok(())
     }
 }

@@ -26,6 +26,8 @@ struct World {
     _seedgen_db: TestDb,
     gateway: ServiceHandle,
     _db: TestDb,
+    // Dropping it deletes the test's stream.
+    _nats: TestNats,
 }
 
 async fn world() -> World {
@@ -75,6 +77,7 @@ async fn world() -> World {
         _seedgen_db: seedgen_db,
         gateway,
         _db: db,
+        _nats: nats,
     }
 }
 
@@ -417,4 +420,126 @@ async fn scheduled_events_are_created_once_per_key_updated_and_deleted() {
     // A retried delete of an event that is already gone still succeeds.
     client.delete_scheduled_event(delete).await.unwrap();
     assert!(w.fake.scheduled_events().is_empty());
+}
+
+#[tokio::test]
+async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
+    let w = world().await;
+    let member = Invoker::member(42, "racer");
+    let admin = Invoker::admin(1, "owner");
+
+    let sent = w.fake.slash_command(
+        &member,
+        &["config", "set"],
+        &[
+            ("key", json!("SeedAuditChannel")),
+            ("value", json!("<#555>")),
+        ],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("You need the Manage Server permission")
+    );
+
+    let sent = w.fake.slash_command(
+        &admin,
+        &["config", "set"],
+        &[
+            ("key", json!("SeedAuditChannel")),
+            ("value", json!("general")),
+        ],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    assert_eq!(
+        reply["content"],
+        "`general` is not a channel; mention it (#channel) or give its id."
+    );
+
+    let sent = w.fake.slash_command(
+        &admin,
+        &["config", "set"],
+        &[
+            ("key", json!("SeedAuditChannel")),
+            ("value", json!("<#555>")),
+        ],
+        &[],
+    );
+    let ack = w.fake.callback(&sent, WAIT).await;
+    assert_eq!(
+        ack["data"]["flags"], 64,
+        "config replies are private: {ack}"
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    assert_eq!(reply["content"], "SeedAuditChannel is now `555`.");
+    let sent = w.fake.slash_command(&admin, &["config", "view"], &[], &[]);
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    assert!(
+        reply["content"]
+            .as_str()
+            .unwrap()
+            .contains("**SeedAuditChannel**: <#555>"),
+        "{reply}"
+    );
+
+    // A roll is announced once in the audit channel (seedgen's event, through JetStream).
+    let sent = w.fake.slash_command(
+        &member,
+        &["alttpr", "preset"],
+        &[("preset", json!("open"))],
+        &[],
+    );
+    w.fake
+        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while w.fake.channel_messages(555).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no audit post");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = w.fake.channel_messages(555);
+    assert_eq!(posts.len(), 1);
+    let embed = &posts[0]["embeds"][0];
+    assert_eq!(embed["title"], "Seed generated");
+    assert_eq!(field(embed, "Preset"), Some("open"));
+    assert_eq!(field(embed, "Requested by"), Some("discord:42"));
+
+    let sent = w.fake.slash_command(
+        &admin,
+        &["config", "clear"],
+        &[("key", json!("SeedAuditChannel"))],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await;
+    assert_eq!(reply["content"], "SeedAuditChannel is cleared.");
 }

@@ -1,0 +1,254 @@
+//! Notifications: consumers that turn other services' events into posts in the channels a
+//! guild configured. One generic consumer runs each [`Notification`]: it finds the guilds that
+//! set the notification's key, renders a post per channel and sends it with the idempotency
+//! key `notify:{event id}:{channel}`, so a redelivered event never posts twice. Tournament
+//! events plug in as further `Notification`s.
+
+use platform::events::{EventHandler, HandlerError};
+use prost::{Message, Name};
+use proto::discord::v1 as pb;
+use proto::events::v1::{Envelope, RaceStatusChanged, SeedGenerated};
+use sea_orm::DatabaseTransaction;
+
+use crate::grpc::DiscordApi;
+use crate::guild_config::{GuildConfig, GuildSettings, Key};
+
+/// One kind of post: which event, which guild key, what it says.
+pub trait Notification: Send + Sync + 'static {
+    /// Durable consumer name (`gateway-…`).
+    const NAME: &'static str;
+    /// The event subject it reacts to.
+    const SUBJECT: &'static str;
+    /// Guilds that set this key are candidates.
+    const KEY: Key;
+    /// The event payload type.
+    type Event: Message + Name + Default;
+    /// The posts for one guild: `(channel, embed)`; empty when this guild is not interested.
+    fn render(event: &Self::Event, guild: &GuildSettings) -> Vec<(u64, pb::Embed)>;
+}
+
+/// Runs a [`Notification`] as a durable consumer.
+#[derive(Debug)]
+pub struct Notifier<N> {
+    api: DiscordApi,
+    config: GuildConfig,
+    _kind: std::marker::PhantomData<fn() -> N>,
+}
+
+impl<N: Notification> Notifier<N> {
+    pub fn new(api: DiscordApi, config: GuildConfig) -> Self {
+        Self {
+            api,
+            config,
+            _kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<N: Notification> EventHandler for Notifier<N> {
+    fn name(&self) -> &str {
+        N::NAME
+    }
+
+    fn filter(&self) -> &str {
+        N::SUBJECT
+    }
+
+    async fn handle(
+        &self,
+        _txn: &DatabaseTransaction,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let payload = envelope
+            .payload
+            .as_ref()
+            .filter(|any| any.type_url == N::Event::type_url())
+            .ok_or_else(|| {
+                HandlerError::Permanent(anyhow::anyhow!(
+                    "payload is not a {}",
+                    N::Event::full_name()
+                ))
+            })?;
+        let event = N::Event::decode(payload.value.as_slice()).map_err(|error| {
+            HandlerError::Permanent(anyhow::anyhow!(
+                "undecodable {}: {error}",
+                N::Event::full_name()
+            ))
+        })?;
+        for (guild, settings) in self.config.guilds_with(N::KEY).await? {
+            for (channel, embed) in N::render(&event, &settings) {
+                let key = format!("notify:{}:{channel}", envelope.id);
+                match self.api.send(&key, channel, "", &[embed]).await {
+                    Ok(_) => {}
+                    // Discord or the network is down: try the event again later.
+                    Err(status) if status.code() == tonic::Code::Unavailable => {
+                        return Err(HandlerError::Transient(anyhow::anyhow!(
+                            "posting to channel {channel}: {}",
+                            status.message()
+                        )));
+                    }
+                    // The channel is gone or closed to the bot: the guild must fix its
+                    // configuration; other guilds still get theirs.
+                    Err(status) => tracing::warn!(
+                        guild, channel, error = %status.message(),
+                        notification = N::NAME, "notification not posted"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `seedgen.seed.generated` → the guild's seed audit channel.
+#[derive(Debug)]
+pub struct SeedAudit;
+
+impl Notification for SeedAudit {
+    const NAME: &'static str = "gateway-seed-audit";
+    const SUBJECT: &'static str = "seedgen.seed.generated";
+    const KEY: Key = Key::SeedAuditChannel;
+    type Event = SeedGenerated;
+
+    fn render(seed: &SeedGenerated, guild: &GuildSettings) -> Vec<(u64, pb::Embed)> {
+        let Some(channel) = guild.channel(Key::SeedAuditChannel) else {
+            return Vec::new();
+        };
+        let field = |name: &str, value: &str| pb::EmbedField {
+            name: name.into(),
+            value: if value.is_empty() {
+                "—".into()
+            } else {
+                value.into()
+            },
+            inline: true,
+        };
+        vec![(
+            channel,
+            pb::Embed {
+                title: "Seed generated".into(),
+                description: String::new(),
+                // The permalink of a race seed is fine for an audit channel; the spoiler
+                // log is not posted.
+                url: seed.permalink.clone(),
+                color: crate::embeds::DARK_RED,
+                fields: vec![
+                    field("Randomizer", &seed.randomizer),
+                    field("Preset", &seed.preset),
+                    field("Kind", &seed.kind),
+                    field("Requested by", &seed.requested_by),
+                    field("Surface", &seed.surface),
+                    field("Race", if seed.race { "yes" } else { "no" }),
+                    field("Hash", &seed.hash),
+                ],
+            },
+        )]
+    }
+}
+
+/// `racetime.race.status_changed` to `in_progress` with a watched racer → the guild's race
+/// watch channel (spec §1.12; upstream kept watchers in the database only).
+#[derive(Debug)]
+pub struct RaceWatch;
+
+impl Notification for RaceWatch {
+    const NAME: &'static str = "gateway-race-watch";
+    const SUBJECT: &'static str = "racetime.race.status_changed";
+    const KEY: Key = Key::RaceWatchChannel;
+    type Event = RaceStatusChanged;
+
+    fn render(race: &RaceStatusChanged, guild: &GuildSettings) -> Vec<(u64, pb::Embed)> {
+        if race.status != "in_progress" || race.previous_status == "in_progress" {
+            return Vec::new();
+        }
+        let Some(channel) = guild.channel(Key::RaceWatchChannel) else {
+            return Vec::new();
+        };
+        let categories = guild.list(Key::RaceWatchCategories);
+        if !categories.is_empty() && !categories.contains(&race.category.as_str()) {
+            return Vec::new();
+        }
+        let watched = guild.list(Key::RaceWatchPlayers);
+        // The profile lives on the same racetime.gg host as the room.
+        let origin = url::Url::parse(&race.room_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| "https://racetime.gg".into());
+        race.entrants
+            .iter()
+            .filter(|e| watched.contains(&e.user_id.as_str()))
+            .map(|e| {
+                (
+                    channel,
+                    pb::Embed {
+                        title: "Watchlisted Player Detected in race".into(),
+                        description: format!(
+                            "Watchlisted player [{}]({origin}/user/{}) began racing in [{}]({})",
+                            e.name, e.user_id, race.room, race.room_url
+                        ),
+                        url: String::new(),
+                        color: 0xE74C3C,
+                        fields: Vec::new(),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::events::v1::RaceEntrant;
+
+    fn settings(pairs: &[(Key, &str)]) -> GuildSettings {
+        let mut s = GuildSettings::default();
+        for (k, v) in pairs {
+            s.insert(*k, v);
+        }
+        s
+    }
+
+    fn race(status: &str, category: &str) -> RaceStatusChanged {
+        RaceStatusChanged {
+            category: category.into(),
+            status: status.into(),
+            previous_status: "pending".into(),
+            room: format!("{category}/cool-race-1234"),
+            room_url: format!("https://racetime.gg/{category}/cool-race-1234"),
+            entrants: vec![
+                RaceEntrant {
+                    user_id: "abc".into(),
+                    name: "Watched".into(),
+                    ..Default::default()
+                },
+                RaceEntrant {
+                    user_id: "xyz".into(),
+                    name: "Other".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn race_watch_posts_only_watched_players_in_watched_categories_at_start() {
+        let guild = settings(&[
+            (Key::RaceWatchChannel, "77"),
+            (Key::RaceWatchCategories, "alttpr"),
+            (Key::RaceWatchPlayers, "abc"),
+        ]);
+        let posts = RaceWatch::render(&race("in_progress", "alttpr"), &guild);
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].0, 77);
+        assert!(
+            posts[0]
+                .1
+                .description
+                .contains("[Watched](https://racetime.gg/user/abc)")
+        );
+        assert!(RaceWatch::render(&race("in_progress", "smz3"), &guild).is_empty());
+        assert!(RaceWatch::render(&race("finished", "alttpr"), &guild).is_empty());
+    }
+}
