@@ -177,6 +177,100 @@ fn sm_family() -> [Command; 3] {
     ]
 }
 
+/// `/smvaria` skills presets (upstream's static list).
+pub const VARIA_SKILLS: [&str; 11] = [
+    "SMRAT2021",
+    "Season_Races",
+    "Torneio_SGPT2",
+    "casual",
+    "expert",
+    "master",
+    "newbie",
+    "regular",
+    "samus",
+    "solution",
+    "veteran",
+];
+
+/// `/smvaria` settings presets (upstream's static list).
+pub const VARIA_SETTINGS: [&str; 31] = [
+    "Chozo_Speedrun",
+    "SGLive2021",
+    "SMRAT2021",
+    "Season_Races",
+    "Torneio_SGPT2",
+    "VARIA_Weekly",
+    "all_random",
+    "default",
+    "doors_long",
+    "doors_short",
+    "free",
+    "hardway2hell",
+    "haste",
+    "highway2hell",
+    "hud",
+    "hud_hard",
+    "hud_start",
+    "minimizer",
+    "minimizer_hardcore",
+    "minimizer_maximizer",
+    "quite_random",
+    "scavenger_hard",
+    "scavenger_random",
+    "scavenger_speedrun",
+    "scavenger_vanilla_but_not",
+    "stupid_hard",
+    "surprise",
+    "vanilla",
+    "way_of_chozo",
+    "where_am_i",
+    "where_is_morph",
+];
+
+/// `/smdash` modes offered when dashrando.net's list is not at hand.
+pub const DASH_PRESETS: [&str; 6] = [
+    "classic",
+    "recall",
+    "2017_mm",
+    "chozo_bozo",
+    "sgl23",
+    "surprise_surprise",
+];
+
+fn sm_web_randomizers() -> [Command; 2] {
+    [
+        CommandBuilder::new(
+            "smvaria",
+            "Generates an Super Metroid Varia Randomizer game on https://varia.run",
+            CommandType::ChatInput,
+        )
+        .option(
+            StringBuilder::new("settings", "The settings preset.")
+                .required(true)
+                .autocomplete(true),
+        )
+        .option(
+            StringBuilder::new("skills", "The skills preset.")
+                .required(true)
+                .autocomplete(true),
+        )
+        .option(yes_no("race", "Is this a race? (default no)"))
+        .build(),
+        CommandBuilder::new(
+            "smdash",
+            "Generates a Super Metroid Dash Randomizer game on https://dashrando.net",
+            CommandType::ChatInput,
+        )
+        .option(
+            StringBuilder::new("preset", "The Dash mode.")
+                .required(true)
+                .autocomplete(true),
+        )
+        .option(yes_no("spoiler", "Include a spoiler? (default no)"))
+        .build(),
+    ]
+}
+
 fn z2r() -> Command {
     CommandBuilder::new(
         "z2r",
@@ -252,6 +346,7 @@ fn config() -> Command {
 pub fn global_commands() -> Vec<Command> {
     let mut commands = vec![alttpr(), alttprutils(), z2r(), datetime(), config()];
     commands.extend(sm_family());
+    commands.extend(sm_web_randomizers());
     commands.push(
         CommandBuilder::new(
             "dailygame",

@@ -313,7 +313,15 @@ impl App {
             [first, ..]
                 if matches!(
                     *first,
-                    "alttpr" | "alttprutils" | "sm" | "smz3" | "ctjets" | "z2r" | "dailygame"
+                    "alttpr"
+                        | "alttprutils"
+                        | "sm"
+                        | "smz3"
+                        | "smvaria"
+                        | "smdash"
+                        | "ctjets"
+                        | "z2r"
+                        | "dailygame"
                 ) =>
             {
                 crate::seeds::run(self, call).await

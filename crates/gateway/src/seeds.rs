@@ -169,6 +169,30 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             let name = if *game == "sm" { "SM" } else { "SMZ3" };
             Ok(Reply::embed(embeds::samus(&reply, name)))
         }
+        ["smvaria"] => {
+            let settings = required(call, "settings")?;
+            let skills = required(call, "skills")?;
+            let mut r = request(call, "smvaria", &format!("{skills}/{settings}"));
+            r.race = call.yes("race", false);
+            let reply = generate(app, r).await?;
+            let mut e = crate::embeds::blank(
+                Some("Generated Super Metroid Varia Game".into()),
+                Some(format!(
+                    "**Skills Preset:** {skills}\n**Settings Preset:** {settings}"
+                )),
+                Some(0xE67E22),
+            );
+            e = embeds::with_field(e, "Link", reply.permalink);
+            if !reply.notes.is_empty() {
+                e = embeds::with_field(e, "Warnings", reply.notes);
+            }
+            Ok(Reply::embed(e))
+        }
+        ["smdash"] => {
+            let mut r = request(call, "smdash", required(call, "preset")?);
+            r.spoiler = call.yes("spoiler", false);
+            Ok(Reply::text(generate(app, r).await?.permalink))
+        }
         ["ctjets"] => {
             let reply = generate(app, request(call, "ctjets", required(call, "preset")?)).await?;
             Ok(Reply::text(reply.permalink))
@@ -259,6 +283,13 @@ pub async fn autocomplete(
     option: &str,
     typed: &str,
 ) -> Vec<CommandOptionChoice> {
+    let fixed = |list: &[&str]| static_choices(list, typed);
+    match (call.path.first().map(String::as_str), option) {
+        (Some("smvaria"), "skills") => return fixed(&crate::commands::VARIA_SKILLS),
+        (Some("smvaria"), "settings") => return fixed(&crate::commands::VARIA_SETTINGS),
+        (Some("smdash"), "preset") => return fixed(&crate::commands::DASH_PRESETS),
+        _ => {}
+    }
     let randomizer = match (call.path.first().map(String::as_str), option) {
         (Some("alttpr"), "weightset") => "alttprmystery",
         (Some("alttpr"), "preset") => "alttpr",
@@ -293,4 +324,19 @@ pub async fn autocomplete(
             Vec::new()
         }
     }
+}
+
+/// Choices from a fixed list, containing the typed text (upstream answered plain strings, which
+/// Discord does not show, spec §7.2).
+fn static_choices(list: &[&str], typed: &str) -> Vec<CommandOptionChoice> {
+    let typed = typed.trim().to_lowercase();
+    list.iter()
+        .filter(|name| name.to_lowercase().contains(&typed))
+        .take(25)
+        .map(|name| CommandOptionChoice {
+            name: (*name).to_owned(),
+            name_localizations: None,
+            value: CommandOptionChoiceValue::String((*name).to_owned()),
+        })
+        .collect()
 }

@@ -221,7 +221,53 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
             .contains("files up to 4 KiB are accepted"),
         "{followup}"
     );
-    assert_eq!(w.alttpr.received_requests().await.unwrap().len(), 2);
+    let rolls_so_far = w.alttpr.received_requests().await.unwrap().len();
+    assert_eq!(rolls_so_far, 2, "refused files never reach the provider");
+
+    // Mystery: masked by default; mask_settings "no" really shows the settings (§7.1).
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "mystery"],
+        &[("weightset", json!("weighted"))],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
+        .await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["title"], "Mystery Game");
+    assert_eq!(field(embed, "Weightset"), Some("weighted"));
+    assert!(field(embed, "Mystery Game").is_some(), "{embed}");
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "mystery"],
+        &[
+            ("weightset", json!("weighted")),
+            ("mask_settings", json!("no")),
+        ],
+        &[],
+    );
+    let reply = w
+        .fake
+        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
+        .await;
+    let embed = &reply["embeds"][0];
+    assert!(field(embed, "Mystery Game").is_none(), "{embed}");
+    assert!(
+        field(embed, "Goal").is_some_and(|g| g.contains("**Goal:**")),
+        "{embed}"
+    );
+
+    // Fixed lists autocomplete with real choices (upstream answered plain strings, §7.2).
+    let sent = w
+        .fake
+        .autocomplete(&racer, &["smvaria"], &[], ("skills", "vet"));
+    let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
+    assert_eq!(
+        choices,
+        vec![json!({"name": "veteran", "value": "veteran"})]
+    );
 
     // /datetime answers at once, privately.
     let sent = w.fake.slash_command(
