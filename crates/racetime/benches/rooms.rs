@@ -11,23 +11,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use platform::Service;
-use racetime::RacetimeService;
 use racetime_client::action::OutgoingMessage;
 use racetime_client::{
     Action, Credentials, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
 };
+use testkit::process::ServiceProcess;
 use testkit::{FakeRacetime, TestDb, TestNats};
-
-fn rss_of(path: &str) -> f64 {
-    let status = std::fs::read_to_string(path).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -75,82 +64,6 @@ async fn fake_round_trip(fake: &FakeRacetime, room: &str) -> (Duration, Duration
     }
     samples.sort();
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
-}
-
-/// The service under test: the real `racetime` binary in its own process, so its RSS is its
-/// own and not mixed with the fake's.
-struct ServiceProcess {
-    child: std::process::Child,
-    admin: std::net::SocketAddr,
-}
-
-impl ServiceProcess {
-    async fn start(db: &TestDb, nats: &TestNats, fake: &FakeRacetime) -> Self {
-        let grpc = free_port();
-        let admin = free_port();
-        let mut common = RacetimeService::default_settings().common;
-        testkit::configure(&mut common, db, nats);
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_racetime"))
-            .arg("serve")
-            .env("RACETIME_DATABASE__URL", &common.database.url)
-            .env("RACETIME_DATABASE__MAX_CONNECTIONS", "20")
-            .env("RACETIME_NATS__URL", &common.nats.url)
-            .env("RACETIME_EVENTS__STREAM", &common.events.stream)
-            .env(
-                "RACETIME_EVENTS__SUBJECT_PREFIX",
-                &common.events.subject_prefix,
-            )
-            .env("RACETIME_GRPC__LISTEN", grpc.to_string())
-            .env("RACETIME_ADMIN__LISTEN", admin.to_string())
-            .env("RACETIME_TELEMETRY__LOG_FILTER", "warn")
-            .env("RACETIME_RACETIME_URL", &fake.url)
-            .env("RACETIME_POLL_INTERVAL_SECS", "1")
-            .env("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id")
-            .env(
-                "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
-                "alttpr-secret",
-            )
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("the racetime binary starts");
-        let service = Self { child, admin };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !service.ready().await {
-            assert!(Instant::now() < deadline, "racetime did not become ready");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        service
-    }
-
-    async fn ready(&self) -> bool {
-        let Ok(mut stream) = tokio::net::TcpStream::connect(self.admin).await else {
-            return false;
-        };
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let request = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-        if stream.write_all(request.as_bytes()).await.is_err() {
-            return false;
-        }
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response).await;
-        response.starts_with("HTTP/1.1 200")
-    }
-
-    fn rss_mib(&self) -> f64 {
-        rss_of(&format!("/proc/{}/status", self.child.id()))
-    }
-}
-
-impl Drop for ServiceProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 /// Sends `!help` to each room (at most `per_second` of them a second, or all at once when
@@ -205,7 +118,24 @@ async fn run(rooms: usize) {
         .collect();
     let (fake_p50, fake_p99) = fake_round_trip(&fake, &names[0]).await;
 
-    let service = ServiceProcess::start(&db, &nats, &fake).await;
+    // The service under test is the real binary in its own process, so its RSS is its own.
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_racetime"),
+        "RACETIME_",
+        &db,
+        &nats,
+        &[
+            ("RACETIME_RACETIME_URL", fake.url.clone()),
+            ("RACETIME_POLL_INTERVAL_SECS", "1".into()),
+            ("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id".into()),
+            (
+                "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
+                "alttpr-secret".into(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
     let idle = service.rss_mib();
     let joined = Instant::now();
     let deadline = joined + Duration::from_secs(300);

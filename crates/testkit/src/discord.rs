@@ -40,6 +40,8 @@ pub struct Call {
     pub path: String,
     /// The JSON body (`Null` when there was none; multipart bodies keep their `payload_json`).
     pub body: Json,
+    /// When the request arrived (its body read).
+    pub at: std::time::Instant,
 }
 
 /// Who invokes an interaction, and where.
@@ -691,6 +693,7 @@ async fn rest(
         method: method.to_string(),
         path: path.clone(),
         body: body.clone(),
+        at: std::time::Instant::now(),
     };
     {
         let mut inner = fake.lock();

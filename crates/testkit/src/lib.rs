@@ -10,6 +10,7 @@
 mod db;
 pub mod discord;
 mod nats;
+pub mod process;
 pub mod racetime;
 mod service;
 mod ws;
