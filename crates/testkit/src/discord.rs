@@ -180,7 +180,7 @@ impl FakeDiscord {
             .route("/api/v10/{*rest}", any(rest))
             .with_state(fake.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            crate::ws::serve(listener, app).await;
         });
         Ok(fake)
     }

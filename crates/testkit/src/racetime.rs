@@ -459,7 +459,7 @@ impl FakeRacetime {
             .route("/{category}/{race}/data", get(race_data))
             .with_state(fake.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            crate::ws::serve(listener, app).await;
         });
         Ok(fake)
     }

@@ -1,5 +1,5 @@
-//! The server side of a websocket handshake for the fakes: a raw hyper upgrade, so the fakes
-//! use the one tungstenite the workspace already has.
+//! Serving the fakes: HTTP with TCP_NODELAY, and the server side of a websocket handshake as a
+//! raw hyper upgrade, so the fakes use the one tungstenite the workspace already has.
 
 use std::future::Future;
 
@@ -45,4 +45,14 @@ where
     headers.insert(header::CONNECTION, "Upgrade".parse().expect("header"));
     headers.insert("sec-websocket-accept", accept.parse().expect("header"));
     response
+}
+
+/// Serves `app` until the runtime ends. Small frames go out at once: with Nagle on, a second
+/// small write waits for the peer's delayed ACK (~40 ms), which is not how the real servers
+/// behave behind their proxies.
+pub(crate) async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let _ = axum::serve(listener, app).await;
 }
