@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use proto::seedgen::v1 as pb;
 use proto::seedgen::v1::seed_gen_server::{SeedGen, SeedGenServer};
 use serde_json::json;
+use testkit::bench::{ms, percentile};
 use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker};
 use testkit::process::ServiceProcess;
 use testkit::{FakeDiscord, TestDb, TestNats};
@@ -83,17 +84,6 @@ impl SeedGen for InstantSeedGen {
     async fn get_daily(&self, _: Request<pb::GetDailyRequest>) -> Answer<pb::GetDailyReply> {
         Err(Status::unimplemented("bench"))
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// One round: `n` interactions at once; returns (ack, reply) latencies.

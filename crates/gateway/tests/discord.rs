@@ -12,7 +12,7 @@ use proto::discord::v1 as pb;
 use proto::discord::v1::discord_client::DiscordClient;
 use seedgen::SeedgenService;
 use serde_json::{Value as Json, json};
-use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker};
+use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker, SentInteraction};
 use testkit::{FakeDiscord, ServiceHandle, TestDb, TestNats};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -81,6 +81,24 @@ async fn world() -> World {
     }
 }
 
+/// The original response once the bot put text in it.
+async fn text_reply(w: &World, sent: &SentInteraction) -> Json {
+    w.fake
+        .wait_for_reply(sent, WAIT, |m| {
+            m["content"].as_str().is_some_and(|c| !c.is_empty())
+        })
+        .await
+}
+
+/// The original response once the bot put an embed in it.
+async fn embed_reply(w: &World, sent: &SentInteraction) -> Json {
+    w.fake
+        .wait_for_reply(sent, WAIT, |m| {
+            m["embeds"].as_array().is_some_and(|e| !e.is_empty())
+        })
+        .await
+}
+
 fn field<'a>(embed: &'a Json, name: &str) -> Option<&'a str> {
     embed["fields"]
         .as_array()?
@@ -126,10 +144,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         ack["data"].is_null() || ack["data"]["flags"].is_null(),
         "public defer: {ack}"
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
-        .await;
+    let reply = embed_reply(&w, &sent).await;
     let embed = &reply["embeds"][0];
     assert_eq!(field(embed, "Preset"), Some("open"));
     // A race seed is a tournament embed: no permalink, dark gold.
@@ -150,10 +165,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         &[("preset", json!("open"))],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
-        .await;
+    let reply = embed_reply(&w, &sent).await;
     assert!(
         field(&reply["embeds"][0], "Permalink").is_some_and(|p| p.ends_with("/h/HaShHaSh")),
         "{reply}"
@@ -231,10 +243,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         &[("weightset", json!("weighted"))],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
-        .await;
+    let reply = embed_reply(&w, &sent).await;
     let embed = &reply["embeds"][0];
     assert_eq!(embed["title"], "Mystery Game");
     assert_eq!(field(embed, "Weightset"), Some("weighted"));
@@ -248,10 +257,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         ],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
-        .await;
+    let reply = embed_reply(&w, &sent).await;
     let embed = &reply["embeds"][0];
     assert!(field(embed, "Mystery Game").is_none(), "{embed}");
     assert!(
@@ -322,12 +328,7 @@ async fn a_dropped_gateway_resumes_and_missed_interactions_are_answered() {
         &[("preset", json!("maxrando"))],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     let content = reply["content"].as_str().unwrap();
     assert!(content.starts_with("**Seed**: "), "{content}");
     assert!(
@@ -483,12 +484,7 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
         ],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     assert!(
         reply["content"]
             .as_str()
@@ -505,12 +501,7 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
         ],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     assert_eq!(
         reply["content"],
         "`general` is not a channel; mention it (#channel) or give its id."
@@ -530,20 +521,10 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
         ack["data"]["flags"], 64,
         "config replies are private: {ack}"
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     assert_eq!(reply["content"], "SeedAuditChannel is now `555`.");
     let sent = w.fake.slash_command(&admin, &["config", "view"], &[], &[]);
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     assert!(
         reply["content"]
             .as_str()
@@ -559,9 +540,7 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
         &[("preset", json!("open"))],
         &[],
     );
-    w.fake
-        .wait_for_reply(&sent, WAIT, |m| !m["embeds"].as_array().unwrap().is_empty())
-        .await;
+    embed_reply(&w, &sent).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     while w.fake.channel_messages(555).is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "no audit post");
@@ -581,11 +560,6 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
         &[("key", json!("SeedAuditChannel"))],
         &[],
     );
-    let reply = w
-        .fake
-        .wait_for_reply(&sent, WAIT, |m| {
-            m["content"].as_str().is_some_and(|c| !c.is_empty())
-        })
-        .await;
+    let reply = text_reply(&w, &sent).await;
     assert_eq!(reply["content"], "SeedAuditChannel is cleared.");
 }

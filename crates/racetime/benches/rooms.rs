@@ -15,20 +15,9 @@ use racetime_client::action::OutgoingMessage;
 use racetime_client::{
     Action, Credentials, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
 };
+use testkit::bench::{ms, percentile};
 use testkit::process::ServiceProcess;
 use testkit::{FakeRacetime, TestDb, TestNats};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 async fn fake_round_trip(fake: &FakeRacetime, room: &str) -> (Duration, Duration) {
     let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();

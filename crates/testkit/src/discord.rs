@@ -239,25 +239,22 @@ impl FakeDiscord {
         }
     }
 
-    /// The interaction's original response as it stands (after the bot's edits), once the bot
-    /// edited it or answered with a message; waits up to `timeout` for `ready` to hold.
-    pub async fn wait_for_reply(
+    /// Polls `found` every 10 ms until it gives a value; panics after `timeout` naming `what`
+    /// and listing the calls so far.
+    async fn poll<T>(
         &self,
-        interaction: &SentInteraction,
         timeout: Duration,
-        ready: impl Fn(&Json) -> bool,
-    ) -> Json {
+        what: &str,
+        mut found: impl FnMut(&Inner) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Some(reply) = self.lock().originals.get(&interaction.token).cloned()
-                && ready(&reply)
-            {
-                return reply;
+            if let Some(value) = found(&self.lock()) {
+                return value;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "no reply to interaction {} within {timeout:?}; calls: {:#?}",
-                interaction.id,
+                "no {what} within {timeout:?}; calls: {:#?}",
                 self.calls()
                     .iter()
                     .map(|c| format!("{} {} {}", c.method, c.path, c.body))
@@ -267,33 +264,39 @@ impl FakeDiscord {
         }
     }
 
-    /// Follow-up messages the bot sent for an interaction; waits until there is one.
+    /// The interaction's original response as it stands (after the bot's edits), once the bot
+    /// edited it or answered with a message; waits up to `timeout` for `ready` to hold.
+    pub async fn wait_for_reply(
+        &self,
+        interaction: &SentInteraction,
+        timeout: Duration,
+        ready: impl Fn(&Json) -> bool,
+    ) -> Json {
+        let what = format!("reply to interaction {}", interaction.id);
+        self.poll(timeout, &what, |inner| {
+            inner
+                .originals
+                .get(&interaction.token)
+                .filter(|reply| ready(reply))
+                .cloned()
+        })
+        .await
+    }
+
+    /// The first follow-up message the bot sent for an interaction; waits for it.
     pub async fn wait_for_followup(
         &self,
         interaction: &SentInteraction,
         timeout: Duration,
     ) -> Json {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(first) = self
-                .lock()
+        let what = format!("follow-up to interaction {}", interaction.id);
+        self.poll(timeout, &what, |inner| {
+            inner
                 .followups
                 .get(&interaction.token)
                 .and_then(|f| f.first().cloned())
-            {
-                return first;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no follow-up to interaction {} within {timeout:?}; calls: {:#?}",
-                interaction.id,
-                self.calls()
-                    .iter()
-                    .map(|c| format!("{} {} {}", c.method, c.path, c.body))
-                    .collect::<Vec<_>>()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await
     }
 
     /// Whether the bot deleted the interaction's original response.
