@@ -20,6 +20,24 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// Every category the tests run a bot for (one per handler).
+const CATEGORIES: [&str; 14] = [
+    "alttpr",
+    "test",
+    "z1r",
+    "z2r",
+    "smz3",
+    "smr",
+    "sm",
+    "smb3r",
+    "ff1r",
+    "ctjets",
+    "twwr",
+    "contra",
+    "smw-hacks",
+    "sgl",
+];
+
 struct World {
     fake: FakeRacetime,
     alttpr: MockServer,
@@ -41,10 +59,15 @@ fn alttpr_response(hash: &str) -> serde_json::Value {
 async fn world() -> World {
     testkit::init();
     let fake = FakeRacetime::start().await.unwrap();
-    for slug in ["z1r", "smz3", "smr", "ff1r"] {
+    for slug in CATEGORIES.iter().filter(|s| **s != "alttpr") {
         fake.add_category(slug, &["Beat the game"]);
     }
     let alttpr = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/customizer"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(alttpr_response("CuStOmHaSh")))
+        .mount(&alttpr)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
         .respond_with(
@@ -110,7 +133,7 @@ impl World {
         s.lease_ttl_secs = 3;
         s.resurrection_window_secs = 3;
         s.open_confirm_window_secs = 0;
-        for slug in ["alttpr", "z1r", "smz3", "smr", "ff1r"] {
+        for slug in CATEGORIES {
             s.categories.insert(slug.into(), serde_json::from_value(json!({"client_id": format!("{slug}-id"), "client_secret": format!("{slug}-secret")})).unwrap());
         }
         let listeners = testkit::bind_ephemeral().await.unwrap();
@@ -845,4 +868,116 @@ async fn wait_for_action(w: &World, room: &str, action: &str) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Every handler's commands that need no further setup, each in a room of its own: the
+/// command and the start of the line the bot must answer with.
+#[tokio::test]
+async fn every_category_answers_its_commands() {
+    let w = world().await;
+    let (_service, _client) = w.racetime().await;
+    let host = w.fake.add_user("Host", &[]);
+    let done = "Seed rolling complete.  See race info for details.";
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("alttpr", vec![("!noqsrace open", done)]),
+        (
+            "alttpr",
+            vec![("!mystery weighted", "Seed rolling complete.")],
+        ),
+        ("alttpr", vec![("!spoiler", "You must specify a preset!")]),
+        (
+            "alttpr",
+            vec![(
+                "!spoiler open soon",
+                "The study time must be a whole number of seconds, not `soon`.",
+            )],
+        ),
+        (
+            "alttpr",
+            vec![("!lock", "Lock initiated."), ("!unlock", "Lock released.")],
+        ),
+        (
+            "alttpr",
+            vec![(
+                "!tournamentrace",
+                "This room is not associated with a tournament.",
+            )],
+        ),
+        ("test", vec![("!test 1", "test command complete")]),
+        (
+            "smz3",
+            vec![(
+                "!help",
+                "Available commands:\n\"!race <preset>, !multiworld <preset>\"",
+            )],
+        ),
+        (
+            "smr",
+            vec![("!varia", "You must specify setting and skill presets!")],
+        ),
+        ("smr", vec![("!dash", "Usage: !dash [--spoiler] <preset>")]),
+        (
+            "smr",
+            vec![(
+                "!choozorace",
+                "!choozorace needs the Choozo/league endpoints",
+            )],
+        ),
+        (
+            "sm",
+            vec![("!bingo", "Bingo card will be rolled at race start!")],
+        ),
+        ("z1r", vec![("!ttp4rp", done)]),
+        (
+            "z2r",
+            vec![
+                ("!flags", "You must specify a set of flags!"),
+                ("!maxrando", "Seed: "),
+            ],
+        ),
+        ("z2r", vec![("!mrb", "Seed: ")]),
+        ("smb3r", vec![("!flags 17BHXZ1A", "Seed: ")]),
+        ("ctjets", vec![("!preset", "You must specify a preset!")]),
+        (
+            "twwr",
+            vec![("!help", "To start a KONOT race, use !konot.")],
+        ),
+        (
+            "contra",
+            vec![("!help", "I have no commands for this category.")],
+        ),
+        (
+            "smw-hacks",
+            vec![("!help", "I have no commands for this category.")],
+        ),
+    ];
+    let runs = cases.into_iter().map(|(category, steps)| {
+        let w = &w;
+        let host = host.clone();
+        async move {
+            let room = w.fake.open_room(category, &host, "Beat the game", false);
+            wait_handled(&w.fake, &room).await;
+            for (command, expect) in steps {
+                let lines = said(w, &room, &host, command, expect).await;
+                assert!(
+                    lines.iter().any(|l| l.starts_with(expect)),
+                    "{category} {command}: {lines:#?}"
+                );
+            }
+        }
+    });
+    futures::future::join_all(runs).await;
+    // The sgl handler answers nothing it does not know, not even !help.
+    let sgl = w.fake.open_room("sgl", &host, "Beat the game", false);
+    wait_handled(&w.fake, &sgl).await;
+    w.fake.chat(&sgl, &host, "!help");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !w.fake
+            .bot_messages(&sgl)
+            .iter()
+            .any(|m| m.starts_with("Available")),
+        "{:?}",
+        w.fake.bot_messages(&sgl)
+    );
 }
