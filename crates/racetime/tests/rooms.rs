@@ -124,6 +124,14 @@ async fn world() -> World {
 
 impl World {
     async fn racetime(&self) -> (ServiceHandle, RaceRoomsClient<Channel>) {
+        self.racetime_with(|_| {}).await
+    }
+
+    /// The service with test settings, adjusted by `adjust` before it starts.
+    async fn racetime_with(
+        &self,
+        adjust: impl FnOnce(&mut racetime::RacetimeSettings),
+    ) -> (ServiceHandle, RaceRoomsClient<Channel>) {
         let mut settings = RacetimeService::default_settings();
         testkit::configure(&mut settings.common, &self.db, &self.nats);
         settings.common.peers.get_mut("seedgen").unwrap().url = self.seedgen_url.clone();
@@ -136,6 +144,7 @@ impl World {
         for slug in CATEGORIES {
             s.categories.insert(slug.into(), serde_json::from_value(json!({"client_id": format!("{slug}-id"), "client_secret": format!("{slug}-secret")})).unwrap());
         }
+        adjust(&mut settings.service);
         let listeners = testkit::bind_ephemeral().await.unwrap();
         let mut handle = ServiceHandle::spawn::<RacetimeService>(settings, listeners).unwrap();
         handle.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -980,4 +989,68 @@ async fn every_category_answers_its_commands() {
         "{:?}",
         w.fake.bot_messages(&sgl)
     );
+}
+
+/// startrace that creates the room and then hangs past the client's timeout is recovered
+/// without a second room; a category whose credentials are refused does not stop the others.
+#[tokio::test]
+async fn a_hanging_startrace_and_rejected_credentials() {
+    let w = world().await;
+    w.fake.add_category("badcat", &["Beat the game"]);
+    let (_service, mut client) = w
+        .racetime_with(|s| {
+            s.http_timeout_secs = 1;
+            s.categories.insert(
+                "badcat".into(),
+                serde_json::from_value(json!({"client_id": "badcat-id", "client_secret": "wrong"}))
+                    .unwrap(),
+            );
+        })
+        .await;
+    w.fake
+        .set_startrace_fault(Some(StartraceFault::CreateThenHang(Duration::from_secs(3))));
+    let request = pb::OpenRoomRequest {
+        idempotency_key: "hang-1".into(),
+        category: "alttpr".into(),
+        settings: Some(pb::RoomSettings {
+            goal: "Beat the game".into(),
+            info_user: "hang test".into(),
+            ..Default::default()
+        }),
+    };
+    let first = client.open_room(request.clone()).await;
+    let again = client.open_room(request).await.unwrap().into_inner();
+    if let Ok(first) = first {
+        assert_eq!(first.into_inner().name, again.name);
+    }
+    assert_eq!(
+        w.fake.startrace_calls(),
+        1,
+        "the room was found, not posted again"
+    );
+    assert_eq!(w.fake.race_names("alttpr").len(), 1);
+
+    // badcat's credentials are refused: its calls fail typed, alttpr keeps working.
+    let error = client
+        .open_room(pb::OpenRoomRequest {
+            idempotency_key: "bad-1".into(),
+            category: "badcat".into(),
+            settings: Some(pb::RoomSettings {
+                goal: "Beat the game".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.code(),
+            tonic::Code::FailedPrecondition | tonic::Code::Unavailable | tonic::Code::NotFound
+        ),
+        "{error:?}"
+    );
+    let alice = w.fake.add_user("Alice", &[]);
+    let room = w.fake.open_room("alttpr", &alice, "Beat the game", false);
+    wait_handled(&w.fake, &room).await;
+    said(&w, &room, &alice, "!help", "Available commands:").await;
 }
