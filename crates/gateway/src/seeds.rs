@@ -58,23 +58,34 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
         ["alttpr", kind @ ("preset" | "custompreset")] => {
             let race = call.yes("race", false);
             let mut r = request(call, "alttpr", "");
-            let label = if *kind == "preset" {
+            let saved = if *kind == "preset" {
                 r.preset = required(call, "preset")?.to_owned();
-                r.preset.clone()
+                None
             } else {
-                r.preset_yaml = yaml(app, call, "yamlfile").await?;
-                "custom".to_owned()
+                // Saved as `{namespace}/latest` first, so it can be rolled again by name.
+                let text = yaml(app, call, "yamlfile").await?;
+                let reference = save_latest(app, call, "alttpr", text).await?;
+                r.preset = reference.clone();
+                Some(reference)
             };
+            let label = r.preset.clone();
             r.race = race;
             r.hints = call.yes("hints", false);
             r.allow_quickswap = call.yes("allow_quickswap", true);
             r.branch = call.string("branch").unwrap_or_default().to_owned();
             let reply = generate(app, r).await?;
-            Ok(Reply::embed(embeds::with_top_field(
-                embeds::alttpr(&reply, emoji, race),
-                "Preset",
-                label,
-            )))
+            let mut e =
+                embeds::with_top_field(embeds::alttpr(&reply, emoji, race), "Preset", label);
+            if let Some(reference) = saved {
+                e = embeds::with_field(
+                    e,
+                    "Saved as preset!",
+                    format!(
+                        "You can generate this preset again by using the preset name of `{reference}`"
+                    ),
+                );
+            }
+            Ok(Reply::embed(e))
         }
         ["alttpr", kind @ ("spoiler" | "customspoiler")] => {
             let mut r = request(call, "alttpr", "");
@@ -105,13 +116,16 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             // Upstream compared the string "yes"/"no" for truth, so it always masked (§7.1).
             let masked = call.yes("mask_settings", true);
             let mut r = request(call, "alttprmystery", "");
-            let label = if *kind == "mystery" {
+            let saved = if *kind == "mystery" {
                 r.preset = required(call, "weightset")?.to_owned();
-                r.preset.clone()
+                None
             } else {
-                r.preset_yaml = yaml(app, call, "yamlfile").await?;
-                "custom".to_owned()
+                let text = yaml(app, call, "yamlfile").await?;
+                let reference = save_latest(app, call, "alttprmystery", text).await?;
+                r.preset = reference.clone();
+                Some(reference)
             };
+            let label = r.preset.clone();
             r.race = race;
             r.unmasked = !masked;
             let reply = generate(app, r).await?;
@@ -120,6 +134,15 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             let mut e = embeds::with_top_field(e, "Weightset", label);
             if !reply.custom_instructions.is_empty() {
                 e = embeds::with_field(e, "Custom Instructions", reply.custom_instructions);
+            }
+            if let Some(reference) = saved {
+                e = embeds::with_field(
+                    e,
+                    "Saved as custom weightset!",
+                    format!(
+                        "You can generate this weightset again by using the weightset name of `{reference}`"
+                    ),
+                );
             }
             Ok(Reply::embed(e))
         }
@@ -246,6 +269,30 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             call.name()
         ))),
     }
+}
+
+/// Saves an uploaded preset as `{caller's namespace}/latest` (overwriting the last one) and
+/// returns the reference to roll it by.
+async fn save_latest(
+    app: &App,
+    call: &Call,
+    randomizer: &str,
+    yaml: String,
+) -> Result<String, CommandError> {
+    let mut seedgen = client(app)?;
+    let saved = seedgen
+        .save_preset(pb::SavePresetRequest {
+            randomizer: randomizer.into(),
+            name: "latest".into(),
+            yaml,
+            discord_user_id: call.user_id.to_string(),
+            discord_user_name: call.user_name.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|status| CommandError::from_status(&status))?
+        .into_inner();
+    Ok(format!("{}/{}", saved.namespace, saved.name))
 }
 
 /// A preset file from an attachment option, checked for size, type and that it is a YAML

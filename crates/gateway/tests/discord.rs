@@ -236,6 +236,39 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
     let rolls_so_far = w.alttpr.received_requests().await.unwrap().len();
     assert_eq!(rolls_so_far, 2, "refused files never reach the provider");
 
+    // A good file is saved as the caller's `latest` and can be rolled again by that name.
+    let open = std::fs::read_to_string(
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("../../presets/alttpr/open.yaml"),
+    )
+    .unwrap();
+    let url = w.fake.host_file("mine.yaml", "text/yaml", open.clone());
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "custompreset"],
+        &[],
+        &[(
+            "yamlfile",
+            "mine.yaml",
+            &url,
+            open.len() as u64,
+            "text/yaml",
+        )],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    let saved = field(&reply["embeds"][0], "Saved as preset!")
+        .unwrap()
+        .to_string();
+    assert!(saved.contains("`racer/latest`"), "{saved}");
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "preset"],
+        &[("preset", json!("racer/latest"))],
+        &[],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    assert_eq!(field(&reply["embeds"][0], "Preset"), Some("racer/latest"));
+
     // Mystery: masked by default; mask_settings "no" really shows the settings (§7.1).
     let sent = w.fake.slash_command(
         &racer,
