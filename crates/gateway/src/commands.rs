@@ -319,6 +319,23 @@ fn datetime() -> Command {
     .build()
 }
 
+fn holyimage() -> Command {
+    CommandBuilder::new(
+        "holyimage",
+        "Retrieves a holy image from http://alttp.mymm1.com/holyimage/",
+        CommandType::ChatInput,
+    )
+    .option(
+        StringBuilder::new("slug", "The holy image (slug, alias or number).")
+            .required(true)
+            .autocomplete(true),
+    )
+    .option(
+        StringBuilder::new("game", "The game (default: this server's, or z3r).").autocomplete(true),
+    )
+    .build()
+}
+
 fn config() -> Command {
     let key = || {
         StringBuilder::new("key", "The setting.")
@@ -344,7 +361,14 @@ fn config() -> Command {
 
 /// The commands registered everywhere the bot is.
 pub fn global_commands() -> Vec<Command> {
-    let mut commands = vec![alttpr(), alttprutils(), z2r(), datetime(), config()];
+    let mut commands = vec![
+        alttpr(),
+        alttprutils(),
+        z2r(),
+        datetime(),
+        config(),
+        holyimage(),
+    ];
     commands.extend(sm_family());
     commands.extend(sm_web_randomizers());
     commands.push(

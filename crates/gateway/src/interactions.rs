@@ -195,6 +195,7 @@ pub struct App {
     pub settings: GatewaySettings,
     pub db: DatabaseConnection,
     pub config: crate::guild_config::GuildConfig,
+    pub holy_images: crate::holyimage::HolyImages,
     /// For attachments: no redirects to other hosts' surprises, a hard timeout.
     pub files: reqwest::Client,
 }
@@ -212,11 +213,18 @@ impl App {
             .timeout(Duration::from_millis(settings.attachment_timeout_ms))
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()?;
+        let holy_images = crate::holyimage::HolyImages::new(
+            &settings.holyimage_url,
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+        )?;
         Ok(Self {
             discord,
             seedgen,
             settings,
             config,
+            holy_images,
             db,
             files,
         })
@@ -310,6 +318,7 @@ impl App {
             ["welcome"] => crate::misc::welcome(call, &self.settings.welcome_messages),
             ["rom"] => Ok(Reply::text(crate::misc::ROM_TEXT)),
             ["config", ..] => crate::config_command::run(&self.config, call).await,
+            ["holyimage"] => self.holy_images.command(call, &self.config).await,
             [first, ..]
                 if matches!(
                     *first,
@@ -339,6 +348,11 @@ impl App {
     ) -> Vec<twilight_model::application::command::CommandOptionChoice> {
         match call.focused() {
             Some(("timezone", typed)) => crate::misc::timezone_choices(typed),
+            Some((option, typed)) if call.path[0] == "holyimage" => {
+                self.holy_images
+                    .choices(call, &self.config, option, typed)
+                    .await
+            }
             Some((option, typed)) => crate::seeds::autocomplete(self, call, option, typed).await,
             None => Vec::new(),
         }

@@ -14,6 +14,7 @@ pub mod discord;
 pub mod embeds;
 pub mod grpc;
 pub mod guild_config;
+pub mod holyimage;
 pub mod interactions;
 pub mod misc;
 pub mod notify;
@@ -48,6 +49,8 @@ pub struct GatewaySettings {
     /// with the invite link of that language's community server.
     #[serde(default)]
     pub welcome_messages: BTreeMap<String, String>,
+    /// Folder of the holy image catalog (`holyimages.json` in it), for `/holyimage`.
+    pub holyimage_url: String,
 }
 
 /// How the bot reaches Discord.
@@ -102,6 +105,8 @@ impl ServiceSettings for GatewaySettings {
         if self.discord.shards == 0 {
             return Err(ConfigError::invalid("discord.shards", "must be at least 1"));
         }
+        url::Url::parse(&self.holyimage_url)
+            .map_err(|error| ConfigError::invalid("holyimage_url", error.to_string()))?;
         if self.attachment_max_bytes == 0 {
             return Err(ConfigError::invalid(
                 "attachment_max_bytes",
@@ -136,6 +141,7 @@ impl Service for GatewayService {
                 attachment_timeout_ms: 5_000,
                 item_emoji: BTreeMap::new(),
                 welcome_messages: BTreeMap::new(),
+                holyimage_url: "http://alttp.mymm1.com/holyimage/".to_owned(),
             },
         }
     }

@@ -43,6 +43,18 @@ async fn world() -> World {
         })))
         .mount(&alttpr)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/holyimage/holyimages.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "z3r": [
+                {"slug": "fairy", "idx": 1, "aliases": ["ff"], "title": "Fairy Fountain",
+                 "desc": "Throw the <b>bottle</b> in.<br>Profit &amp; enjoy.", "url": "images/fairy.png", "credit": "Synack"},
+                {"slug": "fatfairy", "idx": 2, "title": "Fat Fairy", "url": "https://example.org/ff", "mode": "redirect"}
+            ],
+            "smz3": [{"slug": "ship", "idx": 1, "title": "The Ship"}]
+        })))
+        .mount(&alttpr)
+        .await;
     let nats = TestNats::shared();
     let seedgen_db = TestDb::new().await.unwrap();
     let mut settings = SeedgenService::default_settings();
@@ -66,6 +78,7 @@ async fn world() -> World {
     d.api_base_url = fake.url.clone();
     d.gateway_url = fake.gateway_url.clone();
     settings.service.attachment_max_bytes = 4096;
+    settings.service.holyimage_url = format!("{}/holyimage/", alttpr.uri());
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut gateway = ServiceHandle::spawn::<GatewayService>(settings, listeners).unwrap();
     gateway.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -595,4 +608,84 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
     );
     let reply = text_reply(&w, &sent).await;
     assert_eq!(reply["content"], "SeedAuditChannel is cleared.");
+}
+
+#[tokio::test]
+async fn holy_images_by_slug_alias_and_number_with_the_guild_default_game() {
+    let w = world().await;
+    let base = format!("{}/holyimage/", w.alttpr.uri());
+    let racer = Invoker::member(42, "racer");
+    let sent = w
+        .fake
+        .slash_command(&racer, &["holyimage"], &[("slug", json!("fairy"))], &[]);
+    let reply = embed_reply(&w, &sent).await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["title"], "Fairy Fountain");
+    assert_eq!(
+        embed["description"],
+        "Throw the bottle in.\nProfit & enjoy."
+    );
+    assert_eq!(embed["thumbnail"]["url"], format!("{base}images/fairy.png"));
+    assert_eq!(
+        field(embed, "Source"),
+        Some(format!("{base}z3r-fairy.html").as_str())
+    );
+    assert_eq!(embed["footer"]["text"], "Created by Synack");
+    for slug in ["ff", "1"] {
+        let sent = w
+            .fake
+            .slash_command(&racer, &["holyimage"], &[("slug", json!(slug))], &[]);
+        assert_eq!(
+            embed_reply(&w, &sent).await["embeds"][0]["title"],
+            "Fairy Fountain"
+        );
+    }
+    // A redirect image is a link, not a picture.
+    let sent = w
+        .fake
+        .slash_command(&racer, &["holyimage"], &[("slug", json!("fatfairy"))], &[]);
+    let reply = embed_reply(&w, &sent).await;
+    assert_eq!(
+        field(&reply["embeds"][0], "Link"),
+        Some("https://example.org/ff")
+    );
+    assert!(reply["embeds"][0]["thumbnail"].is_null());
+    // Unknown: only the caller is told, with where to look.
+    let sent = w
+        .fake
+        .slash_command(&racer, &["holyimage"], &[("slug", json!("nope"))], &[]);
+    let followup = w.fake.wait_for_followup(&sent, WAIT).await;
+    assert_eq!(
+        followup["content"],
+        format!("That holy image does not exist.  Check out <{base}>")
+    );
+    // The guild's default game applies to the lookup and to slug autocomplete.
+    let admin = Invoker::admin(1, "owner");
+    let sent = w.fake.slash_command(
+        &admin,
+        &["config", "set"],
+        &[
+            ("key", json!("HolyImageDefaultGame")),
+            ("value", json!("smz3")),
+        ],
+        &[],
+    );
+    text_reply(&w, &sent).await;
+    let sent = w
+        .fake
+        .slash_command(&racer, &["holyimage"], &[("slug", json!("ship"))], &[]);
+    assert_eq!(
+        embed_reply(&w, &sent).await["embeds"][0]["title"],
+        "The Ship"
+    );
+    let sent = w
+        .fake
+        .autocomplete(&racer, &["holyimage"], &[], ("slug", "s"));
+    let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
+    assert_eq!(choices, vec![json!({"name": "ship", "value": "ship"})]);
+    let sent = w
+        .fake
+        .autocomplete(&racer, &["holyimage"], &[], ("game", ""));
+    let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
+    assert_eq!(choices.len(), 2);
 }
