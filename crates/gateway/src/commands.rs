@@ -382,7 +382,8 @@ pub fn global_commands() -> Vec<Command> {
     commands
 }
 
-/// The community commands, registered only in the configured community guilds.
+/// The community commands (`/welcome`, `/rom`, `/sgdaily`), registered only in the configured
+/// community guilds.
 pub fn community_commands() -> Vec<Command> {
     vec![
         CommandBuilder::new(
@@ -400,6 +401,17 @@ pub fn community_commands() -> Vec<Command> {
             "rom",
             "Get info about how to verify a ROM.",
             CommandType::ChatInput,
+        )
+        .build(),
+        CommandBuilder::new(
+            "sgdaily",
+            "Retrieves the next SG daily race.",
+            CommandType::ChatInput,
+        )
+        .option(
+            IntegerBuilder::new("number_of_days", "How many days to show (default 1).")
+                .min_value(1)
+                .max_value(8),
         )
         .build(),
     ]

@@ -174,7 +174,8 @@ fn db_error(error: sea_orm::DbErr) -> Status {
 }
 
 /// Discord's error codes as typed statuses (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
-fn discord_error_code(error: &twilight_http::Error) -> Option<u64> {
+/// Discord's JSON error code of a refused request, if it was one.
+pub(crate) fn discord_error_code(error: &twilight_http::Error) -> Option<u64> {
     match error.kind() {
         twilight_http::error::ErrorType::Response {
             error: twilight_http::api_error::ApiError::General(general),

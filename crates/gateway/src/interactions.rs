@@ -319,6 +319,9 @@ impl App {
             ["rom"] => Ok(Reply::text(crate::misc::ROM_TEXT)),
             ["config", ..] => crate::config_command::run(&self.config, call).await,
             ["holyimage"] => self.holy_images.command(call, &self.config).await,
+            ["sgdaily"] => {
+                crate::sgdaily::command(&self.files, &self.settings.speedgaming_url, call).await
+            }
             [first, ..]
                 if matches!(
                     *first,

@@ -10,6 +10,7 @@
 
 pub mod commands;
 pub mod config_command;
+pub mod daily;
 pub mod discord;
 pub mod embeds;
 pub mod grpc;
@@ -19,6 +20,7 @@ pub mod interactions;
 pub mod misc;
 pub mod notify;
 pub mod seeds;
+pub mod sgdaily;
 pub mod shard;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,10 @@ pub struct GatewaySettings {
     pub welcome_messages: BTreeMap<String, String>,
     /// Folder of the holy image catalog (`holyimages.json` in it), for `/holyimage`.
     pub holyimage_url: String,
+    /// SpeedGaming API base, for `/sgdaily`.
+    pub speedgaming_url: String,
+    /// How often the daily challenge announcer checks for a new daily, in seconds.
+    pub daily_poll_secs: u64,
 }
 
 /// How the bot reaches Discord.
@@ -107,6 +113,14 @@ impl ServiceSettings for GatewaySettings {
         }
         url::Url::parse(&self.holyimage_url)
             .map_err(|error| ConfigError::invalid("holyimage_url", error.to_string()))?;
+        url::Url::parse(&self.speedgaming_url)
+            .map_err(|error| ConfigError::invalid("speedgaming_url", error.to_string()))?;
+        if self.daily_poll_secs == 0 {
+            return Err(ConfigError::invalid(
+                "daily_poll_secs",
+                "must be at least 1",
+            ));
+        }
         if self.attachment_max_bytes == 0 {
             return Err(ConfigError::invalid(
                 "attachment_max_bytes",
@@ -142,6 +156,8 @@ impl Service for GatewayService {
                 item_emoji: BTreeMap::new(),
                 welcome_messages: BTreeMap::new(),
                 holyimage_url: "http://alttp.mymm1.com/holyimage/".to_owned(),
+                speedgaming_url: "https://speedgaming.org/api".to_owned(),
+                daily_poll_secs: 300,
             },
         }
     }
@@ -176,6 +192,20 @@ impl Service for GatewayService {
             _ => tracing::warn!(
                 "no Discord bot token configured (GATEWAY_DISCORD__TOKEN); the Discord connection is idle"
             ),
+        }
+        if let (Some(discord), Some(seedgen)) = (&discord, ctx.peers.get("seedgen").ok()) {
+            let announcer = daily::Announcer {
+                discord: discord.clone(),
+                api: api.clone(),
+                config: config.clone(),
+                seedgen: seedgen.clone(),
+                db: ctx.db.clone(),
+                emoji: settings.item_emoji.clone(),
+            };
+            ctx.spawn(announcer.run(
+                std::time::Duration::from_secs(settings.daily_poll_secs),
+                ctx.shutdown.clone(),
+            ));
         }
         if discord.is_some() {
             ctx.spawn_consumer(notify::Notifier::<notify::SeedAudit>::new(

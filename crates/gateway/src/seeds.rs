@@ -251,17 +251,7 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
                     )
                 })?
                 .into_inner();
-            let reply = pb::GenerateReply {
-                permalink: daily.permalink,
-                hash: daily.hash,
-                file_select_code: daily.file_select_code,
-                title: daily.title,
-                description: "This is today's daily challenge.  The latest challenge can always be found at https://alttpr.com/daily".into(),
-                ..Default::default()
-            };
-            let mut e = embeds::alttpr(&reply, emoji, false);
-            // The daily has no settings to show; drop the "Mystery Game" placeholder.
-            e.fields.retain(|f| f.name != "Mystery Game");
+            let e = crate::daily::embed(&daily, emoji);
             Ok(Reply::embed(e))
         }
         _ => Err(CommandError::user(format!(

@@ -79,6 +79,9 @@ async fn world() -> World {
     d.gateway_url = fake.gateway_url.clone();
     settings.service.attachment_max_bytes = 4096;
     settings.service.holyimage_url = format!("{}/holyimage/", alttpr.uri());
+    settings.service.speedgaming_url = format!("{}/sg", alttpr.uri());
+    settings.service.daily_poll_secs = 1;
+    settings.service.discord.community_guilds = vec![1];
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut gateway = ServiceHandle::spawn::<GatewayService>(settings, listeners).unwrap();
     gateway.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -110,6 +113,17 @@ async fn embed_reply(w: &World, sent: &SentInteraction) -> Json {
             m["embeds"].as_array().is_some_and(|e| !e.is_empty())
         })
         .await
+}
+
+/// The seeds requested from the fake alttpr.com (it also serves the daily and other files).
+async fn rolls(w: &World) -> Vec<wiremock::Request> {
+    w.alttpr
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method == wiremock::http::Method::POST && r.url.path() == "/api/randomizer")
+        .collect()
 }
 
 fn field<'a>(embed: &'a Json, name: &str) -> Option<&'a str> {
@@ -167,8 +181,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         field(embed, "File Select Code").is_some_and(|c| !c.is_empty()),
         "{embed}"
     );
-    let body: Json =
-        serde_json::from_slice(&w.alttpr.received_requests().await.unwrap()[0].body).unwrap();
+    let body: Json = serde_json::from_slice(&rolls(&w).await[0].body).unwrap();
     assert_eq!(body["tournament"], true);
 
     // Not a race: the permalink shows.
@@ -246,7 +259,7 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
             .contains("files up to 4 KiB are accepted"),
         "{followup}"
     );
-    let rolls_so_far = w.alttpr.received_requests().await.unwrap().len();
+    let rolls_so_far = rolls(&w).await.len();
     assert_eq!(rolls_so_far, 2, "refused files never reach the provider");
 
     // A good file is saved as the caller's `latest` and can be rolled again by that name.
@@ -688,4 +701,136 @@ async fn holy_images_by_slug_alias_and_number_with_the_guild_default_game() {
         .autocomplete(&racer, &["holyimage"], &[], ("game", ""));
     let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
     assert_eq!(choices.len(), 2);
+}
+
+#[tokio::test]
+async fn the_daily_is_announced_once_per_channel_with_a_thread_and_sgdaily_reads_the_schedule() {
+    let w = world().await;
+    // The community commands went to the community guild only.
+    let guild: Vec<String> = w
+        .fake
+        .registered_commands(Some(1))
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(guild, ["welcome", "rom", "sgdaily"]);
+    assert!(
+        !w.fake
+            .registered_commands(None)
+            .iter()
+            .any(|c| c["name"] == "sgdaily")
+    );
+
+    let admin = Invoker::admin(1, "owner");
+    let sent = w.fake.slash_command(
+        &admin,
+        &["config", "set"],
+        &[
+            ("key", json!("DailyAnnouncerChannel")),
+            ("value", json!("<#777>, <#778>")),
+        ],
+        &[],
+    );
+    assert_eq!(
+        text_reply(&w, &sent).await["content"],
+        "DailyAnnouncerChannel is now `777,778`."
+    );
+    // The daily appears on alttpr.com only now.
+    Mock::given(method("GET"))
+        .and(path("/api/daily"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"hash": "DaIlYhAsH", "daily": "2026-11-21"})),
+        )
+        .mount(&w.alttpr)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/hash/DaIlYhAsH"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "logic": "NoGlitches", "hash": "DaIlYhAsH", "generated": "2026-11-21T00:00:00+00:00", "size": 2,
+            "patch": [{"1573397": [0, 1, 2, 3, 4]}],
+            "spoiler": {"meta": {"name": "Daily Challenge: Nov 21", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
+        })))
+        .mount(&w.alttpr)
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while w.fake.channel_messages(777).is_empty()
+        || w.fake.channel_messages(778).is_empty()
+        || w.fake.threads().len() < 2
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no daily announcement: {:?}",
+            w.fake.threads()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Later checks see the same daily and post nothing more.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for channel in [777, 778] {
+        let posts = w.fake.channel_messages(channel);
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        assert_eq!(
+            field(&posts[0]["embeds"][0], "Permalink"),
+            Some(format!("{}/h/DaIlYhAsH", w.alttpr.uri()).as_str())
+        );
+    }
+    let threads = w.fake.threads();
+    assert_eq!(threads.len(), 2);
+    assert!(
+        threads
+            .values()
+            .all(|t| t["name"] == "Daily Challenge: Nov 21"
+                && t["thread_metadata"]["auto_archive_duration"] == 1440)
+    );
+
+    // /sgdaily: the next race, then three days of them (SpeedGaming answers JSON as text/html).
+    let soon = chrono::Utc::now() + chrono::Duration::hours(5);
+    let later = chrono::Utc::now() + chrono::Duration::hours(50);
+    let episode = |when: chrono::DateTime<chrono::Utc>, title: &str| {
+        json!({
+            "id": 1, "when": when.to_rfc3339(), "whenCountdown": when.to_rfc3339(),
+            "event": {"name": "ALTTPR Daily", "slug": "alttprdaily"},
+            "match1": {"title": title, "players": []},
+            "channels": [{"name": "SpeedGaming"}, {"name": "No Restream"}]
+        })
+    };
+    Mock::given(method("GET"))
+        .and(path("/sg/schedule"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            json!([episode(later, "Open"), episode(soon, "")]).to_string(),
+            "text/html",
+        ))
+        .mount(&w.alttpr)
+        .await;
+    let racer = Invoker::member(42, "racer");
+    let sent = w.fake.slash_command(&racer, &["sgdaily"], &[], &[]);
+    let reply = embed_reply(&w, &sent).await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["title"], "ALTTPR Daily");
+    assert!(
+        embed["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("**Mode:** *TBD*")
+    );
+    assert_eq!(
+        field(embed, "Time"),
+        Some(format!("<t:{0}:f> (<t:{0}:R>)", soon.timestamp()).as_str())
+    );
+    assert_eq!(
+        field(embed, "Twitch Channels"),
+        Some("[SpeedGaming](https://twitch.tv/SpeedGaming)")
+    );
+    let sent = w
+        .fake
+        .slash_command(&racer, &["sgdaily"], &[("number_of_days", json!(3))], &[]);
+    let reply = embed_reply(&w, &sent).await;
+    let names: Vec<&str> = reply["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["TBD", "Open"]);
 }

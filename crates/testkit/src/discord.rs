@@ -102,6 +102,8 @@ struct Inner {
     forbidden_channels: HashSet<u64>,
     dm_channels: HashMap<u64, u64>,
     scheduled_events: HashMap<u64, Json>,
+    /// Threads started from a message, by that message's id.
+    threads: HashMap<u64, Json>,
     /// Answer the next N calls whose path starts with the prefix with 429.
     rate_limits: Vec<(String, u32)>,
     sessions: HashMap<String, Session>,
@@ -325,6 +327,11 @@ impl FakeDiscord {
             None => inner.commands_global.clone(),
             Some(g) => inner.commands_guild.get(&g).cloned().unwrap_or_default(),
         }
+    }
+
+    /// Threads started from messages, by the message's id.
+    pub fn threads(&self) -> HashMap<u64, Json> {
+        self.lock().threads.clone()
     }
 
     /// Scheduled events that exist now, by id.
@@ -829,6 +836,28 @@ fn route(fake: &FakeDiscord, method: &Method, segments: &[&str], body: Json) -> 
                 .or_default()
                 .push(message.clone());
             json_response(StatusCode::OK, &message)
+        }
+        ("POST", ["channels", channel, "messages", message, "threads"]) => {
+            let (Some(channel), Some(message)) = (parse(channel), parse(message)) else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            if fake.lock().threads.contains_key(&message) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    160004,
+                    "A thread has already been created for this message",
+                );
+            }
+            let id = fake.next_id();
+            let thread = json!({
+                "id": snowflake(id), "type": 11, "parent_id": snowflake(channel), "guild_id": "1",
+                "name": body["name"], "owner_id": snowflake(BOT_USER_ID), "flags": 0,
+                "rate_limit_per_user": 0, "last_message_id": null, "message_count": 0, "member_count": 1,
+                "thread_metadata": {"archived": false, "auto_archive_duration": body["auto_archive_duration"],
+                                    "archive_timestamp": now(), "locked": false},
+            });
+            fake.lock().threads.insert(message, thread.clone());
+            json_response(StatusCode::CREATED, &thread)
         }
         ("POST", ["guilds", guild, "scheduled-events"]) => {
             let id = fake.next_id();

@@ -1,5 +1,5 @@
-//! Guild configuration (typed keys per guild) and the idempotency record of what the gateway
-//! created on Discord for other services (messages, scheduled events).
+//! Guild configuration (typed keys per guild), the idempotency record of what the gateway
+//! created on Discord (messages, scheduled events) and the daily challenges announced.
 
 use sea_orm_migration::prelude::*;
 
@@ -14,6 +14,13 @@ enum GatewayGuildConfig {
     Value,
     UpdatedBy,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum GatewayDailyAnnouncements {
+    Table,
+    Hash,
+    AnnouncedAt,
 }
 
 #[derive(DeriveIden)]
@@ -103,10 +110,36 @@ impl MigrationTrait for Migration {
                     )
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(GatewayDailyAnnouncements::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(GatewayDailyAnnouncements::Hash)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(GatewayDailyAnnouncements::AnnouncedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(GatewayDailyAnnouncements::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(GatewayIdempotency::Table).to_owned())
             .await?;

@@ -1,0 +1,134 @@
+//! `/sgdaily number_of_days` (spec §1.4): the SpeedGaming ALTTPR daily schedule for the next
+//! 1–8 days, from `GET {speedgaming}/schedule?event=alttprdaily&from=…&to=…` (SpeedGaming
+//! answers JSON as text/html; the body is parsed regardless of its content type).
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+
+use crate::discord::Reply;
+use crate::embeds;
+use crate::interactions::{Call, CommandError};
+
+/// The episode fields `/sgdaily` reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Episode {
+    pub when: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub event: Event,
+    #[serde(default)]
+    pub match1: Option<Match>,
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Event {
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Match {
+    #[serde(default)]
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Channel {
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Schedule {
+    Episodes(Vec<Episode>),
+    Error { error: String },
+}
+
+const FULL_SCHEDULE: &str = "http://speedgaming.org/alttprdaily";
+
+fn mode(episode: &Episode) -> Option<&str> {
+    episode
+        .match1
+        .as_ref()
+        .map(|m| m.title.as_str())
+        .filter(|t| !t.is_empty())
+}
+
+/// Runs `/sgdaily` against the SpeedGaming API at `base`.
+pub async fn command(
+    http: &reqwest::Client,
+    base: &str,
+    call: &Call,
+) -> Result<Reply, CommandError> {
+    let days = call.integer("number_of_days").unwrap_or(1).clamp(1, 8);
+    let now = Utc::now();
+    let to = now + chrono::Duration::hours(192);
+    let unreachable = |e: String| {
+        CommandError::user(format!(
+            "SpeedGaming's schedule is not reachable right now ({e}). Please try again later."
+        ))
+    };
+    let body = http
+        .get(format!("{}/schedule", base.trim_end_matches('/')))
+        .query(&[
+            ("event", "alttprdaily".to_owned()),
+            ("from", now.to_rfc3339()),
+            ("to", to.to_rfc3339()),
+        ])
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| unreachable(e.to_string()))?
+        .text()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let mut episodes = match serde_json::from_str::<Schedule>(&body) {
+        Ok(Schedule::Episodes(episodes)) => episodes,
+        Ok(Schedule::Error { error }) => return Err(unreachable(error)),
+        Err(e) => return Err(unreachable(format!("unreadable answer: {e}"))),
+    };
+    let until = now + chrono::Duration::days(days);
+    episodes.retain(|e| e.when.with_timezone(&Utc) <= until);
+    episodes.sort_by_key(|e| e.when);
+    let Some(first) = episodes.first() else {
+        return Ok(Reply::text(
+            "There are no currently SpeedGaming ALTTPR Daily Races scheduled within the next 8 days.",
+        ));
+    };
+    if days == 1 {
+        let ts = first.when.timestamp();
+        let channels: Vec<String> = first
+            .channels
+            .iter()
+            .filter(|c| !c.name.contains(' '))
+            .map(|c| format!("[{0}](https://twitch.tv/{0})", c.name))
+            .collect();
+        let mut e = embeds::blank(
+            Some(first.event.name.clone()),
+            Some(format!(
+                "**Mode:** {}\n[Full Schedule]({FULL_SCHEDULE})",
+                mode(first).unwrap_or("*TBD*")
+            )),
+            Some(0x2ECC71),
+        );
+        e = embeds::with_field(e, "Time", format!("<t:{ts}:f> (<t:{ts}:R>)"));
+        e = embeds::with_field(e, "Twitch Channels", channels.join(", "));
+        return Ok(Reply::embed(e));
+    }
+    let mut e = embeds::blank(
+        Some("ALTTP Randomizer SG Daily Schedule".into()),
+        Some(format!("[Full Schedule]({FULL_SCHEDULE})")),
+        Some(0x2ECC71),
+    );
+    // Discord allows 25 fields in an embed.
+    for episode in episodes.iter().take(25) {
+        e = embeds::with_field(
+            e,
+            mode(episode).unwrap_or("TBD"),
+            format!("<t:{}:f>", episode.when.timestamp()),
+        );
+    }
+    Ok(Reply::embed(e))
+}
