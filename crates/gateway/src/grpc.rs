@@ -120,15 +120,36 @@ impl DiscordApi {
         let channel_id =
             Id::new_checked(channel).ok_or_else(|| Status::invalid_argument("channel_id is 0"))?;
         let embeds: Vec<Embed> = embeds.iter().map(embed).collect();
-        let message = self
-            .discord()?
-            .http
-            .create_message(channel_id)
-            .content(content)
-            .embeds(&embeds)
-            .nonce(nonce(key))
-            .await
-            .map_err(discord_error)?
+        let discord = self.discord()?;
+        let mut attempt = 1;
+        let response = loop {
+            let sent = discord
+                .http
+                .create_message(channel_id)
+                .content(content)
+                .embeds(&embeds)
+                .nonce(nonce(key))
+                .await;
+            match sent {
+                Ok(response) => break response,
+                // twilight's limiter keeps us inside the buckets it knows; a 429 it could not
+                // foresee (another process on the same token) is waited out, briefly.
+                Err(error) if attempt < SEND_ATTEMPTS => match retry_after(&error) {
+                    Some(wait) => {
+                        tracing::info!(
+                            channel,
+                            wait_ms = wait.as_millis() as u64,
+                            "Discord rate limit; waiting"
+                        );
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => return Err(discord_error(error)),
+                },
+                Err(error) => return Err(discord_error(error)),
+            }
+        };
+        let message = response
             .model()
             .await
             .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
@@ -138,6 +159,22 @@ impl DiscordApi {
             channel_id: channel,
             message_id: message.id.get(),
         })
+    }
+}
+
+/// Tries per send when Discord answers 429.
+const SEND_ATTEMPTS: u32 = 3;
+
+/// How long a 429 asks us to wait, when it is short enough to wait in-line (≤ 5 s).
+fn retry_after(error: &twilight_http::Error) -> Option<std::time::Duration> {
+    match error.kind() {
+        twilight_http::error::ErrorType::Response {
+            error: twilight_http::api_error::ApiError::Ratelimited(limited),
+            ..
+        } if limited.retry_after <= 5.0 => Some(std::time::Duration::from_secs_f64(
+            limited.retry_after.max(0.0),
+        )),
+        _ => None,
     }
 }
 

@@ -182,7 +182,7 @@ fn ack_for(path: &[String]) -> Ack {
         .as_slice()
     {
         ["datetime"] => Ack::ImmediatePrivate,
-        ["alttprutils", "savepreset"] | ["config", ..] => Ack::Private,
+        ["alttprutils", "savepreset" | "verifygame"] | ["config", ..] => Ack::Private,
         _ => Ack::Public,
     }
 }
