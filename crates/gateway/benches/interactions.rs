@@ -84,6 +84,12 @@ impl SeedGen for InstantSeedGen {
     async fn get_daily(&self, _: Request<pb::GetDailyRequest>) -> Answer<pb::GetDailyReply> {
         Err(Status::unimplemented("bench"))
     }
+    async fn convert_customizer(
+        &self,
+        _: Request<pb::ConvertCustomizerRequest>,
+    ) -> Answer<pb::ConvertCustomizerReply> {
+        Err(Status::unimplemented("bench"))
+    }
 }
 
 /// One round: `n` interactions at once; returns (ack, reply) latencies.

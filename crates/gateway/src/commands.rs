@@ -134,6 +134,19 @@ fn alttprutils() -> Command {
         CommandType::ChatInput,
     )
     .option(
+        SubCommandBuilder::new(
+            "convertcustomizer",
+            "Convert a customizer save file to a SahasrahBot preset file.",
+        )
+        .option(
+            AttachmentBuilder::new(
+                "customizer_json",
+                "The customizer-settings.json from alttpr.com.",
+            )
+            .required(true),
+        ),
+    )
+    .option(
         SubCommandBuilder::new("savepreset", "Save a preset to your namespace.")
             .option(StringBuilder::new("preset_name", "Name of the preset.").required(true))
             .option(AttachmentBuilder::new("preset_file", "The preset YAML file.").required(true)),

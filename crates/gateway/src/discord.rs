@@ -8,6 +8,7 @@ use secrecy::ExposeSecret;
 use twilight_http::Client;
 use twilight_model::application::command::CommandOptionChoice;
 use twilight_model::channel::message::{Embed, MessageFlags};
+use twilight_model::http::attachment::Attachment;
 use twilight_model::http::interaction::{
     InteractionResponse, InteractionResponseData, InteractionResponseType,
 };
@@ -21,6 +22,8 @@ use crate::DiscordSettings;
 pub struct Reply {
     pub content: Option<String>,
     pub embeds: Vec<Embed>,
+    /// Files to attach: `(file name, bytes)`.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Reply {
@@ -28,15 +31,15 @@ impl Reply {
     pub fn text(content: impl Into<String>) -> Self {
         Self {
             content: Some(content.into()),
-            embeds: Vec::new(),
+            ..Self::default()
         }
     }
 
     /// A reply with one embed.
     pub fn embed(embed: Embed) -> Self {
         Self {
-            content: None,
             embeds: vec![embed],
+            ..Self::default()
         }
     }
 }
@@ -135,11 +138,18 @@ impl Discord {
 
     /// Replaces the deferred response with the answer.
     pub async fn edit(&self, token: &str, reply: &Reply) -> Result<(), twilight_http::Error> {
+        let files: Vec<Attachment> = reply
+            .files
+            .iter()
+            .zip(0u64..)
+            .map(|((name, bytes), id)| Attachment::from_bytes(name.clone(), bytes.clone(), id))
+            .collect();
         self.http
             .interaction(self.application_id)
             .update_response(token)
             .content(reply.content.as_deref())
             .embeds(Some(&reply.embeds))
+            .attachments(&files)
             .await
             .map(drop)
     }

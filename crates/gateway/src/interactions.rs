@@ -182,7 +182,11 @@ fn ack_for(path: &[String]) -> Ack {
         .as_slice()
     {
         ["datetime"] => Ack::ImmediatePrivate,
-        ["alttprutils", "savepreset" | "verifygame"] | ["config", ..] => Ack::Private,
+        [
+            "alttprutils",
+            "savepreset" | "verifygame" | "convertcustomizer",
+        ]
+        | ["config", ..] => Ack::Private,
         _ => Ack::Public,
     }
 }

@@ -338,6 +338,44 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         "Preset saved as racer/myopen"
     );
 
+    // A customizer save file becomes a preset file, sent back privately.
+    let save = json!({"randomizer.goal": "fast_ganon", "vt.custom.equipment": {"PegasusBoots": 1}})
+        .to_string();
+    let url = w
+        .fake
+        .host_file("customizer-settings.json", "application/json", save.clone());
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttprutils", "convertcustomizer"],
+        &[],
+        &[(
+            "customizer_json",
+            "customizer-settings.json",
+            &url,
+            save.len() as u64,
+            "application/json",
+        )],
+    );
+    assert_eq!(w.fake.callback(&sent, WAIT).await["data"]["flags"], 64);
+    let edit = w
+        .fake
+        .wait_for_call(WAIT, |c| {
+            c.method == "PATCH" && c.path.contains(&sent.token) && !c.files.is_empty()
+        })
+        .await;
+    let (name, bytes) = &edit.files[0];
+    assert_eq!(name, "output.yaml");
+    let preset: serde_yaml::Value = serde_yaml::from_slice(bytes).unwrap();
+    assert_eq!(preset["customizer"], serde_yaml::Value::Bool(true));
+    assert_eq!(
+        preset["settings"]["goal"],
+        serde_yaml::Value::from("fast_ganon")
+    );
+    assert_eq!(
+        preset["settings"]["eq"][0],
+        serde_yaml::Value::from("PegasusBoots")
+    );
+
     // Mystery: masked by default; mask_settings "no" really shows the settings (§7.1).
     let sent = w.fake.slash_command(
         &racer,

@@ -437,6 +437,16 @@ impl SeedGen for SeedGenApi {
         }))
     }
 
+    async fn convert_customizer(
+        &self,
+        request: Request<pb::ConvertCustomizerRequest>,
+    ) -> Result<Response<pb::ConvertCustomizerReply>, Status> {
+        let json = request.into_inner().customizer_json;
+        crate::convert::customizer_preset_yaml(&json)
+            .map(|preset_yaml| Response::new(pb::ConvertCustomizerReply { preset_yaml }))
+            .map_err(|error| Status::invalid_argument(error.to_string()))
+    }
+
     async fn get_daily(
         &self,
         _request: Request<pb::GetDailyRequest>,

@@ -5,6 +5,7 @@
 pub mod alttpr;
 pub mod cli;
 pub mod constants;
+pub mod convert;
 pub mod db;
 pub mod generate;
 pub mod grpc;

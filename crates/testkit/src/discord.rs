@@ -42,6 +42,8 @@ pub struct Call {
     pub body: Json,
     /// When the request arrived (its body read).
     pub at: std::time::Instant,
+    /// Files of a multipart body: `(file name, bytes)`.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Who invokes an interaction, and where.
@@ -656,21 +658,52 @@ async fn file(State(fake): State<FakeDiscord>, Path(name): Path<String>) -> Resp
     }
 }
 
-/// The JSON of a request body: plain JSON, or the `payload_json` part of a multipart body.
-fn body_json(content_type: &str, bytes: &[u8]) -> Json {
-    if content_type.starts_with("multipart/form-data") {
-        let text = String::from_utf8_lossy(bytes);
-        if let Some(start) = text.find("name=\"payload_json\"") {
-            let rest = &text[start..];
-            if let Some(body_start) = rest.find("\r\n\r\n") {
-                let body = &rest[body_start + 4..];
-                let end = body.find("\r\n--").unwrap_or(body.len());
-                return serde_json::from_str(&body[..end]).unwrap_or(Json::Null);
-            }
+/// A request body: its JSON (plain, or the `payload_json` part of a multipart body) and the
+/// files of a multipart body as `(file name, bytes)`.
+fn parse_body(content_type: &str, bytes: &[u8]) -> (Json, Vec<(String, Vec<u8>)>) {
+    let Some(boundary) = content_type
+        .strip_prefix("multipart/form-data")
+        .and_then(|rest| rest.split("boundary=").nth(1))
+        .map(|b| b.trim_matches('"').to_owned())
+    else {
+        return (
+            serde_json::from_slice(bytes).unwrap_or(Json::Null),
+            Vec::new(),
+        );
+    };
+    let delimiter = format!("--{boundary}");
+    let text = bytes;
+    let mut json = Json::Null;
+    let mut files = Vec::new();
+    let positions: Vec<usize> = text
+        .windows(delimiter.len())
+        .enumerate()
+        .filter(|(_, w)| *w == delimiter.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    for pair in positions.windows(2) {
+        let part = &text[pair[0] + delimiter.len()..pair[1]];
+        let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let headers = String::from_utf8_lossy(&part[..split]);
+        let mut content = &part[split + 4..];
+        if content.ends_with(b"\r\n") {
+            content = &content[..content.len() - 2];
         }
-        return Json::Null;
+        let value = |key: &str| {
+            headers
+                .split(';')
+                .find_map(|h| h.trim().strip_prefix(&format!("{key}=")))
+                .map(|v| v.trim().trim_matches('"').to_owned())
+        };
+        if value("name").as_deref() == Some("payload_json") {
+            json = serde_json::from_slice(content).unwrap_or(Json::Null);
+        } else if let Some(filename) = value("filename") {
+            files.push((filename, content.to_vec()));
+        }
     }
-    serde_json::from_slice(bytes).unwrap_or(Json::Null)
+    (json, files)
 }
 
 async fn rest(
@@ -698,11 +731,12 @@ async fn rest(
     let bytes = axum::body::to_bytes(request.into_body(), 8 * 1024 * 1024)
         .await
         .unwrap_or_default();
-    let body = body_json(&content_type, &bytes);
+    let (body, files) = parse_body(&content_type, &bytes);
     let call = Call {
         method: method.to_string(),
         path: path.clone(),
         body: body.clone(),
+        files,
         at: std::time::Instant::now(),
     };
     {
