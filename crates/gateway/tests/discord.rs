@@ -27,7 +27,7 @@ struct World {
     gateway: ServiceHandle,
     _db: TestDb,
     // Dropping it deletes the test's stream.
-    _nats: TestNats,
+    nats: TestNats,
 }
 
 async fn world() -> World {
@@ -93,7 +93,7 @@ async fn world() -> World {
         _seedgen_db: seedgen_db,
         gateway,
         _db: db,
-        _nats: nats,
+        nats,
     }
 }
 
@@ -929,4 +929,90 @@ async fn the_daily_is_announced_once_per_channel_with_a_thread_and_sgdaily_reads
         .map(|f| f["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["TBD", "Open"]);
+}
+
+#[tokio::test]
+async fn a_watched_racer_starting_a_race_is_posted_once() {
+    use prost::Message as _;
+    let w = world().await;
+    let admin = Invoker::admin(1, "owner");
+    for (key, value) in [
+        ("RaceWatchChannel", "<#880>"),
+        ("RaceWatchCategories", "alttpr"),
+        ("RaceWatchPlayers", "abc"),
+    ] {
+        let sent = w.fake.slash_command(
+            &admin,
+            &["config", "set"],
+            &[("key", json!(key)), ("value", json!(value))],
+            &[],
+        );
+        text_reply(&w, &sent).await;
+    }
+    let event = proto::events::v1::RaceStatusChanged {
+        category: "alttpr".into(),
+        room_slug: "cool-race-1234".into(),
+        status: "in_progress".into(),
+        previous_status: "pending".into(),
+        room: "alttpr/cool-race-1234".into(),
+        room_url: "https://racetime.gg/alttpr/cool-race-1234".into(),
+        version: 7,
+        entrants: vec![
+            proto::events::v1::RaceEntrant {
+                user_id: "abc".into(),
+                name: "Watched".into(),
+                ..Default::default()
+            },
+            proto::events::v1::RaceEntrant {
+                user_id: "xyz".into(),
+                name: "Other".into(),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let envelope = proto::events::v1::Envelope {
+        id: id.clone(),
+        occurred_at: Some(platform::grpc::timestamp(chrono::Utc::now())),
+        source: "racetime".into(),
+        subject: "racetime.race.status_changed".into(),
+        trace: None,
+        payload: Some(prost_types::Any::from_msg(&event).unwrap()),
+    };
+    let jetstream = w.nats.jetstream().await.unwrap();
+    // Delivered twice (a redelivery): posted once.
+    for _ in 0..2 {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            format!("{id}-{}", uuid::Uuid::now_v7()).as_str(),
+        );
+        jetstream
+            .publish_with_headers(
+                format!("{}.racetime.race.status_changed", w.nats.subject_prefix),
+                headers,
+                envelope.encode_to_vec().into(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while w.fake.channel_messages(880).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no race watch post");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let posts = w.fake.channel_messages(880);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(
+        posts[0]["embeds"][0]["title"],
+        "Watchlisted Player Detected in race"
+    );
+    assert_eq!(
+        posts[0]["embeds"][0]["description"],
+        "Watchlisted player [Watched](https://racetime.gg/user/abc) began racing in [alttpr/cool-race-1234](https://racetime.gg/alttpr/cool-race-1234)"
+    );
 }
