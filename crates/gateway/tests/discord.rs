@@ -55,6 +55,18 @@ async fn world() -> World {
         })))
         .mount(&alttpr)
         .await;
+    let samus = json!({"id": 1, "gameName": "SMZ3", "gameVersion": "11.3", "guid": "0f5b2a1c3d4e4f6a8b9c0d1e2f3a4b5c",
+                       "hash": "GEEMER RIPPER ATOMIC POWAMP", "mode": "normal", "worlds": []});
+    Mock::given(method("POST"))
+        .and(path("/api/randomizers/smz3/generate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&samus))
+        .mount(&alttpr)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/sm/api/randomizers/sm/generate"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&alttpr)
+        .await;
     let nats = TestNats::shared();
     let seedgen_db = TestDb::new().await.unwrap();
     let mut settings = SeedgenService::default_settings();
@@ -63,6 +75,8 @@ async fn world() -> World {
         std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
             .join("../../presets");
     settings.service.providers.alttpr.base_url = alttpr.uri();
+    settings.service.providers.samus.smz3_url = alttpr.uri();
+    settings.service.providers.samus.sm_url = format!("{}/sm", alttpr.uri());
     settings.service.providers.http.attempts = 1;
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
@@ -196,6 +210,12 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         field(&reply["embeds"][0], "Permalink").is_some_and(|p| p.ends_with("/h/HaShHaSh")),
         "{reply}"
     );
+
+    // The same interaction delivered again rolls nothing: Discord refuses a second
+    // acknowledgement, and the roll's idempotency key is the interaction id.
+    w.fake.redeliver(&sent);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rolls(&w).await.len(), 2);
 
     // Autocomplete lists presets starting with what was typed.
     let sent = w
@@ -413,6 +433,32 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
     assert_eq!(
         choices,
         vec![json!({"name": "veteran", "value": "veteran"})]
+    );
+
+    // /sm while sm.samus.link is down: a short private message that says to retry.
+    let sent = w
+        .fake
+        .slash_command(&racer, &["sm"], &[("preset", json!("casual_full"))], &[]);
+    let followup = w.fake.wait_for_followup(&sent, WAIT).await;
+    let text = followup["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("The seed generator could not reach the randomizer right now")
+            && text.ends_with("Please try again in a minute."),
+        "{text}"
+    );
+    // /smz3 from samus.link: the SMZ3 embed with the four-word code.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["smz3"],
+        &[("preset", json!("normal")), ("race", json!("yes"))],
+        &[],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["description"], "Requested SMZ3 Randomizer Game.");
+    assert_eq!(
+        field(embed, "File Select Code"),
+        Some("GEEMER RIPPER ATOMIC POWAMP")
     );
 
     // /datetime answers at once, privately.

@@ -93,6 +93,10 @@ struct Inner {
     messages: HashMap<u64, Vec<Json>>,
     /// Interaction responses and edits by interaction token: the original response message.
     originals: HashMap<String, Json>,
+    /// Interaction tokens that got their initial response.
+    answered: HashSet<String>,
+    /// Interaction payloads sent, by interaction id (for redelivery).
+    payloads: HashMap<u64, Json>,
     /// Originals the bot deleted, by interaction token.
     deleted_originals: HashSet<String>,
     /// Follow-up messages by interaction token.
@@ -485,6 +489,15 @@ impl FakeDiscord {
         self.next_id()
     }
 
+    /// Dispatches an interaction again, as a gateway that lost track of an acknowledgement
+    /// might: the bot must not act on it twice.
+    pub fn redeliver(&self, interaction: &SentInteraction) {
+        let payload = self.lock().payloads.get(&interaction.id).cloned();
+        if let Some(payload) = payload {
+            self.dispatch("INTERACTION_CREATE", payload);
+        }
+    }
+
     /// Dispatches a slash command. `path` is the command and its subcommand (e.g.
     /// `["alttpr", "preset"]`); `options` are the leaf options as `(name, value)` where the
     /// value's JSON type picks the option type (string 3, integer 4, boolean 5); attachments
@@ -534,6 +547,7 @@ impl FakeDiscord {
             data["guild_id"] = snowflake(guild);
         }
         let (sent, payload) = self.interaction(2, invoker, data, None);
+        self.lock().payloads.insert(sent.id, payload.clone());
         self.dispatch("INTERACTION_CREATE", payload);
         sent
     }
@@ -787,6 +801,14 @@ fn route(fake: &FakeDiscord, method: &Method, segments: &[&str], body: Json) -> 
             json_response(StatusCode::OK, &Json::Array(commands))
         }
         ("POST", ["interactions", _id, token, "callback"]) => {
+            // An interaction takes one initial response, like Discord.
+            if !fake.lock().answered.insert(token.to_string()) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    40060,
+                    "Interaction has already been acknowledged.",
+                );
+            }
             // 4: a message now; 7: update the component's message. 5/6 defer; 8 autocomplete.
             if matches!(body["type"].as_u64(), Some(4) | Some(7)) {
                 let message = fake.message(0, &body["data"]);
