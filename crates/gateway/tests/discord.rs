@@ -111,6 +111,17 @@ async fn world() -> World {
     }
 }
 
+/// `/config set key value` as `who`; the reply.
+async fn set_config(w: &World, who: &Invoker, key: &str, value: &str) -> Json {
+    let sent = w.fake.slash_command(
+        who,
+        &["config", "set"],
+        &[("key", json!(key)), ("value", json!(value))],
+        &[],
+    );
+    text_reply(w, &sent).await
+}
+
 /// The original response once the bot put text in it.
 async fn text_reply(w: &World, sent: &SentInteraction) -> Json {
     w.fake
@@ -676,16 +687,7 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
     let member = Invoker::member(42, "racer");
     let admin = Invoker::admin(1, "owner");
 
-    let sent = w.fake.slash_command(
-        &member,
-        &["config", "set"],
-        &[
-            ("key", json!("SeedAuditChannel")),
-            ("value", json!("<#555>")),
-        ],
-        &[],
-    );
-    let reply = text_reply(&w, &sent).await;
+    let reply = set_config(&w, &member, "SeedAuditChannel", "<#555>").await;
     assert!(
         reply["content"]
             .as_str()
@@ -693,16 +695,7 @@ async fn config_is_for_server_managers_and_drives_the_seed_audit_channel() {
             .starts_with("You need the Manage Server permission")
     );
 
-    let sent = w.fake.slash_command(
-        &admin,
-        &["config", "set"],
-        &[
-            ("key", json!("SeedAuditChannel")),
-            ("value", json!("general")),
-        ],
-        &[],
-    );
-    let reply = text_reply(&w, &sent).await;
+    let reply = set_config(&w, &admin, "SeedAuditChannel", "general").await;
     assert_eq!(
         reply["content"],
         "`general` is not a channel; mention it (#channel) or give its id."
@@ -816,16 +809,7 @@ async fn holy_images_by_slug_alias_and_number_with_the_guild_default_game() {
     );
     // The guild's default game applies to the lookup and to slug autocomplete.
     let admin = Invoker::admin(1, "owner");
-    let sent = w.fake.slash_command(
-        &admin,
-        &["config", "set"],
-        &[
-            ("key", json!("HolyImageDefaultGame")),
-            ("value", json!("smz3")),
-        ],
-        &[],
-    );
-    text_reply(&w, &sent).await;
+    set_config(&w, &admin, "HolyImageDefaultGame", "smz3").await;
     let sent = w
         .fake
         .slash_command(&racer, &["holyimage"], &[("slug", json!("ship"))], &[]);
@@ -987,13 +971,7 @@ async fn a_watched_racer_starting_a_race_is_posted_once() {
         ("RaceWatchCategories", "alttpr"),
         ("RaceWatchPlayers", "abc"),
     ] {
-        let sent = w.fake.slash_command(
-            &admin,
-            &["config", "set"],
-            &[("key", json!(key)), ("value", json!(value))],
-            &[],
-        );
-        text_reply(&w, &sent).await;
+        set_config(&w, &admin, key, value).await;
     }
     let event = proto::events::v1::RaceStatusChanged {
         category: "alttpr".into(),

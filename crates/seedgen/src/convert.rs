@@ -63,74 +63,6 @@ fn set(target: &mut Json, path: &[&str], value: Json) {
     node[path[path.len() - 1]] = value;
 }
 
-/// Starting equipment for one `vt.custom.equipment` entry (pyz3r `get_starting_equipment`).
-fn starting_equipment(key: &str, value: &Json) -> Result<Vec<String>, ConvertError> {
-    let number = match value {
-        Json::Bool(b) => i64::from(*b),
-        Json::Number(n) => n.as_i64().unwrap_or(0),
-        Json::String(s) => s.trim().parse().map_err(|_| ConvertError::Shape {
-            key: format!("vt.custom.equipment.{key}"),
-            expected: "a number",
-        })?,
-        _ => {
-            return Err(ConvertError::Shape {
-                key: format!("vt.custom.equipment.{key}"),
-                expected: "a number",
-            });
-        }
-    };
-    let one = |name: &str| vec![name.to_owned()];
-    Ok(match key {
-        "Bottle1" | "Bottle2" | "Bottle3" | "Bottle4" => match number {
-            1 => one("Bottle"),
-            2 => one("BottleWithRedPotion"),
-            3 => one("BottleWithGreenPotion"),
-            4 => one("BottleWithBluePotion"),
-            5 => one("BottleWithBee"),
-            6 => one("BottleWithGoldBee"),
-            7 => one("BottleWithFairy"),
-            _ => Vec::new(),
-        },
-        "ProgressiveBow" => match number {
-            1 => one("SilverArrowUpgrade"),
-            2 => one("Bow"),
-            3 => one("BowAndSilverArrows"),
-            _ => Vec::new(),
-        },
-        "Boomerang" => match number {
-            1 => one("Boomerang"),
-            2 => one("RedBoomerang"),
-            3 => vec!["Boomerang".to_owned(), "RedBoomerang".to_owned()],
-            _ => Vec::new(),
-        },
-        "Ocarina" => match number {
-            1 => one("OcarinaInactive"),
-            2 => one("OcarinaActive"),
-            _ => Vec::new(),
-        },
-        "Rupees" => {
-            let mut left = number.max(0);
-            let mut out = Vec::new();
-            for (worth, name) in [
-                (300, "ThreeHundredRupees"),
-                (100, "OneHundredRupees"),
-                (50, "FiftyRupees"),
-                (20, "TwentyRupees"),
-                (5, "FiveRupees"),
-                (1, "OneRupee"),
-            ] {
-                out.extend(std::iter::repeat_n(
-                    name.to_owned(),
-                    (left / worth) as usize,
-                ));
-                left %= worth;
-            }
-            out
-        }
-        other => std::iter::repeat_n(other.to_owned(), number.max(0) as usize).collect(),
-    })
-}
-
 /// The preset settings for a save file.
 ///
 /// Errors: not JSON, not an object, or an entry of the wrong shape (named).
@@ -163,7 +95,7 @@ pub fn customizer_settings(save_json: &str) -> Result<Json, ConvertError> {
         })?;
         let mut equipment = Vec::new();
         for (key, v) in entries {
-            equipment.extend(starting_equipment(key, v)?);
+            equipment.extend(crate::alttpr::equipment::starting_equipment(key, v));
         }
         settings["eq"] = Json::from(equipment);
     }
