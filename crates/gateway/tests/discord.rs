@@ -14,7 +14,7 @@ use seedgen::SeedgenService;
 use serde_json::{Value as Json, json};
 use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker, SentInteraction};
 use testkit::{FakeDiscord, ServiceHandle, TestDb, TestNats};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -34,6 +34,32 @@ async fn world() -> World {
     testkit::init();
     let fake = FakeDiscord::start().await.unwrap();
     let alttpr = MockServer::start().await;
+    // Spoiler races ask for the log ("spoilers": "generate"); the answer carries the patch
+    // data and the spoiler that seedgen turns into the uploaded log.
+    Mock::given(method("POST"))
+        .and(path("/api/randomizer"))
+        .and(body_partial_json(json!({"spoilers": "generate"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "logic": "NoGlitches", "hash": "SpOiLeR", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
+            "patch": [
+                {"1573397": [25, 22, 3, 0, 1]}, {"982421": [14]}, {"227731": [217]},
+                {"981972": [218, 219, 216]}, {"207304": [218]}, {"207300": [219]}, {"950988": [220]},
+                {"227960": [216,216,216,216,217,216,216,217, 218,217,218,219,218,217,218,218,
+                            224,223,223,218,224,223,216,223, 220,220,220,221,220,220,222,220,
+                            225,216,225,226,225,216,225,226, 223,217,216,225,223,220,217,216,
+                            216,227,224,219,222,216,219,226]}
+            ],
+            "spoiler": {
+                "meta": {"name": "Seed Name", "notes": "", "spoilers": "generate", "shuffle": "none", "mode": "open",
+                         "logic": "NoGlitches", "enemizer.boss_shuffle": "none", "version": "31.0.7"},
+                "Special": {"Misery Mire": "Ether", "Turtle Rock": "Quake"},
+                "Eastern Palace": {"Eastern Palace - Prize:1": "PendantOfCourage:1", "Eastern Palace - Big Chest:1": "BowAndArrows:1"},
+                "Light World": {"Link's Uncle:1": "ProgressiveSword:1"}
+            }
+        })))
+        .with_priority(1)
+        .mount(&alttpr)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -78,6 +104,21 @@ async fn world() -> World {
     settings.service.providers.samus.smz3_url = alttpr.uri();
     settings.service.providers.samus.sm_url = format!("{}/sm", alttpr.uri());
     settings.service.providers.http.attempts = 1;
+    // Spoiler logs go to the local S3 server the test command starts (moto).
+    let s3 = std::env::var("TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9300".into());
+    let bucket = format!("spoilers-{}", testkit::unique_suffix().to_lowercase());
+    let storage = &mut settings.service.storage;
+    storage.bucket = bucket.clone();
+    storage.endpoint = Some(s3.clone());
+    storage.force_path_style = true;
+    storage.access_key_id = Some("test".into());
+    storage.secret_access_key = Some("test".to_string().into());
+    storage.public_url_base = format!("{s3}/{bucket}");
+    seedgen::storage::ObjectStore::new(storage)
+        .unwrap()
+        .ensure_bucket()
+        .await
+        .expect("the local S3 server must run (deploy/local/test.sh starts it)");
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
     seedgen.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -471,6 +512,25 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         field(embed, "File Select Code"),
         Some("GEEMER RIPPER ATOMIC POWAMP")
     );
+
+    // A spoiler race: the log is uploaded and linked, the permalink hidden.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "spoiler"],
+        &[
+            ("preset", json!("open")),
+            ("progression_spoiler", json!(true)),
+        ],
+        &[],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    let embed = &reply["embeds"][0];
+    let log = field(embed, "Spoiler Log URL").unwrap();
+    assert!(
+        log.contains("/spoilers-") && log.contains("progression__"),
+        "{log}"
+    );
+    assert_eq!(field(embed, "Permalink"), None);
 
     // /datetime answers at once, privately.
     let sent = w.fake.slash_command(
