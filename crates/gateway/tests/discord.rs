@@ -60,6 +60,16 @@ async fn world() -> World {
         .with_priority(1)
         .mount(&alttpr)
         .await;
+    // Customizer presets and weightsets (mystery rolls may pick one) go to /api/customizer.
+    Mock::given(method("POST"))
+        .and(path("/api/customizer"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "logic": "NoGlitches", "hash": "CuStOmIzEr", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
+            "patch": [{"1573397": [25, 22, 3, 0, 1]}],
+            "spoiler": {"meta": {"name": "Seed", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
+        })))
+        .mount(&alttpr)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -93,6 +103,24 @@ async fn world() -> World {
         .respond_with(ResponseTemplate::new(503))
         .mount(&alttpr)
         .await;
+    // ctjot.com: the options form (CSRF token and cookie), then the share link.
+    Mock::given(method("GET"))
+        .and(path("/3_1_0/options/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("set-cookie", "csrftoken=c00k; Path=/")
+                .set_body_string(r#"<form><input type="hidden" name="csrfmiddlewaretoken" value="tok3n"></form>"#),
+        )
+        .mount(&alttpr)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/3_1_0/generate-rom/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"<p><a href="/share/XYZ">Seed share link</a></p>"#),
+        )
+        .mount(&alttpr)
+        .await;
     let nats = TestNats::shared();
     let seedgen_db = TestDb::new().await.unwrap();
     let mut settings = SeedgenService::default_settings();
@@ -104,6 +132,10 @@ async fn world() -> World {
     settings.service.providers.samus.smz3_url = alttpr.uri();
     settings.service.providers.samus.sm_url = format!("{}/sm", alttpr.uri());
     settings.service.providers.http.attempts = 1;
+    settings.service.providers.ctjets.base_url = alttpr.uri();
+    let rom = std::env::temp_dir().join(format!("ct-{}.sfc", testkit::unique_suffix()));
+    std::fs::write(&rom, b"not really a rom").unwrap();
+    settings.service.providers.ctjets.rom = Some(rom);
     // Spoiler logs go to the local S3 server the test command starts (moto).
     let s3 = std::env::var("TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9300".into());
     let bucket = format!("spoilers-{}", testkit::unique_suffix().to_lowercase());
@@ -531,6 +563,57 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         "{log}"
     );
     assert_eq!(field(embed, "Permalink"), None);
+
+    // /ctjets: the share link.
+    let sent = w
+        .fake
+        .slash_command(&racer, &["ctjets"], &[("preset", json!("race"))], &[]);
+    assert_eq!(
+        text_reply(&w, &sent).await["content"],
+        format!("{}/share/XYZ", w.alttpr.uri())
+    );
+    // /z2r mrb: seed, flags and which of MRB's flag sets.
+    let sent = w.fake.slash_command(&racer, &["z2r", "mrb"], &[], &[]);
+    let mrb = text_reply(&w, &sent).await["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        mrb.starts_with("**Seed**: ")
+            && mrb.contains("**Flags:** ")
+            && mrb.contains("**Description**: "),
+        "{mrb}"
+    );
+    // A custom mystery weightset is saved as the caller's latest weightset.
+    let weights = std::fs::read_to_string(
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("../../presets/alttprmystery/friendly.yaml"),
+    )
+    .unwrap();
+    let url = w
+        .fake
+        .host_file("weights.yaml", "text/yaml", weights.clone());
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "custommystery"],
+        &[],
+        &[(
+            "yamlfile",
+            "weights.yaml",
+            &url,
+            weights.len() as u64,
+            "text/yaml",
+        )],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    assert_eq!(
+        field(&reply["embeds"][0], "Weightset"),
+        Some("racer/latest")
+    );
+    assert!(
+        field(&reply["embeds"][0], "Saved as custom weightset!").is_some(),
+        "{reply}"
+    );
 
     // /datetime answers at once, privately.
     let sent = w.fake.slash_command(
@@ -970,6 +1053,35 @@ async fn the_daily_is_announced_once_per_channel_with_a_thread_and_sgdaily_reads
                 && t["thread_metadata"]["auto_archive_duration"] == 1440)
     );
 
+    // /dailygame shows the same daily.
+    let racer = Invoker::member(42, "racer");
+    let sent = w.fake.slash_command(&racer, &["dailygame"], &[], &[]);
+    let reply = embed_reply(&w, &sent).await;
+    assert_eq!(reply["embeds"][0]["title"], "Daily Challenge: Nov 21");
+    assert!(
+        reply["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("This is today's daily challenge.")
+    );
+    // The community texts.
+    let sent = w
+        .fake
+        .slash_command(&racer, &["welcome"], &[("language", json!("german"))], &[]);
+    assert!(
+        text_reply(&w, &sent).await["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Willkommen!")
+    );
+    let sent = w.fake.slash_command(&racer, &["rom"], &[], &[]);
+    assert!(
+        text_reply(&w, &sent).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("http://alttp.mymm1.com/game/checkcrc/")
+    );
+
     // /sgdaily: the next race, then three days of them (SpeedGaming answers JSON as text/html).
     let soon = chrono::Utc::now() + chrono::Duration::hours(5);
     let later = chrono::Utc::now() + chrono::Duration::hours(50);
@@ -989,7 +1101,6 @@ async fn the_daily_is_announced_once_per_channel_with_a_thread_and_sgdaily_reads
         ))
         .mount(&w.alttpr)
         .await;
-    let racer = Invoker::member(42, "racer");
     let sent = w.fake.slash_command(&racer, &["sgdaily"], &[], &[]);
     let reply = embed_reply(&w, &sent).await;
     let embed = &reply["embeds"][0];
