@@ -115,6 +115,17 @@ fn alttpr() -> Command {
     )
     .option(
         SubCommandBuilder::new(
+            "kisspriest",
+            "Create a series a \"Kiss Priest\" games.  This was created by hycutype.",
+        )
+        .option(
+            IntegerBuilder::new("count", "How many games (default 10).")
+                .min_value(1)
+                .max_value(10),
+        ),
+    )
+    .option(
+        SubCommandBuilder::new(
             "custommystery",
             "Generates an ALTTP Randomizer Mystery game on https://alttpr.com using a custom yaml provided by the user",
         )

@@ -146,6 +146,43 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             }
             Ok(Reply::embed(e))
         }
+        ["alttpr", "kisspriest"] => {
+            let count = call.integer("count").unwrap_or(10).clamp(1, 10) as usize;
+            // One batch: every game shares the seed and differs by its index.
+            let games = (1..=count).map(|i| {
+                let mut r = request(call, "kisspriest", &format!("{i}/{count}"));
+                r.idempotency_key = format!("discord:{}:{i}", call.interaction_id);
+                r.rng_seed = Some(call.interaction_id);
+                r.race = true;
+                generate(app, r)
+            });
+            let replies = futures::future::join_all(games)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut e = crate::embeds::blank(
+                Some("Kiss Priest Games".into()),
+                Some("Good luck and have fun!".into()),
+                Some(0x5865F2),
+            );
+            for (i, reply) in replies.iter().enumerate() {
+                let name = if reply.title.is_empty() {
+                    format!("Game {}", i + 1)
+                } else {
+                    reply.title.clone()
+                };
+                e = embeds::with_field(
+                    e,
+                    &name,
+                    format!(
+                        "{}\n{}",
+                        reply.permalink,
+                        embeds::file_select_code(&reply.file_select_code, emoji)
+                    ),
+                );
+            }
+            Ok(Reply::embed(e))
+        }
         ["alttprutils", "verifygame"] => {
             let hash = required(call, "hash_id")?;
             let mut seedgen = client(app)?;

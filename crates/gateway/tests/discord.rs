@@ -615,6 +615,39 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         "{reply}"
     );
 
+    // Kiss Priest: one batch of three customizer games sharing a batch code.
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "kisspriest"],
+        &[("count", json!(3))],
+        &[],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["title"], "Kiss Priest Games");
+    assert_eq!(embed["fields"].as_array().unwrap().len(), 3);
+    let names: Vec<String> = w
+        .alttpr
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/api/customizer")
+        .filter_map(|r| serde_json::from_slice::<Json>(&r.body).ok())
+        .filter(|b| b["goal"] == "triforce-hunt")
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let code = &names[0][12..15];
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        (1..=3)
+            .map(|i| format!("kiss-priest-{code}-{i:02}"))
+            .collect::<Vec<_>>()
+    );
+
     // /datetime answers at once, privately.
     let sent = w.fake.slash_command(
         &racer,

@@ -30,8 +30,9 @@ use crate::storage::{ObjectStore, StorageError, spoiler_body, spoiler_key};
 use crate::{ProvidersSettings, yaml};
 
 /// Randomizers `Generate` accepts.
-pub const RANDOMIZERS: [&str; 14] = [
+pub const RANDOMIZERS: [&str; 15] = [
     "alttpr",
+    "kisspriest",
     "alttprmystery",
     "sm",
     "smz3",
@@ -340,6 +341,32 @@ impl Generator {
                     return Err(invalid("not a ctjets preset"));
                 };
                 planned.job = Job::Ctjets(ct.clone());
+            }
+            "kisspriest" => {
+                // `preset` is "game/count" of a batch; the batch is rolled from `rng_seed`, so
+                // every game of one batch must be asked for with the same seed.
+                let (game, count) = request
+                    .preset
+                    .trim()
+                    .split_once('/')
+                    .and_then(|(g, c)| Some((g.trim().parse::<usize>().ok()?, c.trim().parse::<usize>().ok()?)))
+                    .filter(|(g, c)| (1..=crate::priestmode::MAX_GAMES).contains(c) && (1..=*c).contains(g))
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "a Kiss Priest game is asked for as `game/count` with 1 ≤ game ≤ count ≤ {}, not `{}`",
+                            crate::priestmode::MAX_GAMES,
+                            request.preset
+                        ))
+                    })?;
+                let settings =
+                    crate::priestmode::batch(count, planned.rng_seed).swap_remove(game - 1);
+                planned.option = format!("kiss priest {game}/{count}");
+                planned.customizer = true;
+                planned.job = Job::Alttpr(AlttprRequest {
+                    branch: None,
+                    endpoint: format!("{}/api/customizer", request.endpoint_prefix),
+                    body: settings,
+                });
             }
             "z1r" => planned.job = Job::Local(rollers::z1r(&request.preset, &mut planned.rng)?),
             "z2r" => planned.job = Job::Local(rollers::z2r(&request.preset, &mut planned.rng)?),

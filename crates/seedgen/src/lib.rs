@@ -11,6 +11,7 @@ pub mod generate;
 pub mod grpc;
 pub mod mystery;
 pub mod preset;
+pub mod priestmode;
 pub mod providers;
 pub mod rollers;
 pub mod service;
