@@ -2,7 +2,8 @@
 //! Discord (REST + gateway) and a zero-latency SeedGen stand-in in this process, MariaDB and
 //! NATS real. Rounds of 50 `/alttpr preset` interactions are dispatched at once; for each it
 //! measures dispatch → deferred ack (the callback reaching the fake) and dispatch → final reply
-//! (the edit of the original). Prints p50/p99 of both and the gateway's RSS.
+//! (the edit of the original). Prints p50/p99 of both, first one interaction at a time and then
+//! in the rounds, and the gateway's RSS.
 //!
 //! `cargo bench -p gateway` (release build). Needs MariaDB and NATS like the tests.
 
@@ -168,6 +169,22 @@ fn main() {
         let idle = gateway.rss_mib();
         // Warm-up: connections, caches, allocator.
         round(&fake, 50, 0).await;
+        // One at a time: the latency without queueing.
+        let (mut solo_acks, mut solo_replies) = (Vec::new(), Vec::new());
+        for r in 0..100 {
+            let (a, b) = round(&fake, 1, 10_000 + r).await;
+            solo_acks.extend(a);
+            solo_replies.extend(b);
+        }
+        solo_acks.sort();
+        solo_replies.sort();
+        println!(
+            "gateway, 100 interactions one at a time: → deferred ack p50 {} p99 {} | → final reply p50 {} p99 {}",
+            ms(percentile(&solo_acks, 0.5)),
+            ms(percentile(&solo_acks, 0.99)),
+            ms(percentile(&solo_replies, 0.5)),
+            ms(percentile(&solo_replies, 0.99)),
+        );
         let (mut acks, mut replies) = (Vec::new(), Vec::new());
         for r in 1..=20 {
             let (a, b) = round(&fake, 50, r).await;
