@@ -615,6 +615,24 @@ async fn seed_commands_defer_then_edit_and_errors_stay_private() {
         "{reply}"
     );
 
+    // A spoiler race from an uploaded preset.
+    let url = w.fake.host_file("spoiler.yaml", "text/yaml", open.clone());
+    let sent = w.fake.slash_command(
+        &racer,
+        &["alttpr", "customspoiler"],
+        &[],
+        &[(
+            "yamlfile",
+            "spoiler.yaml",
+            &url,
+            open.len() as u64,
+            "text/yaml",
+        )],
+    );
+    let reply = embed_reply(&w, &sent).await;
+    let log = field(&reply["embeds"][0], "Spoiler Log URL").unwrap();
+    assert!(log.contains("spoiler__"), "{log}");
+
     // Kiss Priest: one batch of three customizer games sharing a batch code.
     let sent = w.fake.slash_command(
         &racer,
