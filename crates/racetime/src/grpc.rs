@@ -13,14 +13,16 @@ use tonic::{Request, Response, Status};
 
 use crate::bot::{Bot, RoomError};
 use crate::db::room;
+use crate::forward::Forwarded;
 use crate::open::{OpenError, open_room};
-use crate::room::{RoomInput, entrants};
+use crate::room::entrants;
 use crate::state::{RoomState, TournamentBinding};
 
 /// The RaceRooms service.
 #[derive(Debug, Clone)]
 pub struct RaceRoomsApi {
     pub(crate) bot: Arc<Bot>,
+    pub(crate) forwarder: crate::forward::Forwarder,
 }
 
 impl From<RoomError> for Status {
@@ -119,23 +121,24 @@ impl RaceRoomsApi {
         }
     }
 
-    async fn to_actor(
-        &self,
-        room: &str,
-        make: impl FnOnce(oneshot::Sender<()>) -> RoomInput,
-    ) -> Result<(), Status> {
+    /// Hands `input` to the room's actor: here, after taking the room if nobody holds it, or
+    /// on the replica that holds it.
+    async fn to_actor(&self, room: &str, input: Forwarded) -> Result<(), Status> {
         let name = room_name(room)?;
         if self.bot.local(&name).is_none() {
             let _ = self.bot.join(&name).await?;
         }
         let Some((_, inputs)) = self.bot.local(&name) else {
-            return Err(Status::unavailable(format!(
-                "room `{name}` is handled by another instance of this service; retry there or later"
-            )));
+            return match self.forwarder.send(&name, input).await {
+                Ok(true) => Ok(()),
+                _ => Err(Status::unavailable(format!(
+                    "room `{name}` is handled by another instance of this service, which did not answer; retry later"
+                ))),
+            };
         };
         let (tx, rx) = oneshot::channel();
         inputs
-            .send(make(tx))
+            .send(input.into_input(tx))
             .map_err(|_| Status::unavailable("the room handler stopped"))?;
         rx.await
             .map_err(|_| Status::unavailable("the room handler stopped"))
@@ -357,11 +360,13 @@ impl RaceRooms for RaceRoomsApi {
         } else {
             r.requested_by
         };
-        self.to_actor(&r.room, |reply| RoomInput::Inject {
-            command: r.command,
-            requested_by,
-            reply,
-        })
+        self.to_actor(
+            &r.room,
+            Forwarded::Inject {
+                command: r.command,
+                requested_by,
+            },
+        )
         .await?;
         Ok(Response::new(pb::Empty {}))
     }
@@ -377,8 +382,7 @@ impl RaceRooms for RaceRoomsApi {
             players: r.player_racetime_ids,
             gatekeepers: r.gatekeeper_racetime_ids,
         };
-        self.to_actor(&r.room, |reply| RoomInput::Bind { binding, reply })
-            .await?;
+        self.to_actor(&r.room, Forwarded::Bind { binding }).await?;
         Ok(Response::new(pb::Empty {}))
     }
 
@@ -392,11 +396,13 @@ impl RaceRooms for RaceRoomsApi {
                 "spoiler_url must be an absolute URL",
             ));
         }
-        self.to_actor(&r.room, |reply| RoomInput::ScheduleSpoiler {
-            url: r.spoiler_url,
-            study_time: r.study_time_seconds,
-            reply,
-        })
+        self.to_actor(
+            &r.room,
+            Forwarded::ScheduleSpoiler {
+                url: r.spoiler_url,
+                study_time: r.study_time_seconds,
+            },
+        )
         .await?;
         Ok(Response::new(pb::Empty {}))
     }

@@ -7,6 +7,7 @@
 pub mod bot;
 pub mod commands;
 pub mod db;
+pub mod forward;
 pub mod grpc;
 pub mod open;
 pub mod room;
@@ -224,7 +225,10 @@ impl Service for RacetimeService {
                 }
             }
         });
-        routes.add_service(RaceRoomsServer::new(grpc::RaceRoomsApi { bot }));
+        let forwarder =
+            forward::Forwarder::new(ctx.nats.clone(), &ctx.common.events.subject_prefix);
+        ctx.spawn(forwarder.clone().serve(bot.clone(), ctx.shutdown.clone()));
+        routes.add_service(RaceRoomsServer::new(grpc::RaceRoomsApi { bot, forwarder }));
         Ok(())
     }
 }

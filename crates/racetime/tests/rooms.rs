@@ -289,8 +289,8 @@ async fn alttpr_room_rolls_once_and_a_restart_resumes_without_reposting() {
 #[tokio::test]
 async fn z1r_commands_token_expiry_dropped_sockets_and_a_second_replica() {
     let w = world().await;
-    let (_one, _client) = w.racetime().await;
-    let (_two, _client2) = w.racetime().await;
+    let (_one, client_one) = w.racetime().await;
+    let (_two, client_two) = w.racetime().await;
     let bob = w.fake.add_user("Bob", &[]);
     let room = w.fake.open_room("z1r", &bob, "Beat the game", false);
     wait_handled(&w.fake, &room).await;
@@ -298,6 +298,39 @@ async fn z1r_commands_token_expiry_dropped_sockets_and_a_second_replica() {
     // Only one replica handles the room: one socket, one answer.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(w.fake.socket_count(&room), 1);
+    // Either replica takes an injected command: the one without the room forwards it.
+    for (mut client, command) in [
+        (client_one.clone(), "!lock"),
+        (client_two.clone(), "!unlock"),
+        (client_one.clone(), "!unlock"),
+    ] {
+        client
+            .inject_command(pb::InjectCommandRequest {
+                room: room.clone(),
+                command: command.into(),
+                requested_by: "tests".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter().filter(|m| m.starts_with("Lock released.")).count() == 2
+        })
+        .await;
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|m| m.starts_with("Lock initiated."))
+            .count(),
+        1
+    );
+    assert_eq!(
+        w.fake.socket_count(&room),
+        1,
+        "forwarding does not take the room over"
+    );
 
     w.fake.chat(&room, &bob, "!help");
     let lines = w

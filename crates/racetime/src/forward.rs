@@ -1,0 +1,138 @@
+//! Room inputs for a room another replica handles. Every replica listens on one NATS subject
+//! (`{prefix}.racetime.room_input`); a caller whose replica does not hold the room's lease
+//! sends the input there as a request, the replica that holds the room applies it and
+//! replies, the others stay silent. No reply within the timeout is UNAVAILABLE, as before.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::room::RoomInput;
+use crate::state::TournamentBinding;
+
+/// How long a forwarded input waits for the holder's answer.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An input that can cross replicas (a [`RoomInput`] without its reply channel).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Forwarded {
+    Inject {
+        command: String,
+        requested_by: String,
+    },
+    Bind {
+        binding: TournamentBinding,
+    },
+    ScheduleSpoiler {
+        url: String,
+        study_time: u32,
+    },
+}
+
+impl Forwarded {
+    /// The local input, with the channel its handler answers on.
+    pub(crate) fn into_input(self, reply: oneshot::Sender<()>) -> RoomInput {
+        match self {
+            Forwarded::Inject {
+                command,
+                requested_by,
+            } => RoomInput::Inject {
+                command,
+                requested_by,
+                reply,
+            },
+            Forwarded::Bind { binding } => RoomInput::Bind { binding, reply },
+            Forwarded::ScheduleSpoiler { url, study_time } => RoomInput::ScheduleSpoiler {
+                url,
+                study_time,
+                reply,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    room: String,
+    input: Forwarded,
+}
+
+/// The NATS side of forwarding.
+#[derive(Clone, Debug)]
+pub struct Forwarder {
+    nats: async_nats::Client,
+    subject: String,
+}
+
+impl Forwarder {
+    pub fn new(nats: async_nats::Client, subject_prefix: &str) -> Self {
+        Self {
+            nats,
+            subject: platform::events::full_subject(subject_prefix, "racetime.room_input"),
+        }
+    }
+
+    /// Sends `input` to the replica that handles `room`; `Ok(false)` when none answered.
+    pub async fn send(&self, room: &str, input: Forwarded) -> anyhow::Result<bool> {
+        let payload = serde_json::to_vec(&Envelope {
+            room: room.to_owned(),
+            input,
+        })?;
+        match tokio::time::timeout(
+            TIMEOUT,
+            self.nats.request(self.subject.clone(), payload.into()),
+        )
+        .await
+        {
+            Ok(Ok(_reply)) => Ok(true),
+            // No responders, or nobody answered in time: no replica holds the room.
+            Ok(Err(_)) | Err(_) => Ok(false),
+        }
+    }
+
+    /// Applies inputs for rooms this replica holds until `shutdown`.
+    pub async fn serve(self, bot: Arc<Bot>, shutdown: CancellationToken) {
+        let mut subscription = loop {
+            match self.nats.subscribe(self.subject.clone()).await {
+                Ok(subscription) => break subscription,
+                Err(error) => {
+                    tracing::warn!(%error, "room input forwarding: subscribe failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = shutdown.cancelled() => return,
+                    }
+                }
+            }
+        };
+        loop {
+            let message = tokio::select! {
+                message = subscription.next() => match message {
+                    Some(message) => message,
+                    None => return,
+                },
+                () = shutdown.cancelled() => return,
+            };
+            let Ok(envelope) = serde_json::from_slice::<Envelope>(&message.payload) else {
+                continue;
+            };
+            let (Some(reply_to), Some((_, inputs))) =
+                (message.reply.clone(), bot.local(&envelope.room))
+            else {
+                continue;
+            };
+            let nats = self.nats.clone();
+            tokio::spawn(async move {
+                let (tx, rx) = oneshot::channel();
+                if inputs.send(envelope.input.into_input(tx)).is_ok() && rx.await.is_ok() {
+                    let _ = nats.publish(reply_to, "ok".into()).await;
+                }
+            });
+        }
+    }
+}
