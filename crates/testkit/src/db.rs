@@ -56,6 +56,26 @@ impl Drop for TestDb {
         let name = self.name.clone();
         crate::block_on_side(async move {
             if let Ok(server) = Database::connect(&server_url).await {
+                // A service of this test may still hold a connection in an open transaction
+                // (a consumer stopped mid-event whose rollback never ran): its metadata lock
+                // would make the DROP wait forever, and this drop blocks the test's runtime, so
+                // the service could never finish. End those connections first.
+                let holders = server
+                    .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                        server.get_database_backend(),
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+                        [name.clone().into()],
+                    ))
+                    .await
+                    .unwrap_or_default();
+                for row in holders {
+                    if let Ok(id) = row.try_get_by_index::<u64>(0) {
+                        let _ = server.execute_unprepared(&format!("KILL {id}")).await;
+                    }
+                }
+                let _ = server
+                    .execute_unprepared("SET SESSION lock_wait_timeout = 30")
+                    .await;
                 let _ = server
                     .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
                     .await;
