@@ -69,7 +69,7 @@ impl Drop for TestDb {
                     .await
                     .unwrap_or_default();
                 for row in holders {
-                    if let Ok(id) = row.try_get_by_index::<u64>(0) {
+                    if let Ok(id) = row.try_get_by_index::<i64>(0) {
                         let _ = server.execute_unprepared(&format!("KILL {id}")).await;
                     }
                 }
