@@ -59,22 +59,7 @@ impl<N: Notification> EventHandler for Notifier<N> {
         _txn: &DatabaseTransaction,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        let payload = envelope
-            .payload
-            .as_ref()
-            .filter(|any| any.type_url == N::Event::type_url())
-            .ok_or_else(|| {
-                HandlerError::Permanent(anyhow::anyhow!(
-                    "payload is not a {}",
-                    N::Event::full_name()
-                ))
-            })?;
-        let event = N::Event::decode(payload.value.as_slice()).map_err(|error| {
-            HandlerError::Permanent(anyhow::anyhow!(
-                "undecodable {}: {error}",
-                N::Event::full_name()
-            ))
-        })?;
+        let event: N::Event = platform::events::payload(envelope)?;
         for (guild, settings) in self.config.guilds_with(N::KEY).await? {
             for (channel, embed) in N::render(&event, &settings) {
                 let key = format!("notify:{}:{channel}", envelope.id);

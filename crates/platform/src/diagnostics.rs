@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use prost::Message as _;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait, Value,
 };
@@ -197,16 +196,7 @@ impl EventHandler for ProbeHandler {
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let payload = event
-            .payload
-            .as_ref()
-            .filter(|any| any.type_url == <ProbeEmitted as prost::Name>::type_url())
-            .ok_or_else(|| {
-                HandlerError::Permanent(anyhow::anyhow!("payload is not an events.v1.ProbeEmitted"))
-            })?;
-        let probe = ProbeEmitted::decode(payload.value.as_slice()).map_err(|error| {
-            HandlerError::Permanent(anyhow::anyhow!("undecodable ProbeEmitted: {error}"))
-        })?;
+        let probe: ProbeEmitted = crate::events::payload(event)?;
         if probe.target != self.service {
             return Ok(());
         }

@@ -43,6 +43,25 @@ impl From<DbErr> for HandlerError {
     }
 }
 
+/// The envelope's payload as `M`.
+///
+/// Errors: [`HandlerError::Permanent`] when the payload is missing, of another type, or does not
+/// decode; such an event never becomes handleable.
+pub fn payload<M: prost::Message + prost::Name + Default>(
+    envelope: &Envelope,
+) -> Result<M, HandlerError> {
+    let any = envelope
+        .payload
+        .as_ref()
+        .filter(|any| any.type_url == M::type_url())
+        .ok_or_else(|| {
+            HandlerError::Permanent(anyhow::anyhow!("payload is not a {}", M::full_name()))
+        })?;
+    M::decode(any.value.as_slice()).map_err(|error| {
+        HandlerError::Permanent(anyhow::anyhow!("undecodable {}: {error}", M::full_name()))
+    })
+}
+
 /// Reacts to one kind of event inside the transaction that also records it as handled.
 pub trait EventHandler: Send + Sync + 'static {
     /// Durable consumer name, unique in the deployment: `<service>-<purpose>`.

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::{EventSettings, NatsSettings};
 
-pub use consumer::{Consumer, EventHandler, HandlerError, Processed};
+pub use consumer::{Consumer, EventHandler, HandlerError, Processed, payload};
 pub use outbox::{Event, Outbox, Relay};
 
 /// What went wrong on the event path.
