@@ -57,31 +57,22 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
     match path.as_slice() {
         ["alttpr", kind @ ("preset" | "custompreset")] => {
             let race = call.yes("race", false);
-            let mut r = request(call, "alttpr", "");
-            let saved = if *kind == "preset" {
-                r.preset = required(call, "preset")?.to_owned();
-                None
-            } else {
-                // Saved as `{namespace}/latest` first, so it can be rolled again by name.
-                let text = yaml(app, call, "yamlfile").await?;
-                let reference = save_latest(app, call, "alttpr", text).await?;
-                r.preset = reference.clone();
-                Some(reference)
-            };
-            let label = r.preset.clone();
+            let (label, saved) =
+                chosen_preset(app, call, "alttpr", "preset", *kind == "custompreset").await?;
+            let mut r = request(call, "alttpr", &label);
             r.race = race;
             r.hints = call.yes("hints", false);
             r.allow_quickswap = call.yes("allow_quickswap", true);
             r.branch = call.string("branch").unwrap_or_default().to_owned();
             let reply = generate(app, r).await?;
             let mut e =
-                embeds::with_top_field(embeds::alttpr(&reply, emoji, race), "Preset", label);
-            if let Some(reference) = saved {
+                embeds::with_top_field(embeds::alttpr(&reply, emoji, race), "Preset", &label);
+            if saved {
                 e = embeds::with_field(
                     e,
                     "Saved as preset!",
                     format!(
-                        "You can generate this preset again by using the preset name of `{reference}`"
+                        "You can generate this preset again by using the preset name of `{label}`"
                     ),
                 );
             }
@@ -115,32 +106,30 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             let race = call.yes("race", true);
             // Upstream compared the string "yes"/"no" for truth, so it always masked (§7.1).
             let masked = call.yes("mask_settings", true);
-            let mut r = request(call, "alttprmystery", "");
-            let saved = if *kind == "mystery" {
-                r.preset = required(call, "weightset")?.to_owned();
-                None
-            } else {
-                let text = yaml(app, call, "yamlfile").await?;
-                let reference = save_latest(app, call, "alttprmystery", text).await?;
-                r.preset = reference.clone();
-                Some(reference)
-            };
-            let label = r.preset.clone();
+            let (label, saved) = chosen_preset(
+                app,
+                call,
+                "alttprmystery",
+                "weightset",
+                *kind == "custommystery",
+            )
+            .await?;
+            let mut r = request(call, "alttprmystery", &label);
             r.race = race;
             r.unmasked = !masked;
             let reply = generate(app, r).await?;
             let mut e = embeds::alttpr(&reply, emoji, race);
             e.title = Some("Mystery Game".into());
-            let mut e = embeds::with_top_field(e, "Weightset", label);
+            let mut e = embeds::with_top_field(e, "Weightset", &label);
             if !reply.custom_instructions.is_empty() {
                 e = embeds::with_field(e, "Custom Instructions", reply.custom_instructions);
             }
-            if let Some(reference) = saved {
+            if saved {
                 e = embeds::with_field(
                     e,
                     "Saved as custom weightset!",
                     format!(
-                        "You can generate this weightset again by using the weightset name of `{reference}`"
+                        "You can generate this weightset again by using the weightset name of `{label}`"
                     ),
                 );
             }
@@ -315,6 +304,23 @@ pub async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             call.name()
         ))),
     }
+}
+
+/// The preset to roll and whether it was just saved: the one named by `option`, or, for the
+/// `custom…` commands, the uploaded file saved as the caller's `{namespace}/latest` first, so
+/// it can be rolled again by name.
+async fn chosen_preset(
+    app: &App,
+    call: &Call,
+    randomizer: &str,
+    option: &str,
+    uploaded: bool,
+) -> Result<(String, bool), CommandError> {
+    if !uploaded {
+        return Ok((required(call, option)?.to_owned(), false));
+    }
+    let text = yaml(app, call, "yamlfile").await?;
+    Ok((save_latest(app, call, randomizer, text).await?, true))
 }
 
 /// Saves an uploaded preset as `{caller's namespace}/latest` (overwriting the last one) and
