@@ -13,6 +13,7 @@ use proto::discord::v1::discord_client::DiscordClient;
 use seedgen::SeedgenService;
 use serde_json::{Value as Json, json};
 use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker, SentInteraction};
+use testkit::fixtures::alttpr_seed_response;
 use testkit::{FakeDiscord, ServiceHandle, TestDb, TestNats};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -34,49 +35,29 @@ async fn world() -> World {
     testkit::init();
     let fake = FakeDiscord::start().await.unwrap();
     let alttpr = MockServer::start().await;
-    // Spoiler races ask for the log ("spoilers": "generate"); the answer carries the patch
-    // data and the spoiler that seedgen turns into the uploaded log.
+    // Spoiler races ask for the log ("spoilers": "generate").
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
         .and(body_partial_json(json!({"spoilers": "generate"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "logic": "NoGlitches", "hash": "SpOiLeR", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
-            "patch": [
-                {"1573397": [25, 22, 3, 0, 1]}, {"982421": [14]}, {"227731": [217]},
-                {"981972": [218, 219, 216]}, {"207304": [218]}, {"207300": [219]}, {"950988": [220]},
-                {"227960": [216,216,216,216,217,216,216,217, 218,217,218,219,218,217,218,218,
-                            224,223,223,218,224,223,216,223, 220,220,220,221,220,220,222,220,
-                            225,216,225,226,225,216,225,226, 223,217,216,225,223,220,217,216,
-                            216,227,224,219,222,216,219,226]}
-            ],
-            "spoiler": {
-                "meta": {"name": "Seed Name", "notes": "", "spoilers": "generate", "shuffle": "none", "mode": "open",
-                         "logic": "NoGlitches", "enemizer.boss_shuffle": "none", "version": "31.0.7"},
-                "Special": {"Misery Mire": "Ether", "Turtle Rock": "Quake"},
-                "Eastern Palace": {"Eastern Palace - Prize:1": "PendantOfCourage:1", "Eastern Palace - Big Chest:1": "BowAndArrows:1"},
-                "Light World": {"Link's Uncle:1": "ProgressiveSword:1"}
-            }
-        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(alttpr_seed_response("SpOiLeR", "generate")),
+        )
         .with_priority(1)
         .mount(&alttpr)
         .await;
     // Customizer presets and weightsets (mystery rolls may pick one) go to /api/customizer.
     Mock::given(method("POST"))
         .and(path("/api/customizer"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "logic": "NoGlitches", "hash": "CuStOmIzEr", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
-            "patch": [{"1573397": [25, 22, 3, 0, 1]}],
-            "spoiler": {"meta": {"name": "Seed", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
-        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(alttpr_seed_response("CuStOmIzEr", "off")),
+        )
         .mount(&alttpr)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "logic": "NoGlitches", "hash": "HaShHaSh", "generated": "2024-05-01T12:34:56+00:00", "size": 2,
-            "patch": [{"1573397": [25, 22, 3, 0, 1]}],
-            "spoiler": {"meta": {"name": "Seed", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
-        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(alttpr_seed_response("HaShHaSh", "off")),
+        )
         .mount(&alttpr)
         .await;
     Mock::given(method("GET"))

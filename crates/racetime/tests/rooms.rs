@@ -12,6 +12,7 @@ use racetime::RacetimeService;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use seedgen::SeedgenService;
 use serde_json::json;
+use testkit::fixtures::alttpr_seed_response;
 use testkit::racetime::StartraceFault;
 use testkit::{FakeRacetime, ServiceHandle, TestDb, TestNats};
 use tonic::transport::Channel;
@@ -48,14 +49,6 @@ struct World {
     seedgen_url: String,
 }
 
-fn alttpr_response(hash: &str) -> serde_json::Value {
-    json!({
-        "logic": "NoGlitches", "hash": hash, "generated": "2024-05-01T12:34:56+00:00", "size": 2,
-        "patch": [{"1573397": [25, 22, 3, 0, 1]}],
-        "spoiler": {"meta": {"name": "Seed", "spoilers": "off", "mode": "open", "logic": "NoGlitches"}}
-    })
-}
-
 async fn world() -> World {
     testkit::init();
     let fake = FakeRacetime::start().await.unwrap();
@@ -65,14 +58,16 @@ async fn world() -> World {
     let alttpr = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/customizer"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(alttpr_response("CuStOmHaSh")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(alttpr_seed_response("CuStOmHaSh", "off")),
+        )
         .mount(&alttpr)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/randomizer"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(alttpr_response("HaShHaSh"))
+                .set_body_json(alttpr_seed_response("HaShHaSh", "off"))
                 .set_delay(Duration::from_millis(150)),
         )
         .mount(&alttpr)
@@ -186,6 +181,13 @@ fn count(lines: &[String], text: &str) -> usize {
     lines.iter().filter(|l| l.as_str() == text).count()
 }
 
+/// A public room opened by `user` in `category` ("Beat the game"), once the bot joined it.
+async fn handled_room(w: &World, category: &str, user: &str) -> String {
+    let room = w.fake.open_room(category, user, "Beat the game", false);
+    wait_handled(&w.fake, &room).await;
+    room
+}
+
 async fn wait_handled(fake: &FakeRacetime, room: &str) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while fake.socket_count(room) == 0 {
@@ -292,8 +294,7 @@ async fn z1r_commands_token_expiry_dropped_sockets_and_a_second_replica() {
     let (_one, client_one) = w.racetime().await;
     let (_two, client_two) = w.racetime().await;
     let bob = w.fake.add_user("Bob", &[]);
-    let room = w.fake.open_room("z1r", &bob, "Beat the game", false);
-    wait_handled(&w.fake, &room).await;
+    let room = handled_room(&w, "z1r", &bob).await;
     w.fake.wait_for_bot(&room, WAIT, |l| !l.is_empty()).await;
     // Only one replica handles the room: one socket, one answer.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -537,8 +538,7 @@ async fn spoiler_race_counts_down_and_status_events_follow_the_race() {
     let (_service, mut client) = w.racetime().await;
     let alice = w.fake.add_user("Alice", &["alttpr"]);
     let bob = w.fake.add_user("Bob", &[]);
-    let room = w.fake.open_room("alttpr", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &room).await;
+    let room = handled_room(&w, "alttpr", &alice).await;
     client
         .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
             room: room.clone(),
@@ -744,8 +744,7 @@ async fn smz3_smr_ff1r_provider_failures_and_monitor_commands() {
     assert_eq!(mw_calls, 2, "one multiworld seed per team");
 
     // SM total with sm.samus.link down: a short message that says to retry, no error dump.
-    let smr = w.fake.open_room("smr", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &smr).await;
+    let smr = handled_room(&w, "smr", &alice).await;
     let lines = said(
         &w,
         &smr,
@@ -786,8 +785,7 @@ async fn smz3_smr_ff1r_provider_failures_and_monitor_commands() {
     .await;
 
     // FF1R: the given URL comes back with a fresh seed.
-    let ff1r = w.fake.open_room("ff1r", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &ff1r).await;
+    let ff1r = handled_room(&w, "ff1r", &alice).await;
     let lines = said(
         &w,
         &ff1r,
@@ -805,8 +803,7 @@ async fn smz3_smr_ff1r_provider_failures_and_monitor_commands() {
     assert_eq!(w.fake.race(&ff1r)["info_bot"].as_str(), Some(url.as_str()));
 
     // !override: refused without a whitelist row, accepted with one.
-    let z = w.fake.open_room("z1r", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &z).await;
+    let z = handled_room(&w, "z1r", &alice).await;
     said(
         &w,
         &z,
@@ -845,8 +842,7 @@ async fn smz3_smr_ff1r_provider_failures_and_monitor_commands() {
     let carol = w.fake.add_user("Carol", &[]);
     let stranger = w.fake.add_user("Stranger", &[]);
     let gatekeeper = w.fake.add_user("Gatekeeper", &[]);
-    let bound = w.fake.open_room("z1r", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &bound).await;
+    let bound = handled_room(&w, "z1r", &alice).await;
     client
         .bind_tournament(pb::BindTournamentRequest {
             room: bound.clone(),
@@ -997,8 +993,7 @@ async fn every_category_answers_its_commands() {
         let w = &w;
         let host = host.clone();
         async move {
-            let room = w.fake.open_room(category, &host, "Beat the game", false);
-            wait_handled(&w.fake, &room).await;
+            let room = handled_room(w, category, &host).await;
             for (command, expect) in steps {
                 let lines = said(w, &room, &host, command, expect).await;
                 assert!(
@@ -1010,8 +1005,7 @@ async fn every_category_answers_its_commands() {
     });
     futures::future::join_all(runs).await;
     // The sgl handler answers nothing it does not know, not even !help.
-    let sgl = w.fake.open_room("sgl", &host, "Beat the game", false);
-    wait_handled(&w.fake, &sgl).await;
+    let sgl = handled_room(&w, "sgl", &host).await;
     w.fake.chat(&sgl, &host, "!help");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
@@ -1083,7 +1077,6 @@ async fn a_hanging_startrace_and_rejected_credentials() {
         "{error:?}"
     );
     let alice = w.fake.add_user("Alice", &[]);
-    let room = w.fake.open_room("alttpr", &alice, "Beat the game", false);
-    wait_handled(&w.fake, &room).await;
+    let room = handled_room(&w, "alttpr", &alice).await;
     said(&w, &room, &alice, "!help", "Available commands:").await;
 }

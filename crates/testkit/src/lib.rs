@@ -10,6 +10,7 @@
 pub mod bench;
 mod db;
 pub mod discord;
+pub mod fixtures;
 mod nats;
 pub mod process;
 pub mod racetime;
