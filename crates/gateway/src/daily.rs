@@ -96,7 +96,6 @@ impl Announcer {
             return Ok(0);
         }
         let embed = embed(&daily, &self.emoji);
-        let proto_embed = to_proto(&embed);
         let mut posted = 0;
         for (guild, settings) in self.config.guilds_with(Key::DailyAnnouncerChannel).await? {
             for channel in settings.list(Key::DailyAnnouncerChannel) {
@@ -106,7 +105,7 @@ impl Announcer {
                 let key = format!("daily:{}:{channel}", daily.hash);
                 let sent = match self
                     .api
-                    .send(&key, channel, "", std::slice::from_ref(&proto_embed))
+                    .send(&key, channel, "", std::slice::from_ref(&embed))
                     .await
                 {
                     Ok(sent) => sent,
@@ -157,23 +156,5 @@ impl Announcer {
                 tracing::warn!(%error, "could not open the daily thread");
             }
         }
-    }
-}
-
-fn to_proto(e: &twilight_model::channel::message::Embed) -> proto::discord::v1::Embed {
-    proto::discord::v1::Embed {
-        title: e.title.clone().unwrap_or_default(),
-        description: e.description.clone().unwrap_or_default(),
-        url: e.url.clone().unwrap_or_default(),
-        color: e.color.unwrap_or_default(),
-        fields: e
-            .fields
-            .iter()
-            .map(|f| proto::discord::v1::EmbedField {
-                name: f.name.clone(),
-                value: f.value.clone(),
-                inline: f.inline,
-            })
-            .collect(),
     }
 }

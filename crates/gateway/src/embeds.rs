@@ -14,7 +14,8 @@ pub const DARK_RED: u32 = 0x992D22;
 /// Discord's "dark gold" (tournament seeds).
 pub const DARK_GOLD: u32 = 0xC27C0E;
 
-fn field(name: &str, value: impl Into<String>, inline: bool) -> EmbedField {
+/// A field; an empty value shows as "—" and a value over Discord's 1,024 characters is cut.
+pub fn field(name: &str, value: impl Into<String>, inline: bool) -> EmbedField {
     let mut value = value.into();
     if value.is_empty() {
         value = "—".into();

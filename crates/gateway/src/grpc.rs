@@ -106,7 +106,7 @@ impl DiscordApi {
         key: &str,
         channel: u64,
         content: &str,
-        embeds: &[pb::Embed],
+        embeds: &[Embed],
     ) -> Result<pb::SendMessageReply, Status> {
         if key.is_empty() {
             return Err(Status::invalid_argument("idempotency_key is required"));
@@ -119,7 +119,6 @@ impl DiscordApi {
         }
         let channel_id =
             Id::new_checked(channel).ok_or_else(|| Status::invalid_argument("channel_id is 0"))?;
-        let embeds: Vec<Embed> = embeds.iter().map(embed).collect();
         let discord = self.discord()?;
         let mut attempt = 1;
         let response = loop {
@@ -127,7 +126,7 @@ impl DiscordApi {
                 .http
                 .create_message(channel_id)
                 .content(content)
-                .embeds(&embeds)
+                .embeds(embeds)
                 .nonce(nonce(key))
                 .await;
             match sent {
@@ -259,7 +258,8 @@ impl DiscordRpc for DiscordApi {
         request: Request<pb::SendMessageRequest>,
     ) -> Result<Response<pb::SendMessageReply>, Status> {
         let r = request.into_inner();
-        self.send(&r.idempotency_key, r.channel_id, &r.content, &r.embeds)
+        let embeds: Vec<Embed> = r.embeds.iter().map(embed).collect();
+        self.send(&r.idempotency_key, r.channel_id, &r.content, &embeds)
             .await
             .map(Response::new)
     }
@@ -283,7 +283,8 @@ impl DiscordRpc for DiscordApi {
             .model()
             .await
             .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
-        self.send(&r.idempotency_key, channel.id.get(), &r.content, &r.embeds)
+        let embeds: Vec<Embed> = r.embeds.iter().map(embed).collect();
+        self.send(&r.idempotency_key, channel.id.get(), &r.content, &embeds)
             .await
             .map(Response::new)
     }

@@ -6,10 +6,12 @@
 
 use platform::events::{EventHandler, HandlerError};
 use prost::{Message, Name};
-use proto::discord::v1 as pb;
 use proto::events::v1::{Envelope, RaceStatusChanged, SeedGenerated};
 use sea_orm::DatabaseTransaction;
 
+use twilight_model::channel::message::Embed;
+
+use crate::embeds::{blank, field};
 use crate::grpc::DiscordApi;
 use crate::guild_config::{GuildConfig, GuildSettings, Key};
 
@@ -24,7 +26,7 @@ pub trait Notification: Send + Sync + 'static {
     /// The event payload type.
     type Event: Message + Name + Default;
     /// The posts for one guild: `(channel, embed)`; empty when this guild is not interested.
-    fn render(event: &Self::Event, guild: &GuildSettings) -> Vec<(u64, pb::Embed)>;
+    fn render(event: &Self::Event, guild: &GuildSettings) -> Vec<(u64, Embed)>;
 }
 
 /// Runs a [`Notification`] as a durable consumer.
@@ -63,7 +65,11 @@ impl<N: Notification> EventHandler for Notifier<N> {
         for (guild, settings) in self.config.guilds_with(N::KEY).await? {
             for (channel, embed) in N::render(&event, &settings) {
                 let key = format!("notify:{}:{channel}", envelope.id);
-                match self.api.send(&key, channel, "", &[embed]).await {
+                match self
+                    .api
+                    .send(&key, channel, "", std::slice::from_ref(&embed))
+                    .await
+                {
                     Ok(_) => {}
                     // Discord or the network is down: try the event again later.
                     Err(status) if status.code() == tonic::Code::Unavailable => {
@@ -95,39 +101,31 @@ impl Notification for SeedAudit {
     const KEY: Key = Key::SeedAuditChannel;
     type Event = SeedGenerated;
 
-    fn render(seed: &SeedGenerated, guild: &GuildSettings) -> Vec<(u64, pb::Embed)> {
+    fn render(seed: &SeedGenerated, guild: &GuildSettings) -> Vec<(u64, Embed)> {
         let Some(channel) = guild.channel(Key::SeedAuditChannel) else {
             return Vec::new();
         };
-        let field = |name: &str, value: &str| pb::EmbedField {
-            name: name.into(),
-            value: if value.is_empty() {
-                "—".into()
-            } else {
-                value.into()
-            },
-            inline: true,
-        };
-        vec![(
-            channel,
-            pb::Embed {
-                title: "Seed generated".into(),
-                description: String::new(),
-                // The permalink of a race seed is fine for an audit channel; the spoiler
-                // log is not posted.
-                url: seed.permalink.clone(),
-                color: crate::embeds::DARK_RED,
-                fields: vec![
-                    field("Randomizer", &seed.randomizer),
-                    field("Preset", &seed.preset),
-                    field("Kind", &seed.kind),
-                    field("Requested by", &seed.requested_by),
-                    field("Surface", &seed.surface),
-                    field("Race", if seed.race { "yes" } else { "no" }),
-                    field("Hash", &seed.hash),
-                ],
-            },
-        )]
+        let mut embed = blank(
+            Some("Seed generated".into()),
+            None,
+            Some(crate::embeds::DARK_RED),
+        );
+        // The permalink of a race seed is fine for an audit channel; the spoiler log is not
+        // posted.
+        embed.url = (!seed.permalink.is_empty()).then(|| seed.permalink.clone());
+        embed.fields = [
+            ("Randomizer", seed.randomizer.as_str()),
+            ("Preset", &seed.preset),
+            ("Kind", &seed.kind),
+            ("Requested by", &seed.requested_by),
+            ("Surface", &seed.surface),
+            ("Race", if seed.race { "yes" } else { "no" }),
+            ("Hash", &seed.hash),
+        ]
+        .into_iter()
+        .map(|(name, value)| field(name, value, true))
+        .collect();
+        vec![(channel, embed)]
     }
 }
 
@@ -142,7 +140,7 @@ impl Notification for RaceWatch {
     const KEY: Key = Key::RaceWatchChannel;
     type Event = RaceStatusChanged;
 
-    fn render(race: &RaceStatusChanged, guild: &GuildSettings) -> Vec<(u64, pb::Embed)> {
+    fn render(race: &RaceStatusChanged, guild: &GuildSettings) -> Vec<(u64, Embed)> {
         if race.status != "in_progress" || race.previous_status == "in_progress" {
             return Vec::new();
         }
@@ -165,16 +163,14 @@ impl Notification for RaceWatch {
             .map(|e| {
                 (
                     channel,
-                    pb::Embed {
-                        title: "Watchlisted Player Detected in race".into(),
-                        description: format!(
+                    blank(
+                        Some("Watchlisted Player Detected in race".into()),
+                        Some(format!(
                             "Watchlisted player [{}]({origin}/user/{}) began racing in [{}]({})",
                             e.name, e.user_id, race.room, race.room_url
-                        ),
-                        url: String::new(),
-                        color: 0xE74C3C,
-                        fields: Vec::new(),
-                    },
+                        )),
+                        Some(0xE74C3C),
+                    ),
                 )
             })
             .collect()
@@ -231,6 +227,8 @@ mod tests {
             posts[0]
                 .1
                 .description
+                .as_deref()
+                .unwrap()
                 .contains("[Watched](https://racetime.gg/user/abc)")
         );
         assert!(RaceWatch::render(&race("in_progress", "smz3"), &guild).is_empty());
