@@ -239,6 +239,15 @@ impl GuildConfig {
             .remove(&guild);
     }
 
+    fn remember(&self, guild: u64, settings: BTreeMap<String, String>) -> Arc<GuildSettings> {
+        let settings = Arc::new(GuildSettings(settings));
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(guild, (Instant::now(), settings.clone()));
+        settings
+    }
+
     /// A guild's settings (cached up to a minute).
     pub async fn guild(&self, guild: u64) -> Result<Arc<GuildSettings>, DbErr> {
         if let Some(settings) = self.cached(guild) {
@@ -248,17 +257,14 @@ impl GuildConfig {
             .filter(row::Column::GuildId.eq(guild))
             .all(&self.db)
             .await?;
-        let settings = Arc::new(GuildSettings(
+        Ok(self.remember(
+            guild,
             rows.into_iter().map(|r| (r.parameter, r.value)).collect(),
-        ));
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(guild, (Instant::now(), settings.clone()));
-        Ok(settings)
+        ))
     }
 
-    /// Every guild that set `key`, with its settings (for notifications).
+    /// Every guild that set `key`, with its settings (for notifications). The guilds not in
+    /// the cache are loaded in one query.
     pub async fn guilds_with(&self, key: Key) -> Result<Vec<(u64, Arc<GuildSettings>)>, DbErr> {
         let guilds: Vec<u64> = row::Entity::find()
             .filter(row::Column::Parameter.eq(key.name()))
@@ -267,11 +273,36 @@ impl GuildConfig {
             .into_iter()
             .map(|r| r.guild_id)
             .collect();
-        let mut out = Vec::with_capacity(guilds.len());
-        for guild in guilds {
-            out.push((guild, self.guild(guild).await?));
+        let mut known: HashMap<u64, Arc<GuildSettings>> = guilds
+            .iter()
+            .filter_map(|g| self.cached(*g).map(|settings| (*g, settings)))
+            .collect();
+        let missing: Vec<u64> = guilds
+            .iter()
+            .copied()
+            .filter(|g| !known.contains_key(g))
+            .collect();
+        if !missing.is_empty() {
+            let mut loaded: HashMap<u64, BTreeMap<String, String>> = HashMap::new();
+            for r in row::Entity::find()
+                .filter(row::Column::GuildId.is_in(missing))
+                .all(&self.db)
+                .await?
+            {
+                loaded
+                    .entry(r.guild_id)
+                    .or_default()
+                    .insert(r.parameter, r.value);
+            }
+            for (guild, settings) in loaded {
+                known.insert(guild, self.remember(guild, settings));
+            }
         }
-        Ok(out)
+        // A guild whose rows vanished between the two queries is skipped.
+        Ok(guilds
+            .into_iter()
+            .filter_map(|guild| known.get(&guild).map(|s| (guild, s.clone())))
+            .collect())
     }
 
     /// Sets a key (already normalised) for a guild.
