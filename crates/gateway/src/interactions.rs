@@ -200,7 +200,8 @@ pub struct App {
     pub db: DatabaseConnection,
     pub config: crate::guild_config::GuildConfig,
     pub holy_images: crate::holyimage::HolyImages,
-    /// For attachments: no redirects to other hosts' surprises, a hard timeout.
+    /// For attachments and the SpeedGaming schedule: at most 3 redirects and the
+    /// `attachment_timeout_ms` timeout.
     pub files: reqwest::Client,
 }
 
