@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use proto::seedgen::v1 as pb;
 use proto::seedgen::v1::seed_gen_server::{SeedGen, SeedGenServer};
 use serde_json::json;
-use testkit::bench::{ms, percentile};
+use testkit::bench::p50_p99;
 use testkit::discord::{APPLICATION_ID, BOT_TOKEN, Invoker};
 use testkit::process::ServiceProcess;
 use testkit::{FakeDiscord, TestDb, TestNats};
@@ -179,11 +179,9 @@ fn main() {
         solo_acks.sort();
         solo_replies.sort();
         println!(
-            "gateway, 100 interactions one at a time: → deferred ack p50 {} p99 {} | → final reply p50 {} p99 {}",
-            ms(percentile(&solo_acks, 0.5)),
-            ms(percentile(&solo_acks, 0.99)),
-            ms(percentile(&solo_replies, 0.5)),
-            ms(percentile(&solo_replies, 0.99)),
+            "gateway, 100 interactions one at a time: → deferred ack {} | → final reply {}",
+            p50_p99(&solo_acks),
+            p50_p99(&solo_replies),
         );
         let (mut acks, mut replies) = (Vec::new(), Vec::new());
         for r in 1..=20 {
@@ -198,11 +196,9 @@ fn main() {
             replies.len()
         );
         println!(
-            "  interaction → deferred ack: p50 {} p99 {} | → final reply: p50 {} p99 {}",
-            ms(percentile(&acks, 0.5)),
-            ms(percentile(&acks, 0.99)),
-            ms(percentile(&replies, 0.5)),
-            ms(percentile(&replies, 0.99)),
+            "  interaction → deferred ack: {} | → final reply: {}",
+            p50_p99(&acks),
+            p50_p99(&replies),
         );
         println!(
             "  gateway RSS: {idle:.1} MiB idle, {:.1} MiB after",

@@ -15,11 +15,12 @@ use racetime_client::action::OutgoingMessage;
 use racetime_client::{
     Action, Credentials, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
 };
-use testkit::bench::{ms, percentile};
+use testkit::bench::p50_p99;
 use testkit::process::ServiceProcess;
 use testkit::{FakeRacetime, TestDb, TestNats};
 
-async fn fake_round_trip(fake: &FakeRacetime, room: &str) -> (Duration, Duration) {
+/// The fake server's own action round trip, sorted.
+async fn fake_round_trip(fake: &FakeRacetime, room: &str) -> Vec<Duration> {
     let http = RacetimeHttp::new(fake.url.parse().unwrap(), Duration::from_secs(5)).unwrap();
     let tokens = TokenManager::start(
         http.clone(),
@@ -52,7 +53,7 @@ async fn fake_round_trip(fake: &FakeRacetime, room: &str) -> (Duration, Duration
         samples.push(started.elapsed());
     }
     samples.sort();
-    (percentile(&samples, 0.5), percentile(&samples, 0.99))
+    samples
 }
 
 /// Sends `!help` to each room (at most `per_second` of them a second, or all at once when
@@ -105,7 +106,7 @@ async fn run(rooms: usize) {
     let names: Vec<String> = (0..rooms)
         .map(|_| fake.open_room("alttpr", &user, "Beat the game", false))
         .collect();
-    let (fake_p50, fake_p99) = fake_round_trip(&fake, &names[0]).await;
+    let fake_samples = fake_round_trip(&fake, &names[0]).await;
 
     // The service under test is the real binary in its own process, so its RSS is its own.
     let service = ServiceProcess::start(
@@ -155,17 +156,14 @@ async fn run(rooms: usize) {
     let burst = measure(&fake, &names, &user, None).await;
     let after = service.rss_mib();
     println!(
-        "rooms {rooms:>5}: joined in {:.1} s | fake action round trip p50 {} p99 {}",
+        "rooms {rooms:>5}: joined in {:.1} s | fake action round trip {}",
         join_time.as_secs_f64(),
-        ms(fake_p50),
-        ms(fake_p99),
+        p50_p99(&fake_samples),
     );
     println!(
-        "             !help → reply at 100/s: p50 {} p99 {} | all {rooms} at once: p50 {} p99 {}",
-        ms(percentile(&paced, 0.5)),
-        ms(percentile(&paced, 0.99)),
-        ms(percentile(&burst, 0.5)),
-        ms(percentile(&burst, 0.99)),
+        "             !help → reply at 100/s: {} | all {rooms} at once: {}",
+        p50_p99(&paced),
+        p50_p99(&burst),
     );
     println!(
         "             service RSS: {idle:.1} MiB idle, {holding:.1} MiB holding {rooms} rooms, {after:.1} MiB after the commands",

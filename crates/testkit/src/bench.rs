@@ -15,3 +15,12 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
+
+/// `p50 1.20 ms p99 3.40 ms` for sorted samples.
+pub fn p50_p99(sorted: &[Duration]) -> String {
+    format!(
+        "p50 {} p99 {}",
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.99))
+    )
+}
