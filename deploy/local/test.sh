@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The full test suite: ensures MariaDB, NATS and a local S3 (moto) are installed and running, then runs every test
-# of the workspace against them. Extra arguments go to `cargo test` (e.g. `-p platform`).
+# The full test suite: ensures MariaDB, NATS and a local S3 (moto) are installed and running, builds
+# the service binaries (the smoke test starts them as run.sh does), then runs every test of the
+# workspace twice: on MariaDB (production's database) and on SQLite (the embedded default).
+# Extra arguments go to both `cargo test` runs (e.g. `-p seedgen`); TEST_DATABASE=mariadb or
+# sqlite runs only that pass.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/local/lib.sh
@@ -9,5 +12,9 @@ ensure_mariadb
 ensure_nats
 ensure_s3
 export TEST_S3_ENDPOINT="${TEST_S3_ENDPOINT:-http://127.0.0.1:${S3_TEST_PORT:-9300}}"
-say "running the test suite (build cache: $CARGO_TARGET_DIR)"
-exec cargo test --workspace --locked "$@"
+say "building the service binaries (build cache: $CARGO_TARGET_DIR)"
+cargo build --locked --bins
+for backend in ${TEST_DATABASE:-mariadb sqlite}; do
+  say "running the test suite on $backend"
+  TEST_DATABASE=$backend cargo test --workspace --locked "$@"
+done

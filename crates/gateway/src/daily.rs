@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use proto::seedgen::v1::GetDailyRequest;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tokio_util::sync::CancellationToken;
 use twilight_model::channel::thread::AutoArchiveDuration;
 use twilight_model::id::Id;
@@ -126,7 +126,7 @@ impl Announcer {
             announced_at: Set(chrono::Utc::now()),
         };
         if let Err(error) = announced::Entity::insert(row).exec(&self.db).await
-            && !matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+            && !platform::db::is_unique_violation(&error)
         {
             return Err(error.into());
         }

@@ -8,7 +8,7 @@
 
 use proto::discord::v1 as pb;
 use proto::discord::v1::discord_server::Discord as DiscordRpc;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tonic::{Request, Response, Status};
 use twilight_model::channel::message::Embed;
 use twilight_model::channel::message::embed::EmbedField;
@@ -30,8 +30,8 @@ pub mod created {
         /// `message` or `scheduled_event`.
         pub kind: String,
         /// The channel of a message, the guild of a scheduled event.
-        pub container_id: u64,
-        pub object_id: u64,
+        pub container_id: i64,
+        pub object_id: i64,
         pub created_at: ChronoDateTimeUtc,
     }
 
@@ -85,17 +85,15 @@ impl DiscordApi {
         let row = created::ActiveModel {
             idempotency_key: Set(key.to_owned()),
             kind: Set(kind.to_owned()),
-            container_id: Set(container),
-            object_id: Set(object),
+            container_id: Set(platform::db::u64_to_db(container)),
+            object_id: Set(platform::db::u64_to_db(object)),
             created_at: Set(chrono::Utc::now()),
         };
         match created::Entity::insert(row).exec(&self.db).await {
             Ok(_) => Ok(()),
             // A concurrent retry of the same key got there first; Discord dropped our
             // duplicate by nonce, or the event is the same one.
-            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Ok(())
-            }
+            Err(error) if platform::db::is_unique_violation(&error) => Ok(()),
             Err(error) => Err(db_error(error)),
         }
     }
@@ -113,8 +111,8 @@ impl DiscordApi {
         }
         if let Some(done) = self.created(key, "message").await? {
             return Ok(pb::SendMessageReply {
-                channel_id: done.container_id,
-                message_id: done.object_id,
+                channel_id: platform::db::u64_from_db(done.container_id),
+                message_id: platform::db::u64_from_db(done.object_id),
             });
         }
         let channel_id =
@@ -301,8 +299,8 @@ impl DiscordRpc for DiscordApi {
             .created(&event.idempotency_key, "scheduled_event")
             .await?
         {
-            event.guild_id = done.container_id;
-            event.event_id = done.object_id;
+            event.guild_id = platform::db::u64_from_db(done.container_id);
+            event.event_id = platform::db::u64_from_db(done.object_id);
             return Ok(Response::new(event));
         }
         let guild = Id::new_checked(event.guild_id)

@@ -3,6 +3,7 @@
 //! so edits made by another replica (or in the database) take effect without a restart
 //! (upstream's cache never expired, §7.13). Guild administrators edit it with `/config`.
 
+use platform::db::{u64_from_db, u64_to_db};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,11 +21,11 @@ pub mod row {
     #[sea_orm(table_name = "gateway_guild_config")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub guild_id: u64,
+        pub guild_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub parameter: String,
         pub value: String,
-        pub updated_by: u64,
+        pub updated_by: i64,
         pub updated_at: ChronoDateTimeUtc,
     }
 
@@ -254,7 +255,7 @@ impl GuildConfig {
             return Ok(settings);
         }
         let rows = row::Entity::find()
-            .filter(row::Column::GuildId.eq(guild))
+            .filter(row::Column::GuildId.eq(u64_to_db(guild)))
             .all(&self.db)
             .await?;
         Ok(self.remember(
@@ -271,7 +272,7 @@ impl GuildConfig {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|r| r.guild_id)
+            .map(|r| u64_from_db(r.guild_id))
             .collect();
         let mut known: HashMap<u64, Arc<GuildSettings>> = guilds
             .iter()
@@ -285,12 +286,12 @@ impl GuildConfig {
         if !missing.is_empty() {
             let mut loaded: HashMap<u64, BTreeMap<String, String>> = HashMap::new();
             for r in row::Entity::find()
-                .filter(row::Column::GuildId.is_in(missing))
+                .filter(row::Column::GuildId.is_in(missing.into_iter().map(u64_to_db)))
                 .all(&self.db)
                 .await?
             {
                 loaded
-                    .entry(r.guild_id)
+                    .entry(u64_from_db(r.guild_id))
                     .or_default()
                     .insert(r.parameter, r.value);
             }
@@ -308,10 +309,10 @@ impl GuildConfig {
     /// Sets a key (already normalised) for a guild.
     pub async fn set(&self, guild: u64, key: Key, value: &str, by: u64) -> Result<(), DbErr> {
         let row = row::ActiveModel {
-            guild_id: Set(guild),
+            guild_id: Set(u64_to_db(guild)),
             parameter: Set(key.name().to_owned()),
             value: Set(value.to_owned()),
-            updated_by: Set(by),
+            updated_by: Set(u64_to_db(by)),
             updated_at: Set(chrono::Utc::now()),
         };
         row::Entity::insert(row)
@@ -333,7 +334,7 @@ impl GuildConfig {
     /// Removes a key; true when it was set.
     pub async fn clear(&self, guild: u64, key: Key) -> Result<bool, DbErr> {
         let deleted = row::Entity::delete_many()
-            .filter(row::Column::GuildId.eq(guild))
+            .filter(row::Column::GuildId.eq(u64_to_db(guild)))
             .filter(row::Column::Parameter.eq(key.name()))
             .exec(&self.db)
             .await?;

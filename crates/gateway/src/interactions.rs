@@ -40,20 +40,9 @@ impl CommandError {
 
     /// Maps a peer's status: refusals carry their own message; outages say to retry.
     pub fn from_status(status: &tonic::Status) -> Self {
-        let message = status.message();
-        match status.code() {
-            tonic::Code::NotFound
-            | tonic::Code::InvalidArgument
-            | tonic::Code::FailedPrecondition
-            | tonic::Code::PermissionDenied
-            | tonic::Code::AlreadyExists => Self::User(message.to_owned()),
-            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => Self::User(format!(
-                "The seed generator could not reach the randomizer right now ({message}). Please try again in a minute."
-            )),
-            tonic::Code::Aborted => {
-                Self::User("That request is still being worked on; please wait a moment.".into())
-            }
-            _ => Self::Internal(anyhow::anyhow!("{}: {message}", status.code())),
+        match platform::grpc::user_message(status) {
+            Some(message) => Self::User(message),
+            None => Self::Internal(anyhow::anyhow!("{}: {}", status.code(), status.message())),
         }
     }
 }

@@ -109,3 +109,45 @@ mod tests {
         );
     }
 }
+
+/// Whether `error` is a unique-key violation (a duplicate primary or unique key), on every
+/// backend: the signal of every "insert once" idempotency guard.
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// A `u64` (a Discord snowflake, an RNG seed) as the `i64` a BIGINT column holds: its
+/// two's-complement bit pattern, so values below 2^63 — every Discord snowflake — are stored
+/// unchanged and larger ones (RNG seeds) round-trip through [`u64_from_db`].
+///
+/// Why not a `u64` column: SQLite has no unsigned 64-bit integer; `sqlx-sqlite` refuses to
+/// decode one ("u64 unsupported by sqlx-sqlite") and `sea-query-sqlx` panics binding one above
+/// `i64::MAX`. Every entity holds `i64` and converts here, so both backends behave alike.
+pub const fn u64_to_db(value: u64) -> i64 {
+    i64::from_ne_bytes(value.to_ne_bytes())
+}
+
+/// The `u64` that [`u64_to_db`] stored.
+pub const fn u64_from_db(value: i64) -> u64 {
+    u64::from_ne_bytes(value.to_ne_bytes())
+}
+
+#[cfg(test)]
+mod u64_tests {
+    use super::{u64_from_db, u64_to_db};
+
+    #[test]
+    fn u64_round_trips_and_snowflakes_keep_their_value() {
+        for value in [0, 1, 42, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+            assert_eq!(u64_from_db(u64_to_db(value)), value);
+        }
+        assert_eq!(
+            u64_to_db(1_234_567_890_123_456_789),
+            1_234_567_890_123_456_789
+        );
+        assert_eq!(u64_to_db(u64::MAX), -1);
+    }
+}

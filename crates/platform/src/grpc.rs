@@ -211,6 +211,47 @@ impl Peer {
             tracing::debug!(peer = %self.name, error = %status.message(), retry_in_ms = delay.as_millis() as u64, "peer unavailable; retrying");
         })
         .await
+        .map_err(|status| self.unreachable(status))
+    }
+
+    /// A transport failure (the status carries its cause; one the peer sent does not) says
+    /// which service is down; the OS's words go to the log, not to a person.
+    fn unreachable(&self, status: Status) -> Status {
+        if status.code() != tonic::Code::Unavailable || std::error::Error::source(&status).is_none()
+        {
+            return status;
+        }
+        tracing::warn!(peer = %self.name, error = %status.message(), "peer unreachable");
+        Status::unavailable(format!(
+            "the {} service cannot be reached right now",
+            self.name
+        ))
+    }
+}
+
+/// What a person is told when a peer's call failed: the one policy of every front door
+/// (Discord replies, racetime.gg chat). `None` means our side failed: show the trace id.
+///
+/// - NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, ALREADY_EXISTS: the
+///   owner's message as it is (it says what to change);
+/// - UNAVAILABLE, DEADLINE_EXCEEDED: the message (which names the site or service) and "try
+///   again in a minute";
+/// - ABORTED: the same request is still running.
+pub fn user_message(status: &Status) -> Option<String> {
+    let message = status.message().trim_end_matches('.');
+    match status.code() {
+        tonic::Code::NotFound
+        | tonic::Code::InvalidArgument
+        | tonic::Code::FailedPrecondition
+        | tonic::Code::PermissionDenied
+        | tonic::Code::AlreadyExists => Some(status.message().to_owned()),
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
+            Some(format!("{message}. Please try again in a minute."))
+        }
+        tonic::Code::Aborted => {
+            Some("That request is still being worked on; please wait a moment.".to_owned())
+        }
+        _ => None,
     }
 }
 
@@ -254,5 +295,99 @@ impl Peers {
                 }
             ))
         })
+    }
+}
+
+/// The handler [`catch_panic_layer`] calls with a panic's payload.
+pub type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> http::Response<String>;
+
+/// Turns a panic in any gRPC handler into an `INTERNAL` status whose message quotes the
+/// request's trace id, and logs the panic with it, instead of a reset HTTP/2 stream that the
+/// caller can only report as "connection reset". Every service's server carries it.
+pub fn catch_panic_layer() -> tower_http::catch_panic::CatchPanicLayer<PanicHandler> {
+    tower_http::catch_panic::CatchPanicLayer::custom(panic_response as PanicHandler)
+}
+
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> http::Response<String> {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let trace = telemetry::current_trace_id().unwrap_or_else(|| "unknown".to_owned());
+    tracing::error!(panic = %detail, trace_id = %trace, "gRPC handler panicked");
+    Status::internal(format!(
+        "internal error (trace {trace}); it is logged, please report it"
+    ))
+    .into_http()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::convert::Infallible;
+
+    use tower::{Layer, Service};
+    use tracing::Instrument;
+
+    use super::*;
+
+    /// A gRPC handler that panics mid-request, as the SQLite u64 bind once did.
+    #[derive(Clone)]
+    struct Panics;
+
+    impl Service<http::Request<()>> for Panics {
+        type Response = http::Response<String>;
+        type Error = Infallible;
+        type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: http::Request<()>) -> Self::Future {
+            Box::pin(async {
+                let values: Vec<u64> = Vec::new();
+                let _ = values[3];
+                Ok(http::Response::new(String::new()))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_with_the_trace_id() {
+        crate::telemetry::init_for_tests();
+        let span = tracing::info_span!("grpc.request");
+        let trace = span.in_scope(telemetry::current_trace_id).unwrap();
+        let mut service = catch_panic_layer().layer(Panics);
+        let response = service
+            .call(http::Request::new(()))
+            .instrument(span)
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            http::StatusCode::OK,
+            "a gRPC answer, not a reset"
+        );
+        let status = Status::from_header_map(response.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert_eq!(
+            status.message(),
+            format!("internal error (trace {trace}); it is logged, please report it")
+        );
+    }
+
+    #[test]
+    fn people_are_told_what_to_do_and_never_an_os_error() {
+        let refused = Status::not_found("Could not find preset `nope` for alttpr.");
+        assert_eq!(user_message(&refused).unwrap(), refused.message());
+        let down = Status::unavailable("alttpr.com: cannot be reached right now");
+        assert_eq!(
+            user_message(&down).unwrap(),
+            "alttpr.com: cannot be reached right now. Please try again in a minute."
+        );
+        assert!(user_message(&Status::internal("boom")).is_none());
     }
 }

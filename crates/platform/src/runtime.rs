@@ -238,6 +238,7 @@ pub async fn run<S: Service>(
         .timeout(grpc::SERVER_DEADLINE)
         .trace_fn(grpc::request_span)
         .layer(MetricsLayer::new(metrics.clone()))
+        .layer(grpc::catch_panic_layer())
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listeners.grpc).with_nodelay(Some(true)),

@@ -133,12 +133,7 @@ pub async fn open_room(
         .await;
         match inserted {
             Ok(_) => {}
-            Err(error)
-                if matches!(
-                    error.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
+            Err(error) if platform::db::is_unique_violation(&error) => {
                 return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
             }
             Err(error) => return Err(error.into()),

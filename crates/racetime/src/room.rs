@@ -787,8 +787,6 @@ impl RoomActor {
             .await;
             return;
         };
-        self.say(&format!("{key}:gen"), &[commands::GENERATING.into()])
-            .await;
         let request = |suffix: &str, players: Vec<String>| proto::seedgen::v1::GenerateRequest {
             idempotency_key: format!("racetime:{}:{key}{suffix}", self.name),
             randomizer: roll.randomizer.clone(),
@@ -810,6 +808,18 @@ impl RoomActor {
             endpoint_prefix: roll.endpoint_prefix.clone(),
             ..Default::default()
         };
+        // An unknown preset or bad flags is refused before "Generating game…" is said.
+        let check = proto::seedgen::v1::GenerateRequest {
+            validate_only: true,
+            ..request("", Vec::new())
+        };
+        if let Err(status) = seedgen.generate(check).await {
+            self.say(&format!("{key}:err"), &[user_error(&status)])
+                .await;
+            return;
+        }
+        self.say(&format!("{key}:gen"), &[commands::GENERATING.into()])
+            .await;
         if let Some(teams) = &roll.teams {
             let mut lines = Vec::new();
             for (team, players) in teams {
@@ -1035,21 +1045,15 @@ fn roll_button() -> ActionButton {
     }
 }
 
-/// A SeedGen error as a short message a racer can act on (never a stack of exception text).
+/// A SeedGen error as a short message a racer can act on (never a stack of exception text);
+/// the wording is [`platform::grpc::user_message`]'s, shared with Discord.
 pub(crate) fn user_error(status: &tonic::Status) -> String {
-    let message = status.message();
-    match status.code() {
-        tonic::Code::NotFound | tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => {
-            message.to_string()
-        }
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
-            format!(
-                "The seed generator could not reach the randomizer right now ({message}).  Please try again in a minute."
-            )
-        }
-        tonic::Code::Aborted => "That seed is still being generated; please wait a moment.".into(),
-        _ => format!("Something went wrong generating that seed: {message}"),
-    }
+    platform::grpc::user_message(status).unwrap_or_else(|| {
+        format!(
+            "Something went wrong generating that seed: {}",
+            status.message()
+        )
+    })
 }
 
 fn local_seed(reply: &proto::seedgen::v1::GenerateReply) -> (String, String, Option<String>) {

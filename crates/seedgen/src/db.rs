@@ -12,7 +12,7 @@ pub mod namespace {
         #[sea_orm(unique)]
         pub name: String,
         #[sea_orm(unique)]
-        pub discord_user_id: u64,
+        pub discord_user_id: i64,
         pub created_at: ChronoDateTimeUtc,
     }
 
@@ -32,7 +32,7 @@ pub mod collaborator {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub namespace_id: i64,
-        pub discord_user_id: u64,
+        pub discord_user_id: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -88,7 +88,7 @@ pub mod audit {
         pub customizer: bool,
         pub doors: bool,
         pub avianart: bool,
-        pub rng_seed: Option<u64>,
+        pub rng_seed: Option<i64>,
         pub spoiler_url: Option<String>,
         pub attempt_count: i32,
         pub latency_ms: i64,

@@ -197,6 +197,20 @@ impl SeedGen for SeedGenApi {
             players: r.players,
             endpoint_prefix: r.endpoint_prefix,
         };
+        if r.validate_only {
+            let planned = self
+                .core
+                .generator
+                .plan(&input)
+                .await
+                .map_err(|e| generate_status(&e))?;
+            return Ok(Response::new(pb::GenerateReply {
+                randomizer: planned.randomizer,
+                kind: planned.kind.to_owned(),
+                option: planned.option,
+                ..Default::default()
+            }));
+        }
         let generated = self
             .core
             .generate(&r.idempotency_key, &input)

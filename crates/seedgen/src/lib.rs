@@ -16,6 +16,7 @@ pub mod providers;
 pub mod rollers;
 pub mod service;
 pub mod storage;
+pub mod suggest;
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -178,12 +179,12 @@ impl Service for SeedgenService {
                 }
             }
         });
-        let core = service::SeedGenCore {
+        let core = service::SeedGenCore::new(
             generator,
-            db: ctx.db.clone(),
-            outbox: ctx.outbox.clone(),
-            wait: Duration::from_secs(settings.idempotency_wait_secs),
-        };
+            ctx.db.clone(),
+            ctx.outbox.clone(),
+            Duration::from_secs(settings.idempotency_wait_secs),
+        );
         routes.add_service(SeedGenServer::new(grpc::SeedGenApi { core }));
         Ok(())
     }

@@ -21,11 +21,14 @@ pub struct LocalSeed {
 /// Why a local roll cannot be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RollerError {
-    #[error("unknown {randomizer} preset `{name}`; available: {available}")]
+    /// One short sentence: the closest names and how many there are, never the whole list.
+    #[error("unknown {randomizer} preset `{name}`{hint} (the help lists all {count})")]
     UnknownPreset {
         randomizer: &'static str,
         name: String,
-        available: String,
+        /// "; did you mean `a` or `b`?", or empty when no name is close.
+        hint: String,
+        count: usize,
     },
     #[error("`{0}` is not a URL with a scheme and host")]
     BadUrl(String),
@@ -39,14 +42,18 @@ fn lookup(table: &str, randomizer: &'static str, name: &str) -> Result<String, R
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, f)| f.to_string())
-        .ok_or_else(|| RollerError::UnknownPreset {
-            randomizer,
-            name: name.to_string(),
-            available: presets
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", "),
+        .ok_or_else(|| {
+            let hint = crate::suggest::did_you_mean(name, presets.iter().map(|(n, _)| *n));
+            RollerError::UnknownPreset {
+                randomizer,
+                name: name.to_string(),
+                hint: if hint.is_empty() {
+                    hint
+                } else {
+                    format!("; {hint}")
+                },
+                count: presets.len(),
+            }
         })
 }
 
@@ -175,11 +182,15 @@ mod tests {
         let seed = z1r("rr2024", &mut rng).unwrap();
         assert_eq!(seed.flags, "oIbq2JttN3ae9PzaCJOsVpXedaDD1C2B1yAt8");
         assert!(seed.seed.parse::<u64>().unwrap() <= 8_999_999_999_999_999_999);
-        let error = z1r("nope", &mut rng).unwrap_err().to_string();
+        // One short sentence with the closest names, not the 27-name catalogue.
+        let error = z1r("rr2042", &mut rng).unwrap_err().to_string();
         assert!(
-            error.starts_with("unknown z1r preset `nope`; available: abns22_swiss"),
+            error.starts_with("unknown z1r preset `rr2042`; did you mean `rr2024`"),
             "{error}"
         );
+        assert!(error.ends_with("(the help lists all 27)"), "{error}");
+        assert!(error.len() < 140, "{} characters: {error}", error.len());
+        assert!(!error.contains("abns22_swiss"), "{error}");
         assert_eq!(z1r("flags:ABC", &mut rng).unwrap().flags, "ABC");
     }
 

@@ -1,16 +1,26 @@
 //! `Generate` with its guarantees: one idempotency key yields one seed (also across
-//! concurrent callers and restarts), and a seed is recorded — audit row, stored reply and
-//! the `seedgen.seed.generated` event — in one transaction. A failed roll leaves nothing.
+//! concurrent callers, replicas and restarts), and a seed is recorded — stored reply, audit row
+//! and the `seedgen.seed.generated` event — in one transaction, the only commit of a request.
+//! A failed roll leaves nothing, so a retry rolls at once.
+//!
+//! How: a stored reply is returned as it is. Otherwise callers of one key in this process
+//! share one roll (the first rolls, the others wait for it and read its stored reply). Across
+//! replicas the primary key of `generate_requests` decides: the second replica to commit a
+//! reply for the key rolls back its own seed (never shown to anyone) and returns the first's.
+//! There is no `pending` row any more, so nothing can be left claimed by a failed or crashed
+//! call (the old design kept such keys busy for ten minutes).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
 use platform::events::{Event, Outbox};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    SqlErr, TransactionTrait,
+    TransactionTrait,
 };
+use tokio::sync::watch;
 
 use crate::db::{audit, request};
 use crate::generate::{GenerateError, Generated, Generator, Request};
@@ -18,8 +28,11 @@ use crate::generate::{GenerateError, Generated, Generator, Request};
 /// Event subject of a generated seed.
 pub const SEED_GENERATED: &str = "seedgen.seed.generated";
 
-/// A `pending` idempotency row older than this belongs to a crashed process and is taken over.
-const STALE_PENDING: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// The `state` of a stored reply.
+const DONE: &str = "done";
+
+/// Keys being rolled in this process; a follower waits until the leader's sender drops.
+type Flights = Arc<Mutex<HashMap<String, watch::Receiver<()>>>>;
 
 /// The seedgen core the gRPC API serves.
 #[derive(Clone)]
@@ -29,6 +42,7 @@ pub struct SeedGenCore {
     pub outbox: Outbox,
     /// How long a second caller with the same key waits for the first to finish.
     pub wait: Duration,
+    flights: Flights,
 }
 
 impl std::fmt::Debug for SeedGenCore {
@@ -37,68 +51,74 @@ impl std::fmt::Debug for SeedGenCore {
     }
 }
 
-enum Claim {
-    /// We own the key and must generate.
-    Ours,
-    /// Someone already finished: here is their reply.
-    Done(Box<Generated>),
-    /// Someone else is generating right now.
-    Busy,
+/// The roll of one key in this process. Dropping it — after success, an error, a panic or a
+/// cancelled call — frees the key and wakes the callers waiting for it.
+struct Flight {
+    flights: Flights,
+    key: String,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
+enum Joined {
+    Leader(Flight),
+    Follower(watch::Receiver<()>),
 }
 
 impl SeedGenCore {
-    async fn claim(&self, key: &str) -> Result<Claim, GenerateError> {
-        let now = Utc::now();
-        let row = request::ActiveModel {
-            idempotency_key: Set(key.to_string()),
-            state: Set("pending".into()),
-            reply: Set(None),
-            audit_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        match request::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await
-        {
-            Ok(_) => return Ok(Claim::Ours),
-            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            }
-            Err(error) => return Err(error.into()),
+    /// A core over `generator` and `db`; same-key callers wait up to `wait` for each other.
+    pub fn new(
+        generator: Arc<Generator>,
+        db: DatabaseConnection,
+        outbox: Outbox,
+        wait: Duration,
+    ) -> Self {
+        Self {
+            generator,
+            db,
+            outbox,
+            wait,
+            flights: Flights::default(),
         }
-        let Some(existing) = request::Entity::find_by_id(key.to_string())
+    }
+
+    /// The reply stored for `key`, if a roll of it was recorded.
+    async fn stored(&self, key: &str) -> Result<Option<Generated>, GenerateError> {
+        let Some(row) = request::Entity::find_by_id(key.to_owned())
+            .filter(request::Column::State.eq(DONE))
             .one(&self.db)
             .await?
         else {
-            // Deleted between our insert and read (the other roll failed): try again.
-            return Ok(Claim::Busy);
+            return Ok(None);
         };
-        if existing.state == "done" {
-            let reply = existing.reply.unwrap_or_default();
-            let generated: Generated = serde_json::from_str(&reply).map_err(|e| {
-                GenerateError::Db(sea_orm::DbErr::Custom(format!(
-                    "stored reply of `{key}` is unreadable: {e}"
-                )))
-            })?;
-            return Ok(Claim::Done(Box::new(generated)));
+        let reply = row.reply.unwrap_or_default();
+        serde_json::from_str(&reply).map(Some).map_err(|e| {
+            GenerateError::Db(sea_orm::DbErr::Custom(format!(
+                "stored reply of `{key}` is unreadable: {e}"
+            )))
+        })
+    }
+
+    fn join(&self, key: &str) -> Joined {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(running) = flights.get(key) {
+            return Joined::Follower(running.clone());
         }
-        if now - existing.updated_at > STALE_PENDING {
-            // Take over only if nobody else did in the meantime.
-            let taken = request::Entity::update_many()
-                .col_expr(
-                    request::Column::UpdatedAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(request::Column::IdempotencyKey.eq(key))
-                .filter(request::Column::State.eq("pending"))
-                .filter(request::Column::UpdatedAt.eq(existing.updated_at))
-                .exec(&self.db)
-                .await?;
-            if taken.rows_affected == 1 {
-                return Ok(Claim::Ours);
-            }
-        }
-        Ok(Claim::Busy)
+        let (done, running) = watch::channel(());
+        flights.insert(key.to_owned(), running);
+        Joined::Leader(Flight {
+            flights: self.flights.clone(),
+            key: key.to_owned(),
+            _done: done,
+        })
     }
 
     /// Generates once per idempotency key; see the module docs.
@@ -114,36 +134,28 @@ impl SeedGenCore {
             ));
         }
         let deadline = tokio::time::Instant::now() + self.wait;
-        loop {
-            match self.claim(key).await? {
-                Claim::Ours => break,
-                Claim::Done(generated) => return Ok(*generated),
-                Claim::Busy if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Claim::Busy => return Err(GenerateError::InProgress),
+        let flight = loop {
+            if let Some(done) = self.stored(key).await? {
+                return Ok(done);
             }
-        }
-        let result = self.generator.generate(request).await;
-        let generated = match result {
-            Ok(generated) => generated,
-            Err(error) => {
-                // Release the key so a retry can roll; nothing else was written.
-                request::Entity::delete_by_id(key.to_string())
-                    .exec(&self.db)
-                    .await?;
-                return Err(error);
+            match self.join(key) {
+                Joined::Leader(flight) => break flight,
+                Joined::Follower(mut running) => {
+                    // Ends when the leader's flight drops, whatever became of it; then the
+                    // stored reply is read, or (the leader failed) this caller rolls.
+                    if tokio::time::timeout_at(deadline, running.changed())
+                        .await
+                        .is_err()
+                    {
+                        return Err(GenerateError::InProgress);
+                    }
+                }
             }
         };
-        match self.record(key, request, generated).await {
-            Ok(generated) => Ok(generated),
-            Err(error) => {
-                let _ = request::Entity::delete_by_id(key.to_string())
-                    .exec(&self.db)
-                    .await;
-                Err(error)
-            }
-        }
+        let generated = self.generator.generate(request).await?;
+        let result = self.record(key, request, generated).await;
+        drop(flight);
+        result
     }
 
     async fn record(
@@ -167,7 +179,7 @@ impl SeedGenCore {
             customizer: Set(generated.customizer),
             doors: Set(generated.doors),
             avianart: Set(generated.avianart),
-            rng_seed: Set(Some(generated.rng_seed)),
+            rng_seed: Set(Some(platform::db::u64_to_db(generated.rng_seed))),
             spoiler_url: Set(generated.seed.spoiler_url.clone()),
             attempt_count: Set(i32::try_from(generated.seed.attempts).unwrap_or(i32::MAX)),
             latency_ms: Set(generated.latency_ms),
@@ -197,26 +209,36 @@ impl SeedGenCore {
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         let reply = serde_json::to_string(&generated)
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-        request::Entity::update_many()
-            .col_expr(
-                request::Column::State,
-                sea_orm::sea_query::Expr::value("done"),
-            )
-            .col_expr(
-                request::Column::Reply,
-                sea_orm::sea_query::Expr::value(reply),
-            )
-            .col_expr(
-                request::Column::AuditId,
-                sea_orm::sea_query::Expr::value(row.id),
-            )
-            .col_expr(
-                request::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
-            )
-            .filter(request::Column::IdempotencyKey.eq(key))
-            .exec(&txn)
-            .await?;
+        let now = Utc::now();
+        let stored = request::ActiveModel {
+            idempotency_key: Set(key.to_owned()),
+            state: Set(DONE.to_owned()),
+            reply: Set(Some(reply)),
+            audit_id: Set(Some(row.id)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match request::Entity::insert(stored)
+            .exec_without_returning(&txn)
+            .await
+        {
+            Ok(_) => {}
+            Err(error) if platform::db::is_unique_violation(&error) => {
+                // Another replica recorded this key first: its seed is the answer, ours is
+                // rolled back unseen.
+                txn.rollback().await?;
+                tracing::info!(
+                    key,
+                    "another replica recorded this key first; returning its seed"
+                );
+                return self.stored(key).await?.ok_or_else(|| {
+                    GenerateError::Db(sea_orm::DbErr::Custom(format!(
+                        "the reply of `{key}` vanished after a conflicting insert"
+                    )))
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
         txn.commit().await?;
         self.outbox.wake();
         Ok(generated)

@@ -558,46 +558,95 @@ async fn mystery_rolls_replay_and_daily() {
     h.handle.stop().await.unwrap();
 }
 
-async fn execute(db: &TestDb, sql: &str) {
-    use sea_orm::{ConnectionTrait, Database};
-    let conn = Database::connect(db.url()).await.expect("db");
-    conn.execute_unprepared(sql).await.expect("execute");
+/// The old design claimed a key with a `pending` row before rolling; a call that died
+/// mid-roll (client gone, panic, crash) left it claimed, and every retry got "still running"
+/// for ten minutes. Now a key is only ever recorded with its seed.
+#[tokio::test]
+async fn a_cancelled_roll_leaves_the_key_free_and_a_retry_rolls_at_once() {
+    let mut h = start_with_wait(1).await;
+    mount_alttpr(&h.fake, "AfterCancel", 700).await;
+    let mut cancelled = generate("cancelled", "open");
+    cancelled.race = true;
+    let mut request = tonic::Request::new(cancelled.clone());
+    request.set_timeout(Duration::from_millis(200));
+    let error = h.client.generate(request).await.unwrap_err();
+    assert_eq!(error.code(), Code::Cancelled, "{error:?}");
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        0,
+        "nothing is left claimed"
+    );
+    // The retry rolls right away (the old design answered ABORTED "still running").
+    let seed = h.client.generate(cancelled).await.unwrap().into_inner();
+    assert_eq!(seed.hash, "AfterCancel");
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        1
+    );
+    h.handle.stop().await.unwrap();
 }
 
+/// Two replicas on one database asked for one key at the same time: both answer the seed the
+/// first to commit recorded; one audit row, one event.
 #[tokio::test]
-async fn a_key_left_pending_by_a_crashed_process_is_taken_over_later() {
-    let mut h = start_with_wait(1).await;
-    mount_alttpr(&h.fake, "AfterCrash", 0).await;
-    // A process died between claiming the key and recording the seed.
-    execute(
-        &h.db,
-        "INSERT INTO generate_requests (idempotency_key, state, created_at, updated_at) \
-         VALUES ('crashed', 'pending', NOW() - INTERVAL 11 MINUTE, NOW() - INTERVAL 11 MINUTE), \
-                ('running', 'pending', NOW(), NOW())",
-    )
-    .await;
-    let seed = h
-        .client
-        .generate(generate("crashed", "open"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        seed.hash, "AfterCrash",
-        "a stale claim is taken over and rolled"
+async fn two_replicas_with_one_key_answer_one_seed() {
+    let h = start().await;
+    mount_alttpr(&h.fake, "OneOfTwo", 300).await;
+    let mut settings = SeedgenService::default_settings();
+    testkit::configure(&mut settings.common, &h.db, &h.nats);
+    settings.service = common::settings(&h.fake.uri());
+    let listeners = testkit::bind_ephemeral().await.unwrap();
+    let mut replica = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
+    replica.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let mut other = SeedGenClient::connect(replica.grpc_url()).await.unwrap();
+    let mut first = h.client.clone();
+    let (a, b) = tokio::join!(
+        first.generate(generate("two-replicas", "open")),
+        other.generate(generate("two-replicas", "open")),
     );
-    // A fresh claim belongs to a live caller: wait, then tell the caller to retry.
-    let error = h
-        .client
-        .generate(generate("running", "open"))
-        .await
-        .unwrap_err();
-    assert_eq!(error.code(), Code::Aborted);
+    let (a, b) = (a.unwrap().into_inner(), b.unwrap().into_inner());
+    assert_eq!(a.permalink, b.permalink);
+    assert_eq!(a.rng_seed, b.rng_seed, "the same recorded reply");
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM audit_generated_games").await,
+        1
+    );
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        1
+    );
+    replica.stop().await.unwrap();
+    h.handle.stop().await.unwrap();
+}
+
+/// `validate_only` answers what Generate would refuse, and rolls nothing.
+#[tokio::test]
+async fn validate_only_checks_without_rolling() {
+    let mut h = start().await;
+    let mut check = generate("", "open");
+    check.validate_only = true;
+    let reply = h.client.generate(check.clone()).await.unwrap().into_inner();
+    assert_eq!(
+        (reply.kind.as_str(), reply.option.as_str()),
+        ("preset", "open")
+    );
+    assert!(reply.permalink.is_empty());
+    check.preset = "no_such_preset".into();
+    let error = h.client.generate(check.clone()).await.unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+    check.randomizer = "z1r".into();
+    check.preset = "rr2042".into();
+    let error = h.client.generate(check).await.unwrap_err();
+    assert_eq!(error.code(), Code::InvalidArgument);
     assert!(
-        error.message().contains("still running"),
+        error.message().contains("did you mean `rr2024`"),
         "{}",
         error.message()
     );
-    assert_eq!(h.fake.received_requests().await.unwrap().len(), 1);
+    assert!(h.fake.received_requests().await.unwrap().is_empty());
+    assert_eq!(
+        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        0
+    );
     h.handle.stop().await.unwrap();
 }

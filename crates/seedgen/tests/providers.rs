@@ -189,9 +189,7 @@ async fn connection_refused_is_unavailable() {
         .unwrap_err();
     assert_eq!(provider_kind(&error), ProviderErrorKind::Unavailable);
     assert!(
-        error
-            .to_string()
-            .starts_with("alttpr.com: cannot reach alttpr.com"),
+        error.to_string() == "alttpr.com: cannot be reached right now",
         "{error}"
     );
 }
@@ -726,9 +724,7 @@ async fn local_rollers_need_no_network_and_replay_from_the_rng_seed() {
     assert_eq!(a.provider, "local");
     let error = g.generate(&request("z2r", "nope")).await.unwrap_err();
     assert!(
-        error
-            .to_string()
-            .starts_with("unknown z2r preset `nope`; available: maxrando"),
+        error.to_string() == "unknown z2r preset `nope` (the help lists all 9)",
         "{error}"
     );
 }

@@ -1,5 +1,6 @@
 //! Test-only support, so every test talks to real parts:
-//! - [`TestDb`]: a fresh MariaDB database per test, dropped afterwards;
+//! - [`TestDb`]: a fresh MariaDB database (or, with `TEST_DATABASE=sqlite`, SQLite file) per
+//!   test, dropped afterwards;
 //! - [`TestNats`]: stream and subject names unique per test on the shared NATS server, or a
 //!   private `nats-server` process that a test can restart;
 //! - [`ServiceHandle`]: any service run in-process on ephemeral ports against them.
@@ -17,7 +18,7 @@ pub mod racetime;
 mod service;
 mod ws;
 
-pub use db::TestDb;
+pub use db::{Backend, TestDb};
 pub use discord::FakeDiscord;
 pub use nats::TestNats;
 pub use platform::admin::http_get;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_event_tables;
 mod m20261121_000002_discord;
+mod m20261130_000003_signed_bigints;
 
 /// Applies the `gateway` service's migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261121_000002_discord::Migration),
+            Box::new(m20261130_000003_signed_bigints::Migration),
         ]
     }
 }

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_event_tables;
 mod m20261120_000002_presets_and_audit;
+mod m20261130_000003_signed_bigints;
+mod m20261130_000004_no_pending_claims;
 
 /// Applies the `seedgen` service's migrations in order.
 #[derive(Debug)]
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261120_000002_presets_and_audit::Migration),
+            Box::new(m20261130_000003_signed_bigints::Migration),
+            Box::new(m20261130_000004_no_pending_claims::Migration),
         ]
     }
 }

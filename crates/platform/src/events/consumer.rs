@@ -89,19 +89,77 @@ pub enum Processed {
 
 /// Runs the handler for `event` in a transaction that also inserts the inbox row. Does not ack;
 /// the caller acks after this returns `Ok`.
+///
+/// MySQL/MariaDB: the inbox row is inserted first, so a concurrent duplicate delivery waits on
+/// its row lock and is then dropped. SQLite: one write transaction locks the whole database,
+/// and a handler that also writes through its own connection (the gateway records a Discord
+/// post in its idempotency table) would wait on its own transaction until `database is
+/// locked`; there the inbox is checked first and its row written last, so the transaction
+/// takes the write lock only for the handler's own writes and the commit.
 pub async fn process<H: EventHandler>(
     db: &DatabaseConnection,
     handler: &H,
     subject: &str,
     event: &Envelope,
 ) -> Result<Processed, HandlerError> {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        if already_handled(db, handler.name(), &event.id).await? {
+            return Ok(Processed::Duplicate);
+        }
+        let txn = db.begin().await?;
+        handler.handle(&txn, event).await?;
+        return match record_inbox(&txn, handler.name(), subject, event).await? {
+            Processed::Handled => {
+                txn.commit().await?;
+                Ok(Processed::Handled)
+            }
+            Processed::Duplicate => {
+                txn.rollback().await?;
+                Ok(Processed::Duplicate)
+            }
+        };
+    }
     let txn = db.begin().await?;
+    if record_inbox(&txn, handler.name(), subject, event).await? == Processed::Duplicate {
+        txn.rollback().await?;
+        return Ok(Processed::Duplicate);
+    }
+    handler.handle(&txn, event).await?;
+    txn.commit().await?;
+    Ok(Processed::Handled)
+}
+
+async fn already_handled(
+    db: &DatabaseConnection,
+    consumer: &str,
+    event_id: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT 1 FROM inbox WHERE consumer = ? AND event_id = ?",
+            [
+                Value::from(consumer.to_owned()),
+                Value::from(event_id.to_owned()),
+            ],
+        ))
+        .await?
+        .is_some())
+}
+
+/// Inserts the inbox row; `Duplicate` when this consumer already has the event.
+async fn record_inbox(
+    txn: &DatabaseTransaction,
+    consumer: &str,
+    subject: &str,
+    event: &Envelope,
+) -> Result<Processed, sea_orm::DbErr> {
     let inserted = txn
         .execute_raw(Statement::from_sql_and_values(
             txn.get_database_backend(),
             "INSERT INTO inbox (consumer, event_id, subject, processed_at) VALUES (?, ?, ?, ?)",
             [
-                Value::from(handler.name().to_owned()),
+                Value::from(consumer.to_owned()),
                 Value::from(event.id.clone()),
                 Value::from(subject.to_owned()),
                 Value::from(Utc::now()),
@@ -109,21 +167,10 @@ pub async fn process<H: EventHandler>(
         ))
         .await;
     match inserted {
-        Ok(_) => {}
-        Err(error)
-            if matches!(
-                error.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            txn.rollback().await?;
-            return Ok(Processed::Duplicate);
-        }
-        Err(error) => return Err(error.into()),
+        Ok(_) => Ok(Processed::Handled),
+        Err(error) if crate::db::is_unique_violation(&error) => Ok(Processed::Duplicate),
+        Err(error) => Err(error),
     }
-    handler.handle(&txn, event).await?;
-    txn.commit().await?;
-    Ok(Processed::Handled)
 }
 
 /// A durable consumer bound to one handler.

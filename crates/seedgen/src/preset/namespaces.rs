@@ -2,11 +2,12 @@
 //! after them; its owner and collaborators may create, replace and delete its presets.
 
 use chrono::Utc;
+use platform::db::u64_to_db;
 use rand::RngExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, SqlErr,
+    QueryFilter, QueryOrder,
 };
 
 use super::{LoadedPreset, PresetError, load, valid_name};
@@ -45,7 +46,7 @@ pub async fn owned_by(
     user_id: u64,
 ) -> Result<Option<namespace::Model>, DbErr> {
     namespace::Entity::find()
-        .filter(namespace::Column::DiscordUserId.eq(user_id))
+        .filter(namespace::Column::DiscordUserId.eq(u64_to_db(user_id)))
         .one(db)
         .await
 }
@@ -81,13 +82,13 @@ pub async fn get_or_create(
         };
         let row = namespace::ActiveModel {
             name: Set(name),
-            discord_user_id: Set(user_id),
+            discord_user_id: Set(u64_to_db(user_id)),
             created_at: Set(Utc::now()),
             ..Default::default()
         };
         match namespace::Entity::insert(row).exec(db).await {
             Ok(_) => {}
-            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(error) if platform::db::is_unique_violation(&error) => {
                 // Either the slug is taken or this user raced us; the latter is the answer.
                 if let Some(existing) = owned_by(db, user_id).await? {
                     return Ok(existing);
@@ -109,12 +110,12 @@ pub async fn may_edit(
     ns: &namespace::Model,
     user_id: u64,
 ) -> Result<bool, DbErr> {
-    if ns.discord_user_id == user_id {
+    if ns.discord_user_id == u64_to_db(user_id) {
         return Ok(true);
     }
     Ok(collaborator::Entity::find()
         .filter(collaborator::Column::NamespaceId.eq(ns.id))
-        .filter(collaborator::Column::DiscordUserId.eq(user_id))
+        .filter(collaborator::Column::DiscordUserId.eq(u64_to_db(user_id)))
         .one(db)
         .await?
         .is_some())
@@ -126,7 +127,7 @@ pub async fn editable_by(
     user_id: u64,
 ) -> Result<Vec<namespace::Model>, DbErr> {
     let shared: Vec<i64> = collaborator::Entity::find()
-        .filter(collaborator::Column::DiscordUserId.eq(user_id))
+        .filter(collaborator::Column::DiscordUserId.eq(u64_to_db(user_id)))
         .all(db)
         .await?
         .into_iter()
@@ -135,7 +136,7 @@ pub async fn editable_by(
     namespace::Entity::find()
         .filter(
             sea_orm::Condition::any()
-                .add(namespace::Column::DiscordUserId.eq(user_id))
+                .add(namespace::Column::DiscordUserId.eq(u64_to_db(user_id)))
                 .add(namespace::Column::Id.is_in(shared)),
         )
         .order_by_asc(namespace::Column::Name)
@@ -257,12 +258,12 @@ pub async fn add_collaborator(
     owner_id: u64,
     collaborator_id: u64,
 ) -> Result<(), NamespaceError> {
-    if ns.discord_user_id != owner_id {
+    if ns.discord_user_id != u64_to_db(owner_id) {
         return Err(PresetError::NotAllowed(ns.name.clone()).into());
     }
     let row = collaborator::ActiveModel {
         namespace_id: Set(ns.id),
-        discord_user_id: Set(collaborator_id),
+        discord_user_id: Set(u64_to_db(collaborator_id)),
         ..Default::default()
     };
     collaborator::Entity::insert(row)

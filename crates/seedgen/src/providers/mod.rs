@@ -338,10 +338,13 @@ impl HttpProvider {
                 ));
             }
             Ok(Err(error)) => {
+                // The OS's words ("Connection refused (os error 111)") help an operator, not a
+                // racer: they go to the log, the user hears which site is down.
+                tracing::warn!(provider = self.name, operation, error = %root_cause(&error), "provider unreachable");
                 return Err(fail(
                     ProviderErrorKind::Unavailable,
                     None,
-                    format!("cannot reach {}: {}", self.name, root_cause(&error)),
+                    "cannot be reached right now".into(),
                 ));
             }
             Ok(Ok(parts)) => parts,
