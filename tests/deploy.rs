@@ -235,3 +235,27 @@ fn ci_runs_the_readme_test_command_and_readme_lists_the_ports() {
         );
     }
 }
+
+#[test]
+fn env_example_documents_exactly_the_variables_compose_reads() {
+    let compose = read("docker-compose.yml");
+    let used: BTreeSet<String> = compose
+        .split("${")
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
+    let example = read(".env.example");
+    let documented: BTreeSet<String> = example
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim().to_owned()))
+        .collect();
+    assert_eq!(used, documented, "docker-compose.yml vs .env.example");
+    assert!(read("README.md").contains("cp .env.example .env"));
+}

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::providers::{Data, Env, Format, Serialized};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -412,7 +412,7 @@ pub fn load<T: ServiceSettings>(
                 format!("configuration file {} does not exist", path.display()),
             ));
         }
-        figment = figment.merge(Yaml::file(path));
+        figment = figment.merge(Data::<Yaml>::file(path));
     }
     let figment = figment.merge(environment(env_prefix));
     let first_error = |error: figment::Error| {
@@ -447,6 +447,21 @@ fn environment(prefix: &str) -> Env {
     Env::prefixed(prefix)
         .filter(move |key| !empty.contains(&key.as_str().to_ascii_lowercase()))
         .split("__")
+}
+
+/// The YAML format of configuration files, read with the maintained `serde_yaml` fork the
+/// workspace uses everywhere (figment's own `yaml` feature would pull in the archived crate).
+#[derive(Debug)]
+pub struct Yaml;
+
+impl Format for Yaml {
+    type Error = serde_yaml::Error;
+
+    const NAME: &'static str = "YAML";
+
+    fn from_str<T: serde::de::DeserializeOwned>(string: &str) -> Result<T, Self::Error> {
+        serde_yaml::from_str(string)
+    }
 }
 
 #[cfg(test)]

@@ -170,6 +170,18 @@ impl RacetimeHttp {
         json_body(response, &format!("category {category}")).await
     }
 
+    /// `GET /{category}/data` (public): the category with its **listed** races only. Not held in
+    /// the server's cache past a race or entrant change, so a new listed room shows at once;
+    /// the fast way to discover rooms (unlisted ones need [`Self::category_data`]).
+    pub async fn public_category_data(&self, category: &str) -> Result<CategoryData, ApiError> {
+        let response = self
+            .client
+            .get(self.url(&format!("/{category}/data")))
+            .send()
+            .await?;
+        json_body(response, &format!("category {category}")).await
+    }
+
     /// `GET /{category}/{race}/data` (public): the race detail.
     pub async fn race_data(&self, race_name: &str) -> Result<RaceData, ApiError> {
         let response = self

@@ -2,7 +2,9 @@
 //! N rooms handled at once (100 and 1,000), then one chat command per room, all at once,
 //! timing chat → bot reply, first at a steady 100 commands/s and then all at once. Prints
 //! p50/p99 of both, the fake server's own action round trip for comparison, and the RSS of the
-//! service, which runs as the real `racetime` binary in its own process.
+//! service, which runs as the real `racetime` binary in its own process. First, room discovery
+//! at the default scan intervals: rooms opened one by one while the service runs (the fake
+//! caches `/o/{category}/data` for 60 s like racetime.gg), timing room opened → intro posted.
 //!
 //! `cargo bench -p racetime` (release build). Needs MariaDB and NATS like the tests.
 
@@ -170,13 +172,81 @@ async fn run(rooms: usize) {
     );
 }
 
+/// Room opened → intro posted, with the service at its default discovery intervals. Rooms open
+/// at uneven moments over ~40 s so that they fall at every phase of the scan interval.
+async fn discovery(rooms: usize) {
+    let fake = FakeRacetime::start().await.unwrap();
+    fake.set_ping_interval(None);
+    let db = TestDb::new().await.unwrap();
+    let nats = TestNats::shared();
+    let user = fake.add_user("Racer", &[]);
+    let _service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_racetime"),
+        "RACETIME_",
+        &db,
+        &nats,
+        &[
+            ("RACETIME_RACETIME_URL", fake.url.clone()),
+            ("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id".into()),
+            (
+                "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
+                "alttpr-secret".into(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut posts = fake.subscribe_bot_posts();
+    let mut opened: HashMap<String, Instant> = HashMap::new();
+    let mut latencies = Vec::new();
+    let mut take = |room: String, opened: &mut HashMap<String, Instant>| {
+        if let Some(at) = opened.remove(&room) {
+            latencies.push(at.elapsed());
+        }
+    };
+    for n in 0..rooms {
+        let name = fake.open_room("alttpr", &user, "Beat the game", false);
+        opened.insert(name, Instant::now());
+        // 0.6–1.4 s apart, not a multiple of the scan interval.
+        let gap = Duration::from_millis(600 + (n as u64 * 337) % 800);
+        let until = tokio::time::Instant::now() + gap;
+        while let Ok(Ok((room, _))) = tokio::time::timeout_at(until, posts.recv()).await {
+            take(room, &mut opened);
+        }
+    }
+    while !opened.is_empty() {
+        let (room, _) = tokio::time::timeout(Duration::from_secs(120), posts.recv())
+            .await
+            .expect("every room gets its intro")
+            .expect("stream");
+        take(room, &mut opened);
+    }
+    latencies.sort();
+    println!(
+        "discovery: {rooms} rooms opened one by one, room opened → intro posted: {} (target p50 ≤ 3 s, p99 ≤ 6 s)",
+        p50_p99(&latencies)
+    );
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    // `cargo bench -p racetime -- discovery` (or `-- load`) runs one phase.
+    let phases: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |phase: &str| phases.is_empty() || phases.iter().any(|p| p == phase);
     runtime.block_on(async {
+        if wanted("discovery") {
+            discovery(40).await;
+        }
+        if !wanted("load") {
+            return;
+        }
         for rooms in [100, 1000] {
             run(rooms).await;
         }

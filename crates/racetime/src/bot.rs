@@ -373,25 +373,17 @@ impl Bot {
         }
     }
 
-    /// Discovery for one category: rooms in `/o/{category}/data` (unlisted included) and
-    /// rooms we followed before that are not over in our records.
+    /// Slow discovery for one category: rooms in `/o/{category}/data` (unlisted included; the
+    /// server caches it 60 s and never invalidates it) and rooms we followed before that are not
+    /// over in our records.
     pub(crate) async fn discover(self: &Arc<Self>, category: &CategoryBot) {
         let token = category.tokens.current();
-        let mut names: Vec<String> = match self
+        let mut names = match self
             .http
             .category_data(&category.slug, &token.access_token)
             .await
         {
-            Ok(data) => data
-                .current_races
-                .into_iter()
-                .filter(|r| {
-                    !r.status
-                        .as_ref()
-                        .is_some_and(racetime_client::RaceStatus::is_terminal)
-                })
-                .map(|r| r.name)
-                .collect(),
+            Ok(data) => open_rooms(data),
             Err(error) => {
                 tracing::warn!(category = %category.slug, %error, "category data unavailable; trying again at the next scan");
                 Vec::new()
@@ -406,6 +398,22 @@ impl Bot {
             Ok(rows) => names.extend(rows.into_iter().map(|r| r.name)),
             Err(error) => tracing::warn!(%error, "could not list followed rooms"),
         }
+        self.join_new(names).await;
+    }
+
+    /// Fast discovery for one category: the listed rooms of the public `/{category}/data`,
+    /// which the server does not hold stale, so a room is found within one short interval.
+    pub(crate) async fn discover_listed(self: &Arc<Self>, category: &CategoryBot) {
+        match self.http.public_category_data(&category.slug).await {
+            Ok(data) => self.join_new(open_rooms(data)).await,
+            Err(error) => {
+                tracing::debug!(category = %category.slug, %error, "public category data unavailable; trying again shortly");
+            }
+        }
+    }
+
+    /// Joins every room of `names` not handled here yet.
+    async fn join_new(self: &Arc<Self>, mut names: Vec<String>) {
         names.sort();
         names.dedup();
         for name in names {
@@ -417,4 +425,17 @@ impl Bot {
             }
         }
     }
+}
+
+/// Names of the rooms of a category listing that are not over.
+fn open_rooms(data: racetime_client::CategoryData) -> Vec<String> {
+    data.current_races
+        .into_iter()
+        .filter(|r| {
+            !r.status
+                .as_ref()
+                .is_some_and(racetime_client::RaceStatus::is_terminal)
+        })
+        .map(|r| r.name)
+        .collect()
 }

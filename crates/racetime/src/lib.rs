@@ -41,8 +41,14 @@ pub struct RacetimeSettings {
     /// (`RACETIME_CATEGORIES__ALTTPR__CLIENT_ID`, `..._CLIENT_SECRET`, optional `..._HANDLER`).
     #[serde(skip_serializing)]
     pub categories: BTreeMap<String, CategoryCredentials>,
-    /// Seconds between scans of each category's rooms (racetime.gg tolerates 5–30 s).
+    /// Seconds between scans of each category's bot endpoint `/o/{category}/data`, which
+    /// also lists unlisted rooms but is cached by racetime.gg for 60 s (specs/racetime.md §1.4).
     pub poll_interval_secs: u64,
+    /// Milliseconds between scans of each category's public `/{category}/data`, which lists
+    /// the listed rooms without server-side staleness: the intro reaches a new room within
+    /// about this long (racetime.gg has no application rate limit on it; 5 s polling is used
+    /// in practice, §1.12).
+    pub listed_poll_interval_ms: u64,
     /// A room lease lasts this long and is renewed every third of it.
     pub lease_ttl_secs: u64,
     /// After a race ends the room stays followed this long (entrants can undo a finish
@@ -66,6 +72,7 @@ impl Default for RacetimeSettings {
             racetime_url: "https://racetime.gg".to_owned(),
             categories: BTreeMap::new(),
             poll_interval_secs: 30,
+            listed_poll_interval_ms: 2_500,
             lease_ttl_secs: 30,
             resurrection_window_secs: 600,
             open_confirm_window_secs: 90,
@@ -119,6 +126,7 @@ impl ServiceSettings for RacetimeSettings {
         }
         for (key, value) in [
             ("poll_interval_secs", self.poll_interval_secs),
+            ("listed_poll_interval_ms", self.listed_poll_interval_ms),
             ("lease_ttl_secs", self.lease_ttl_secs),
             ("http_timeout_secs", self.http_timeout_secs),
         ] {
@@ -198,10 +206,15 @@ impl Service for RacetimeService {
                 let category = Arc::new(CategoryBot { slug: slug.clone(), kind, tokens });
                 bot.categories.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(slug.clone(), category.clone());
                 tracing::info!(category = %slug, ?kind, "racetime.gg category bot authenticated");
-                let mut interval = tokio::time::interval(Duration::from_secs(bot.settings.poll_interval_secs));
+                let mut all = tokio::time::interval(Duration::from_secs(bot.settings.poll_interval_secs));
+                let mut listed = tokio::time::interval(Duration::from_millis(bot.settings.listed_poll_interval_ms));
+                for interval in [&mut all, &mut listed] {
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                }
                 loop {
                     tokio::select! {
-                        _ = interval.tick() => bot.discover(&category).await,
+                        _ = all.tick() => bot.discover(&category).await,
+                        _ = listed.tick() => bot.discover_listed(&category).await,
                         _ = shutdown.cancelled() => return,
                     }
                 }

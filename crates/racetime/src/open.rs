@@ -185,17 +185,23 @@ pub async fn open_room(
 async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> Option<String> {
     let cat = bot.category(category)?;
     let token = cat.tokens.current();
-    let data = bot
-        .http
-        .category_data(category, &token.access_token)
-        .await
-        .ok()?;
+    // The public listing is fresh but hides unlisted rooms; the bot listing shows them but
+    // racetime.gg may serve it up to 60 s stale. Look in both.
+    let mut summaries = Vec::new();
+    if let Ok(listed) = bot.http.public_category_data(category).await {
+        summaries.extend(listed.current_races);
+    }
+    if let Ok(all) = bot.http.category_data(category, &token.access_token).await {
+        summaries.extend(all.current_races);
+    }
+    summaries.sort_by(|a, b| a.name.cmp(&b.name));
+    summaries.dedup_by(|a, b| a.name == b.name);
     let goal = if settings.goal.is_empty() {
         &settings.custom_goal
     } else {
         &settings.goal
     };
-    for summary in data.current_races {
+    for summary in summaries {
         if summary.opened_by_bot.is_none() || !summary.goal.name.eq_ignore_ascii_case(goal) {
             continue;
         }

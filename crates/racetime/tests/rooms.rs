@@ -202,10 +202,11 @@ async fn wait_handled(fake: &FakeRacetime, room: &str) {
 #[tokio::test]
 async fn alttpr_room_rolls_once_and_a_restart_resumes_without_reposting() {
     let w = world().await;
-    let (service, _client) = w.racetime().await;
     let alice = w.fake.add_user("Alice", &[]);
+    // Unlisted rooms are found through the bot category endpoint (cached 60 s by racetime.gg,
+    // so this one is opened before the bot's first look); the intro comes once.
     let room = w.fake.open_room("alttpr", &alice, "Beat the game", true);
-    // Unlisted rooms are found through the bot category endpoint; the intro comes once.
+    let (service, _client) = w.racetime().await;
     let lines = w
         .fake
         .wait_for_bot(&room, WAIT, |l| {

@@ -37,7 +37,7 @@ pub struct RollArgs {
     #[arg(long)]
     pub no_quickswap: bool,
     /// live, beeta, tournament (ALTTPR) or stable, volatile, unstable (doors).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::generate::BRANCHES)]
     pub branch: Option<String>,
     /// Replay: the RNG seed of a previous roll.
     #[arg(long)]
@@ -100,10 +100,7 @@ fn roll_main(args: RollArgs) -> ExitCode {
     };
     runtime.block_on(async move {
         match roll(&args, &settings.service).await {
-            Ok(output) => {
-                println!("{output}");
-                ExitCode::SUCCESS
-            }
+            Ok(output) => print_output(&output),
             Err(message) => {
                 eprintln!("seedgen: {message}");
                 ExitCode::FAILURE
@@ -112,12 +109,37 @@ fn roll_main(args: RollArgs) -> ExitCode {
     })
 }
 
+/// Prints `output` and a newline. A reader that went away (`| head`) is not an error: like
+/// other command-line tools we stop quietly instead of panicking in `println!`.
+fn print_output(output: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{output}").and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("seedgen: cannot write the output: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs `seedgen roll` and returns what it prints.
 pub async fn roll(args: &RollArgs, settings: &crate::SeedgenSettings) -> Result<String, String> {
     let generator = build_generator(settings, None).map_err(|e| format!("{e:#}"))?;
     let preset_yaml = match &args.file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // An empty file would silently fall back to the named preset.
+            if text.trim().is_empty() {
+                return Err(format!(
+                    "{} is empty; give a preset YAML file",
+                    path.display()
+                ));
+            }
+            text
+        }
         None => String::new(),
     };
     let request = Request {

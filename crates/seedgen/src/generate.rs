@@ -48,6 +48,16 @@ pub const RANDOMIZERS: [&str; 15] = [
     "ootr",
 ];
 
+/// Branches a request may name: alttpr.com's sites, then the Door Randomizer's.
+pub const BRANCHES: [&str; 6] = [
+    "live",
+    "beeta",
+    "tournament",
+    "stable",
+    "volatile",
+    "unstable",
+];
+
 /// A seed request, as every surface asks for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
@@ -265,6 +275,13 @@ impl Generator {
                 RANDOMIZERS.join(", ")
             )));
         }
+        if let Some(branch) = request.branch.as_deref().filter(|b| !b.is_empty())
+            && !BRANCHES.contains(&branch)
+        {
+            return Err(invalid(format!(
+                "unknown branch `{branch}`; use live, beeta or tournament (ALTTPR) or stable, volatile or unstable (Door Randomizer)"
+            )));
+        }
         let rng_seed = request.rng_seed.unwrap_or_else(|| rand::rng().random());
         let mut planned = Planned {
             job: Job::Local(LocalSeed {
@@ -408,7 +425,7 @@ impl Generator {
                         "OoTR seeds need the settings as YAML or JSON in preset_yaml",
                     ));
                 }
-                let map = yaml::parse_mapping(&request.preset_yaml).map_err(PresetError::Yaml)?;
+                let map = crate::preset::parse_document(&request.preset_yaml)?;
                 planned.option = "custom".into();
                 planned.job = Job::Ootr(OotrRequest {
                     settings: yaml::to_json(&serde_yaml::Value::Mapping(map)),
@@ -477,6 +494,7 @@ impl Generator {
                 planned.job = Job::Doors(DoorsRequest {
                     settings,
                     spoilers: spoilers != "off" && spoilers != "mystery",
+                    race: request.race || request.spoiler,
                     branch,
                     id: random_alphanumeric(&mut planned.rng, 12),
                 });
@@ -533,15 +551,26 @@ impl Generator {
                 };
                 let mut request = request.clone();
                 request.spoiler = false;
+                // Upstream's mystery default; a preset that sets `allow_quickswap` keeps its own.
                 request.allow_quickswap = true;
                 request.race = true;
                 self.plan_alttpr(planned, &request, alttpr, spoilers)?;
+                // The seed page must not tell which preset was drawn (upstream drops these
+                // too, spec §4.2): a customizer preset's `name` and `notes` stay home.
+                if let Job::Alttpr(sent) = &mut planned.job
+                    && let Some(body) = sent.body.as_object_mut()
+                {
+                    body.remove("name");
+                    body.remove("notes");
+                }
             }
             Rolled::Settings(rolled) if rolled.doors => {
                 planned.doors = true;
                 planned.job = Job::Doors(DoorsRequest {
                     settings: rolled.settings,
                     spoilers: !planned.masked,
+                    // Mystery seeds are always race ROMs (upstream's `tournament=True`).
+                    race: true,
                     branch: rolled.branch.unwrap_or_else(|| "stable".into()),
                     id: random_alphanumeric(&mut planned.rng, 12),
                 });

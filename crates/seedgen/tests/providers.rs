@@ -755,9 +755,29 @@ async fn mystery_generation_masks_and_routes() {
     // grabbag's `preset:` names `tournament`, which does not exist upstream.
     let mut grab = request("alttprmystery", "grabbag");
     let mut failures = 0;
+    let mut customizers = 0;
     for seed in 0..200 {
         grab.rng_seed = Some(seed);
-        if let Err(error) = g.plan(&grab).await {
+        let planned = g.plan(&grab).await;
+        if let Ok(planned) = &planned
+            && let seedgen::generate::Job::Alttpr(sent) = &planned.job
+        {
+            // The drawn preset is not revealed on the seed page: no `name`/`notes`; quickswap
+            // is the preset's own value or, when it sets none, upstream's mystery default.
+            assert!(
+                sent.body.get("name").is_none(),
+                "seed {seed}: {}",
+                sent.body
+            );
+            assert!(
+                sent.body.get("notes").is_none(),
+                "seed {seed}: {}",
+                sent.body
+            );
+            assert!(sent.body["allow_quickswap"].is_boolean(), "seed {seed}");
+            customizers += usize::from(sent.endpoint.ends_with("/api/customizer"));
+        }
+        if let Err(error) = planned {
             assert!(
                 error
                     .to_string()
@@ -771,6 +791,10 @@ async fn mystery_generation_masks_and_routes() {
         (1..40).contains(&failures),
         "about 5% of grabbag rolls hit the missing preset: {failures}"
     );
+    assert!(
+        customizers > 0,
+        "grabbag draws customizer presets (which carry name and notes)"
+    );
     let error = g
         .plan(&request("alttprmystery", "festive"))
         .await
@@ -778,5 +802,42 @@ async fn mystery_generation_masks_and_routes() {
     assert!(
         error.to_string().contains("has no `glitches_required`"),
         "{error}"
+    );
+}
+
+/// A door preset's ROM is a race ROM for every race, spoiler races included, and its log is
+/// public exactly when spoilers are generated (upstream's `race = (spoilers == "on")` gave a
+/// spoiler race a race ROM and a private log).
+#[tokio::test]
+async fn door_presets_race_rom_and_public_log_are_independent() {
+    let g = generator(&common::settings("http://unused.test"));
+    let mut r = request("alttpr", "");
+    r.preset_yaml = "doors: true\nsettings:\n  goal: ganon\n  door_shuffle: crossed\n".into();
+    let plan = |race: bool, spoiler: bool| {
+        let mut r = r.clone();
+        r.race = race;
+        r.spoiler = spoiler;
+        let g = &g;
+        async move {
+            match g.plan(&r).await.unwrap().job {
+                seedgen::generate::Job::Doors(doors) => (doors.race, doors.spoilers),
+                other => panic!("not a door job: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(plan(false, false).await, (false, true), "casual: open log");
+    let mut nightly = r.clone();
+    nightly.branch = Some("nightly".into());
+    let error = g.plan(&nightly).await.unwrap_err().to_string();
+    assert!(error.starts_with("unknown branch `nightly`"), "{error}");
+    assert_eq!(
+        plan(true, false).await,
+        (true, false),
+        "race: race ROM, no log"
+    );
+    assert_eq!(
+        plan(true, true).await,
+        (true, true),
+        "spoiler race: race ROM, public log"
     );
 }

@@ -94,6 +94,10 @@ enum Outgoing {
     Close(u16),
 }
 
+/// How long racetime.gg caches `/o/{category}/data` (its `cache_page(60)`-style key
+/// `o/{category}/data`, never invalidated).
+pub const BOT_CATEGORY_CACHE: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 struct Inner {
     categories: Vec<Category>,
@@ -102,6 +106,10 @@ struct Inner {
     races: HashMap<String, Race>,
     counter: u64,
     token_lifetime: Duration,
+    /// `/o/{category}/data` bodies as first served, with when: racetime.gg caches them for
+    /// [`BOT_CATEGORY_CACHE`] and never invalidates them (specs/racetime.md §1.4).
+    bot_category_cache: HashMap<String, (Instant, Json)>,
+    bot_category_ttl: Duration,
     ping_interval: Option<Duration>,
     countdown: Duration,
     startrace_fault: Option<StartraceFault>,
@@ -433,6 +441,8 @@ impl FakeRacetime {
     pub async fn start() -> anyhow::Result<Self> {
         let inner = Arc::new(Mutex::new(Inner {
             token_lifetime: Duration::from_secs(36_000),
+            bot_category_cache: HashMap::new(),
+            bot_category_ttl: BOT_CATEGORY_CACHE,
             ping_interval: Some(Duration::from_secs(20)),
             countdown: Duration::from_millis(300),
             ..Inner::default()
@@ -504,6 +514,13 @@ impl FakeRacetime {
     }
 
     /// WS ping interval (`None` disables server pings).
+    /// How long `/o/{category}/data` answers stay cached ([`BOT_CATEGORY_CACHE`] unless set).
+    pub fn set_bot_category_cache(&self, ttl: Duration) {
+        let mut inner = self.lock();
+        inner.bot_category_ttl = ttl;
+        inner.bot_category_cache.clear();
+    }
+
     pub fn set_ping_interval(&self, interval: Option<Duration>) {
         self.lock().ping_interval = interval;
     }
@@ -1088,17 +1105,29 @@ async fn bot_category_data(
     Path(category): Path<String>,
     headers: HeaderMap,
 ) -> Resp {
-    let inner = fake.lock();
+    let mut inner = fake.lock();
     if !inner.categories.iter().any(|c| c.slug == category) {
         return respond(StatusCode::NOT_FOUND, Json::Null);
     }
-    match bearer(&headers).and_then(|t| inner.token_category(&t)) {
-        Some(c) if c == category => respond(
-            StatusCode::OK,
-            category_json(&inner, &category, true).unwrap_or_default(),
-        ),
-        _ => respond(StatusCode::FORBIDDEN, Json::Null),
+    let Some(token_category) = bearer(&headers).and_then(|t| inner.token_category(&t)) else {
+        return respond(StatusCode::FORBIDDEN, Json::Null);
+    };
+    // Like racetime.gg: a warm cache is served to any valid token, without the permission
+    // check, and is not invalidated when races change.
+    let ttl = inner.bot_category_ttl;
+    if let Some((at, body)) = inner.bot_category_cache.get(&category)
+        && at.elapsed() < ttl
+    {
+        return respond(StatusCode::OK, body.clone());
     }
+    if token_category != category {
+        return respond(StatusCode::FORBIDDEN, Json::Null);
+    }
+    let body = category_json(&inner, &category, true).unwrap_or_default();
+    inner
+        .bot_category_cache
+        .insert(category, (Instant::now(), body.clone()));
+    respond(StatusCode::OK, body)
 }
 
 async fn public_category_data(

@@ -43,6 +43,11 @@ pub enum PresetError {
     UnknownRandomizer(String),
     #[error("the preset is not valid YAML: {0}")]
     Yaml(YamlError),
+    #[error(
+        "the preset is {bytes} bytes; the limit is {} bytes (the largest community file is about 40 KiB)",
+        crate::yaml::MAX_DOCUMENT_BYTES
+    )]
+    TooLarge { bytes: usize },
     #[error("the {randomizer} preset is invalid: {message}")]
     Schema { randomizer: String, message: String },
     #[error(
@@ -168,7 +173,7 @@ fn schema(randomizer: &str, message: impl Into<String>) -> PresetError {
 
 /// Parses and validates a preset document of `randomizer` (spec §1.7).
 pub fn parse_body(randomizer: &str, yaml: &str) -> Result<(PresetBody, Mapping), PresetError> {
-    let map = parse_mapping(yaml).map_err(PresetError::Yaml)?;
+    let map = parse_document(yaml)?;
     let body = match randomizer {
         "alttpr" => {
             PresetBody::Alttpr(AlttprPreset::parse(&map).map_err(|m| schema(randomizer, m))?)
@@ -187,6 +192,15 @@ pub fn parse_body(randomizer: &str, yaml: &str) -> Result<(PresetBody, Mapping),
 }
 
 /// Loads a preset document into a [`LoadedPreset`].
+/// A preset or weightset document as a mapping: too large first (its own error, not a YAML
+/// one), then the YAML errors of [`parse_mapping`].
+pub fn parse_document(yaml: &str) -> Result<Mapping, PresetError> {
+    if yaml.len() > crate::yaml::MAX_DOCUMENT_BYTES {
+        return Err(PresetError::TooLarge { bytes: yaml.len() });
+    }
+    parse_mapping(yaml).map_err(PresetError::Yaml)
+}
+
 pub fn load(
     randomizer: &str,
     namespace: Option<&str>,

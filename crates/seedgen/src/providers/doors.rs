@@ -62,6 +62,11 @@ pub struct DoorsRequest {
     pub settings: Json,
     /// Public spoiler log.
     pub spoilers: bool,
+    /// A race ROM (the generator's `race` setting: no readable spoiler in the ROM). Any race,
+    /// spoiler races included, gets one; upstream tied it to `spoilers == "on"`, so a spoiler
+    /// race (spoilers "generate") got a race ROM but a private log, and our first port the
+    /// reverse. The two are independent: a spoiler race is a race ROM with a public log.
+    pub race: bool,
     /// `stable`, `volatile` or `unstable`.
     pub branch: String,
     /// The 12-character seed id (drawn by the caller so a replay names the same files).
@@ -161,7 +166,7 @@ impl DoorsClient {
             map.insert("count".into(), Json::from(1));
             map.insert("multi".into(), Json::from(1));
             map.insert("names".into(), Json::from(""));
-            map.insert("race".into(), Json::Bool(!request.spoilers));
+            map.insert("race".into(), Json::Bool(request.race));
         }
         settings
     }
