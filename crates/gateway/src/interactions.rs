@@ -64,6 +64,20 @@ pub struct Call {
 }
 
 impl Call {
+    /// The call an application command (or autocomplete) interaction carries; `None` for
+    /// other interactions. Subcommands and groups become the path; options keep their values.
+    pub fn from_interaction(interaction: &Interaction) -> Option<Self> {
+        match &interaction.data {
+            Some(InteractionData::ApplicationCommand(data)) => Some(Self::new(interaction, data)),
+            _ => None,
+        }
+    }
+
+    /// The names of the options given (for diagnostics and fuzzing).
+    pub fn option_names(&self) -> impl Iterator<Item = &str> {
+        self.options.keys().map(String::as_str)
+    }
+
     fn new(interaction: &Interaction, data: &CommandData) -> Self {
         let mut path = vec![data.name.clone()];
         let mut options = &data.options;
@@ -230,11 +244,9 @@ impl App {
         let Some(discord) = self.discord.clone() else {
             return;
         };
-        let data = match &interaction.data {
-            Some(InteractionData::ApplicationCommand(data)) => data,
-            _ => return,
+        let Some(call) = Call::from_interaction(&interaction) else {
+            return;
         };
-        let call = Call::new(&interaction, data);
         let span = tracing::info_span!("interaction", command = %call.name(), id = call.interaction_id, user = call.user_id);
         match interaction.kind {
             InteractionType::ApplicationCommand => {

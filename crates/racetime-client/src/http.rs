@@ -174,22 +174,17 @@ impl RacetimeHttp {
     /// the server's cache past a race or entrant change, so a new listed room shows at once;
     /// the fast way to discover rooms (unlisted ones need [`Self::category_data`]).
     pub async fn public_category_data(&self, category: &str) -> Result<CategoryData, ApiError> {
-        let response = self
-            .client
-            .get(self.url(&format!("/{category}/data")))
-            .send()
-            .await?;
-        json_body(response, &format!("category {category}")).await
+        self.get_public(
+            &format!("/{category}/data"),
+            &format!("category {category}"),
+        )
+        .await
     }
 
     /// `GET /{category}/{race}/data` (public): the race detail.
     pub async fn race_data(&self, race_name: &str) -> Result<RaceData, ApiError> {
-        let response = self
-            .client
-            .get(self.url(&format!("/{race_name}/data")))
-            .send()
-            .await?;
-        json_body(response, &format!("race {race_name}")).await
+        self.get_public(&format!("/{race_name}/data"), &format!("race {race_name}"))
+            .await
     }
 
     /// `POST /o/{category}/startrace`: creates a room and returns its name
@@ -259,22 +254,26 @@ impl RacetimeHttp {
 
     /// `GET /user/{id}/data`: profile and stats (`stats.joined` counts finished listed races).
     pub async fn user_data(&self, user_id: &str) -> Result<Json, ApiError> {
-        let response = self
-            .client
-            .get(self.url(&format!("/user/{user_id}/data")))
-            .send()
-            .await?;
-        json_body(response, &format!("user {user_id}")).await
+        self.get_public(&format!("/user/{user_id}/data"), &format!("user {user_id}"))
+            .await
     }
 
     /// `GET /team/{slug}/data`: a team with its members.
     pub async fn team_data(&self, slug: &str) -> Result<Json, ApiError> {
-        let response = self
-            .client
-            .get(self.url(&format!("/team/{slug}/data")))
-            .send()
-            .await?;
-        json_body(response, &format!("team {slug}")).await
+        self.get_public(&format!("/team/{slug}/data"), &format!("team {slug}"))
+            .await
+    }
+}
+
+impl RacetimeHttp {
+    /// `GET {path}` without authentication, decoded as JSON; `what` names it in errors.
+    async fn get_public<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, ApiError> {
+        let response = self.client.get(self.url(path)).send().await?;
+        json_body(response, what).await
     }
 }
 

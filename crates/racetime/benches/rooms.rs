@@ -111,23 +111,7 @@ async fn run(rooms: usize) {
     let fake_samples = fake_round_trip(&fake, &names[0]).await;
 
     // The service under test is the real binary in its own process, so its RSS is its own.
-    let service = ServiceProcess::start(
-        env!("CARGO_BIN_EXE_racetime"),
-        "RACETIME_",
-        &db,
-        &nats,
-        &[
-            ("RACETIME_RACETIME_URL", fake.url.clone()),
-            ("RACETIME_POLL_INTERVAL_SECS", "1".into()),
-            ("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id".into()),
-            (
-                "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
-                "alttpr-secret".into(),
-            ),
-        ],
-    )
-    .await
-    .unwrap();
+    let service = racetime_binary(&fake, &db, &nats, Some(1)).await;
     let idle = service.rss_mib();
     let joined = Instant::now();
     let deadline = joined + Duration::from_secs(300);
@@ -172,6 +156,30 @@ async fn run(rooms: usize) {
     );
 }
 
+/// The `racetime` binary for the fake's alttpr category; `poll_secs` overrides the bot
+/// endpoint's scan interval (default intervals otherwise).
+async fn racetime_binary(
+    fake: &FakeRacetime,
+    db: &TestDb,
+    nats: &TestNats,
+    poll_secs: Option<u64>,
+) -> ServiceProcess {
+    let mut env = vec![
+        ("RACETIME_RACETIME_URL", fake.url.clone()),
+        ("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id".into()),
+        (
+            "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
+            "alttpr-secret".into(),
+        ),
+    ];
+    if let Some(secs) = poll_secs {
+        env.push(("RACETIME_POLL_INTERVAL_SECS", secs.to_string()));
+    }
+    ServiceProcess::start(env!("CARGO_BIN_EXE_racetime"), "RACETIME_", db, nats, &env)
+        .await
+        .unwrap()
+}
+
 /// Room opened → intro posted, with the service at its default discovery intervals. Rooms open
 /// at uneven moments over ~40 s so that they fall at every phase of the scan interval.
 async fn discovery(rooms: usize) {
@@ -180,22 +188,7 @@ async fn discovery(rooms: usize) {
     let db = TestDb::new().await.unwrap();
     let nats = TestNats::shared();
     let user = fake.add_user("Racer", &[]);
-    let _service = ServiceProcess::start(
-        env!("CARGO_BIN_EXE_racetime"),
-        "RACETIME_",
-        &db,
-        &nats,
-        &[
-            ("RACETIME_RACETIME_URL", fake.url.clone()),
-            ("RACETIME_CATEGORIES__ALTTPR__CLIENT_ID", "alttpr-id".into()),
-            (
-                "RACETIME_CATEGORIES__ALTTPR__CLIENT_SECRET",
-                "alttpr-secret".into(),
-            ),
-        ],
-    )
-    .await
-    .unwrap();
+    let _service = racetime_binary(&fake, &db, &nats, None).await;
     let mut posts = fake.subscribe_bot_posts();
     let mut opened: HashMap<String, Instant> = HashMap::new();
     let mut latencies = Vec::new();

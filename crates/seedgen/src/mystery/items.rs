@@ -52,9 +52,10 @@ pub(crate) fn settings(
     );
 
     let mut customizer = false;
-    let mut custom: Vec<(String, Json)> = Vec::new();
+    // Keys borrow from the weightset; values are the rolls, moved into the settings later.
+    let mut custom: Vec<(&str, Json)> = Vec::new();
     let mut eq: Vec<String> = Vec::new();
-    let mut pool: Vec<(String, Json)> = Vec::new();
+    let mut pool: Vec<(&str, Json)> = Vec::new();
     let weight_customizer = view.customizer().filter(|c| !c.is_empty());
     if o.str("entrance_shuffle") == "none"
         && let Some(c) = weight_customizer
@@ -69,14 +70,14 @@ pub(crate) fn settings(
         for (key, spec) in &c.custom {
             let value = spec.roll(rng);
             if !value.is_null() {
-                custom.push((key.clone(), value));
+                custom.push((key.as_str(), value));
                 customizer = true;
             }
         }
         for (key, spec) in &c.pool {
             let value = spec.roll(rng);
             if !value.is_null() {
-                pool.push((key.clone(), value));
+                pool.push((key.as_str(), value));
                 customizer = true;
             }
         }
@@ -92,11 +93,7 @@ pub(crate) fn settings(
             view,
             &mut settings,
             &mut o,
-            Customized {
-                custom: &custom,
-                pool: &pool,
-                eq,
-            },
+            Customized { custom, pool, eq },
             rng,
         );
     }
@@ -150,9 +147,20 @@ fn bad(key: &str, value: &str, problem: &'static str) -> MysteryError {
 }
 
 struct Customized<'a> {
-    custom: &'a [(String, Json)],
-    pool: &'a [(String, Json)],
+    custom: Vec<(&'a str, Json)>,
+    pool: Vec<(&'a str, Json)>,
     eq: Vec<String>,
+}
+
+/// Sets `map[key]`, reusing the existing entry's key (most rolled keys are in the base
+/// payload already, so no key is allocated and the entry keeps its place).
+fn set_entry(map: &mut Map<String, Json>, key: &str, value: Json) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    }
 }
 
 fn count_of(counts: &Map<String, Json>, item: &str) -> i64 {
@@ -168,15 +176,18 @@ fn apply_customizer(
 ) {
     let weight_customizer = view.customizer();
     let mut eq = rolled.eq;
+    let wild_rolled = rolled.custom.iter().any(|(k, _)| WILD_KEYS.contains(k));
     let custom = &mut settings["custom"];
     custom["customPrizePacks"] = Json::Bool(false);
-    for (key, value) in rolled.custom {
-        custom[key.as_str()] = value.clone();
+    if let Some(map) = custom.as_object_mut() {
+        for (key, value) in rolled.custom {
+            set_entry(map, key, value);
+        }
     }
     {
         let counts = item_counts(custom);
         for (key, value) in rolled.pool {
-            counts.insert(key.clone(), value.clone());
+            set_entry(counts, key, value);
         }
         if !eq.is_empty() {
             for item in &eq {
@@ -189,7 +200,7 @@ fn apply_customizer(
                     it = "BottleWithRandom";
                 }
                 let current = count_of(counts, it);
-                counts.insert(it.to_string(), Json::from((current - 1).max(0)));
+                set_entry(counts, it, Json::from((current - 1).max(0)));
             }
         }
     }
@@ -203,11 +214,7 @@ fn apply_customizer(
         o.set("enemy_damage", json!("default"));
         o.set("pot_shuffle", json!("off"));
     }
-    if rolled
-        .custom
-        .iter()
-        .any(|(k, _)| WILD_KEYS.contains(&k.as_str()))
-    {
+    if wild_rolled {
         o.set("dungeon_items", json!("standard"));
     }
     if WILD_KEYS.iter().any(|k| truthy(&custom[*k])) {
@@ -288,7 +295,7 @@ fn apply_customizer(
         let counts = item_counts(custom);
         let total: i64 = counts.values().filter_map(Json::as_i64).sum();
         let current = count_of(counts, &filler);
-        counts.insert(filler, Json::from(current + (216 - total).max(0)));
+        set_entry(counts, &filler, Json::from(current + (216 - total).max(0)));
     }
     if o.str("world_state") == "standard"
         && let Some(list) = settings["eq"].as_array_mut()
