@@ -51,15 +51,33 @@ impl Drop for System {
     }
 }
 
+/// Starts the five binaries and waits for each `healthcheck`, like run.sh. The fixed ports lie
+/// in Linux's ephemeral range, so a port can be held by some process's outgoing connection for
+/// longer than a service's bind retries; then everything is started again (3 attempts).
 fn start(workdir: &Path, alttpr: &str) -> System {
-    let bin = binaries_dir();
-    let presets = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../presets");
     for port in [50051, 50052, 50053, 50054, 50055, 8080] {
         assert!(
             std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
             "port {port} is taken: stop the running system (run.sh) before this test"
         );
     }
+    let mut last = String::new();
+    for _ in 0..3 {
+        match try_start(workdir, alttpr) {
+            Ok(system) => return system,
+            Err(why) if why.contains("Address already in use") => {
+                last = why;
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(why) => panic!("{why}"),
+        }
+    }
+    panic!("the fixed ports stayed taken: {last}");
+}
+
+fn try_start(workdir: &Path, alttpr: &str) -> Result<System, String> {
+    let bin = binaries_dir();
+    let presets = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../presets");
     let mut system = System {
         children: Vec::new(),
         logs: workdir.to_path_buf(),
@@ -86,7 +104,7 @@ fn start(workdir: &Path, alttpr: &str) -> System {
         system.children.push((service, command.spawn().unwrap()));
     }
     // Like run.sh: each service's own `healthcheck` until it exits 0.
-    for service in SERVICES {
+    for (index, service) in SERVICES.into_iter().enumerate() {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let status = Command::new(bin.join(service))
@@ -99,11 +117,25 @@ fn start(workdir: &Path, alttpr: &str) -> System {
             if status.success() {
                 break;
             }
+            if let Ok(Some(exit)) = system.children[index].1.try_wait() {
+                let log = std::fs::read_to_string(workdir.join(format!("{service}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(3).collect();
+                // Dropping `system` stops the others; no log dump for a retried start.
+                system.children.retain(|(name, _)| *name != service);
+                let mut rest = system;
+                for (_, child) in &mut rest.children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                rest.children.clear();
+                return Err(format!("{service} exited ({exit}): {}", tail.join(" | ")));
+            }
             assert!(Instant::now() < deadline, "{service} did not become ready");
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    system
+    Ok(system)
 }
 
 fn roll(key: &str, randomizer: &str, preset: &str) -> GenerateRequest {

@@ -61,14 +61,28 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Binds the configured addresses.
+    /// Binds the configured addresses. A port that is in use is tried again for up to 3 s:
+    /// on one machine the fixed ports lie in Linux's ephemeral range (32768–60999), so a
+    /// short-lived outgoing connection (a healthcheck poll, a peer's dial) can hold one for a
+    /// moment, as can the previous instance of a restarting service.
     ///
-    /// Errors: an address is in use or cannot be bound; the error names it.
+    /// Errors: an address stays in use or cannot be bound; the error names it.
     pub async fn bind(common: &CommonSettings) -> anyhow::Result<Self> {
         let bind = |addr: SocketAddr, key: &'static str| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|error| anyhow::anyhow!("cannot listen on {key} = {addr}: {error}"))
+            let mut tries = 0;
+            loop {
+                match TcpListener::bind(addr).await {
+                    Ok(listener) => return Ok(listener),
+                    Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && tries < 15 => {
+                        tries += 1;
+                        tracing::warn!(%addr, key, "address in use; trying again in 200 ms");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(error) => {
+                        return Err(anyhow::anyhow!("cannot listen on {key} = {addr}: {error}"));
+                    }
+                }
+            }
         };
         Ok(Self {
             grpc: bind(common.grpc.listen, "grpc.listen").await?,
