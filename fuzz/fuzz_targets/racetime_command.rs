@@ -6,8 +6,20 @@ use libfuzzer_sys::fuzz_target;
 use racetime::commands::{Context, HandlerKind, parse, plan};
 
 const HANDLERS: [&str; 14] = [
-    "alttpr", "test", "smz3", "smr", "sm", "z1r", "z2r", "smb3r", "ff1r", "ct-jets", "twwr",
-    "contra", "smw-hacks", "sgl",
+    "alttpr",
+    "test",
+    "smz3",
+    "smr",
+    "sm",
+    "z1r",
+    "z2r",
+    "smb3r",
+    "ff1r",
+    "ct-jets",
+    "twwr",
+    "contra",
+    "smw-hacks",
+    "sgl",
 ];
 
 fuzz_target!(|text: &str| {
