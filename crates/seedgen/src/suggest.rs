@@ -37,6 +37,15 @@ pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -
     }
 }
 
+/// [`did_you_mean`] as a sentence of its own: "Did you mean `a`?" (empty when nothing is close).
+pub fn did_you_mean_sentence<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let clause = did_you_mean(typed, known);
+    match clause.strip_prefix('d') {
+        Some(rest) => format!("D{rest}"),
+        None => clause,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +67,10 @@ mod tests {
             "did you mean `rr2022`, `rr2023` or `rr2024`?"
         );
         assert_eq!(did_you_mean("qqqq", ["rr2024"]), "");
+        assert_eq!(
+            did_you_mean_sentence("opne", ["open", "standard"]),
+            "Did you mean `open`?"
+        );
+        assert_eq!(did_you_mean_sentence("qqqq", ["open"]), "");
     }
 }

@@ -634,6 +634,17 @@ async fn validate_only_checks_without_rolling() {
     check.preset = "no_such_preset".into();
     let error = h.client.generate(check.clone()).await.unwrap_err();
     assert_eq!(error.code(), Code::NotFound);
+    // A near miss names the closest presets in one sentence.
+    check.preset = "opne".into();
+    let error = h.client.generate(check.clone()).await.unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+    assert!(
+        error
+            .message()
+            .starts_with("Could not find preset `opne` for alttpr. Did you mean `open`"),
+        "{}",
+        error.message()
+    );
     check.randomizer = "z1r".into();
     check.preset = "rr2042".into();
     let error = h.client.generate(check).await.unwrap_err();

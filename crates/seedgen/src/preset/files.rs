@@ -58,10 +58,23 @@ impl PresetCatalog {
             .get(&(randomizer.to_string(), name.to_string()))
         {
             Some(entry) => entry.clone(),
-            None => Err(PresetError::NotFound {
-                randomizer: randomizer.to_string(),
-                name: name.to_string(),
-            }),
+            None => {
+                let known = self
+                    .entries
+                    .keys()
+                    .filter(|(r, _)| r == randomizer)
+                    .map(|(_, n)| n.as_str());
+                let hint = crate::suggest::did_you_mean_sentence(name, known);
+                Err(PresetError::NotFound {
+                    randomizer: randomizer.to_string(),
+                    name: name.to_string(),
+                    hint: if hint.is_empty() {
+                        hint
+                    } else {
+                        format!(" {hint}")
+                    },
+                })
+            }
         }
     }
 

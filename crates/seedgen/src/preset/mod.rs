@@ -19,8 +19,13 @@ pub const PRESET_RANDOMIZERS: [&str; 5] = ["alttpr", "alttprmystery", "sm", "smz
 /// A preset that cannot be used, with a message a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PresetError {
-    #[error("Could not find preset `{name}` for {randomizer}.")]
-    NotFound { randomizer: String, name: String },
+    /// `hint` is " Did you mean `a` or `b`?" (closest names) or empty.
+    #[error("Could not find preset `{name}` for {randomizer}.{hint}")]
+    NotFound {
+        randomizer: String,
+        name: String,
+        hint: String,
+    },
     #[error("Could not find preset `{name}` in namespace `{namespace}` for {randomizer}.")]
     NotFoundInNamespace {
         randomizer: String,
