@@ -13,9 +13,17 @@ fn as_int(value: &Json) -> i64 {
     }
 }
 
+/// Most copies of one item a starting inventory gives (the whole item pool is 216 slots).
+pub const MAX_ITEM_COUNT: i64 = 255;
+
+/// Most rupees a starting inventory gives (the game's counter shows four digits).
+pub const MAX_RUPEES: i64 = 9_999;
+
 /// The customizer items that starting equipment `key` with level `value` stands for.
 /// `Bottle1`..`Bottle4`, `ProgressiveBow`, `Boomerang`, `Ocarina` and `Rupees` are special;
-/// any other key is that item `value` times.
+/// any other key is that item `value` times. Counts come from uploaded files and weightsets,
+/// so they are clamped ([`MAX_ITEM_COUNT`], [`MAX_RUPEES`]): a count of 3·10^39 once asked for
+/// an impossible allocation (found by fuzzing), and a huge rupee count looped for ever.
 pub fn starting_equipment(key: &str, value: &Json) -> Vec<String> {
     let n = as_int(value);
     let one = |item: &str| vec![item.to_string()];
@@ -48,7 +56,7 @@ pub fn starting_equipment(key: &str, value: &Json) -> Vec<String> {
             _ => Vec::new(),
         },
         "Rupees" => {
-            let mut left = n.max(0);
+            let mut left = n.clamp(0, MAX_RUPEES);
             let mut items = Vec::new();
             for (name, worth) in [
                 ("ThreeHundredRupees", 300),
@@ -65,7 +73,11 @@ pub fn starting_equipment(key: &str, value: &Json) -> Vec<String> {
             }
             items
         }
-        other => std::iter::repeat_n(other.to_string(), n.max(0) as usize).collect(),
+        other => std::iter::repeat_n(
+            other.to_string(),
+            usize::try_from(n.clamp(0, MAX_ITEM_COUNT)).unwrap_or(0),
+        )
+        .collect(),
     }
 }
 
@@ -106,5 +118,23 @@ mod tests {
             ["PegasusBoots"]
         );
         assert_eq!(starting_equipment("ProgressiveSword", &json!(2)).len(), 2);
+    }
+
+    /// Found by `fuzz/run.sh customizer_file`: a save file with an absurd count.
+    #[test]
+    fn absurd_counts_are_clamped_not_allocated() {
+        let huge: Json = serde_json::from_str("3000000000000000000000000000000000000000").unwrap();
+        assert_eq!(starting_equipment("ProgresciveBow", &huge).len(), 255);
+        assert_eq!(
+            starting_equipment("HeartContainer", &json!(i64::MAX)).len(),
+            255
+        );
+        assert_eq!(starting_equipment("HeartContainer", &json!(-5)).len(), 0);
+        let rupees = starting_equipment("Rupees", &json!(i64::MAX));
+        assert_eq!(
+            rupees.iter().filter(|r| *r == "ThreeHundredRupees").count(),
+            33
+        );
+        assert!(rupees.len() < 50);
     }
 }
