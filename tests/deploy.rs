@@ -259,3 +259,15 @@ fn env_example_documents_exactly_the_variables_compose_reads() {
     assert_eq!(used, documented, "docker-compose.yml vs .env.example");
     assert!(read("README.md").contains("cp .env.example .env"));
 }
+
+/// serde_yaml is archived; the maintained fork serde_norway replaces it everywhere (figment's
+/// own YAML feature included, which would bring it back).
+#[test]
+fn the_archived_serde_yaml_is_not_built() {
+    let lock = read("Cargo.lock");
+    assert!(
+        !lock.contains("name = \"serde_yaml\"\n"),
+        "Cargo.lock still builds the archived serde_yaml"
+    );
+    assert!(lock.contains("name = \"serde_norway\"\n"));
+}
