@@ -121,14 +121,7 @@ fn try_start(workdir: &Path, alttpr: &str) -> Result<System, String> {
                 let log = std::fs::read_to_string(workdir.join(format!("{service}.log")))
                     .unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(3).collect();
-                // Dropping `system` stops the others; no log dump for a retried start.
-                system.children.retain(|(name, _)| *name != service);
-                let mut rest = system;
-                for (_, child) in &mut rest.children {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                rest.children.clear();
+                // Returning drops `system`, which stops the others (no log dump: not panicking).
                 return Err(format!("{service} exited ({exit}): {}", tail.join(" | ")));
             }
             assert!(Instant::now() < deadline, "{service} did not become ready");

@@ -12,6 +12,22 @@ fn seedgen(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `seedgen roll <args> --file F` with `contents` written to a temporary F.
+fn roll_with_file(args: &[&str], contents: &str) -> Output {
+    let path = std::env::temp_dir().join(format!(
+        "preset-{}-{}.yaml",
+        std::process::id(),
+        contents.len()
+    ));
+    std::fs::write(&path, contents).unwrap();
+    let mut all = vec!["roll"];
+    all.extend_from_slice(args);
+    all.extend(["--file", path.to_str().unwrap()]);
+    let output = seedgen(&all);
+    std::fs::remove_file(&path).ok();
+    output
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -42,17 +58,7 @@ fn a_closed_pipe_is_not_a_panic() {
 
 #[test]
 fn an_empty_file_is_refused_not_ignored() {
-    let path = std::env::temp_dir().join(format!("empty-{}.yaml", std::process::id()));
-    std::fs::write(&path, "\n").unwrap();
-    let output = seedgen(&[
-        "roll",
-        "alttpr",
-        "open",
-        "--dry-run",
-        "--file",
-        path.to_str().unwrap(),
-    ]);
-    std::fs::remove_file(&path).ok();
+    let output = roll_with_file(&["alttpr", "open", "--dry-run"], "\n");
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("is empty; give a preset YAML file"),
@@ -71,20 +77,11 @@ fn an_unknown_branch_is_refused() {
 
 #[test]
 fn an_oversized_file_says_so_instead_of_invalid_yaml() {
-    let path = std::env::temp_dir().join(format!("big-{}.yaml", std::process::id()));
     let mut text = String::from("settings:\n");
     while text.len() <= 300 * 1024 {
         text.push_str("  # padding padding padding padding padding padding padding padding\n");
     }
-    std::fs::write(&path, &text).unwrap();
-    let output = seedgen(&[
-        "roll",
-        "alttpr",
-        "--dry-run",
-        "--file",
-        path.to_str().unwrap(),
-    ]);
-    std::fs::remove_file(&path).ok();
+    let output = roll_with_file(&["alttpr", "--dry-run"], &text);
     let err = stderr(&output);
     assert!(!output.status.success());
     assert!(err.contains("the limit is 262144 bytes"), "{err}");

@@ -15,41 +15,47 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(Debug, DeriveMigrationName)]
 pub struct Migration;
 
+/// Runs `statements` in order on MySQL/MariaDB; nothing on other backends.
+async fn on_mysql(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::MySql {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for statement in statements {
+        db.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::MySql {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for statement in [
-            "ALTER TABLE preset_namespaces MODIFY discord_user_id BIGINT NOT NULL",
-            "ALTER TABLE preset_namespace_collaborators MODIFY discord_user_id BIGINT NOT NULL",
-            "ALTER TABLE audit_generated_games ADD COLUMN rng_seed_bits BIGINT NULL",
-            "UPDATE audit_generated_games SET rng_seed_bits = CAST(rng_seed AS SIGNED)",
-            "ALTER TABLE audit_generated_games DROP COLUMN rng_seed",
-            "ALTER TABLE audit_generated_games CHANGE rng_seed_bits rng_seed BIGINT NULL",
-        ] {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        on_mysql(
+            manager,
+            &[
+                "ALTER TABLE preset_namespaces MODIFY discord_user_id BIGINT NOT NULL",
+                "ALTER TABLE preset_namespace_collaborators MODIFY discord_user_id BIGINT NOT NULL",
+                "ALTER TABLE audit_generated_games ADD COLUMN rng_seed_bits BIGINT NULL",
+                "UPDATE audit_generated_games SET rng_seed_bits = CAST(rng_seed AS SIGNED)",
+                "ALTER TABLE audit_generated_games DROP COLUMN rng_seed",
+                "ALTER TABLE audit_generated_games CHANGE rng_seed_bits rng_seed BIGINT NULL",
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::MySql {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for statement in [
-            "ALTER TABLE preset_namespaces MODIFY discord_user_id BIGINT UNSIGNED NOT NULL",
-            "ALTER TABLE preset_namespace_collaborators MODIFY discord_user_id BIGINT UNSIGNED NOT NULL",
-            "ALTER TABLE audit_generated_games ADD COLUMN rng_seed_bits BIGINT UNSIGNED NULL",
-            "UPDATE audit_generated_games SET rng_seed_bits = CAST(rng_seed AS UNSIGNED)",
-            "ALTER TABLE audit_generated_games DROP COLUMN rng_seed",
-            "ALTER TABLE audit_generated_games CHANGE rng_seed_bits rng_seed BIGINT UNSIGNED NULL",
-        ] {
-            db.execute_unprepared(statement).await?;
-        }
-        Ok(())
+        on_mysql(
+            manager,
+            &[
+                "ALTER TABLE preset_namespaces MODIFY discord_user_id BIGINT UNSIGNED NOT NULL",
+                "ALTER TABLE preset_namespace_collaborators MODIFY discord_user_id BIGINT UNSIGNED NOT NULL",
+                "ALTER TABLE audit_generated_games ADD COLUMN rng_seed_bits BIGINT UNSIGNED NULL",
+                "UPDATE audit_generated_games SET rng_seed_bits = CAST(rng_seed AS UNSIGNED)",
+                "ALTER TABLE audit_generated_games DROP COLUMN rng_seed",
+                "ALTER TABLE audit_generated_games CHANGE rng_seed_bits rng_seed BIGINT UNSIGNED NULL",
+            ],
+        )
+        .await
     }
 }
