@@ -8,7 +8,8 @@
 //!    alttpr.com, with MariaDB and NATS: provider call, then one transaction with the stored
 //!    reply, the audit row and the outbox event (target p99 ≤ 5 ms); and one at a time.
 //!
-//! `cargo bench -p seedgen -- mystery` (or `presets`, `generate`) runs one part.
+//! `cargo bench -p seedgen -- mystery` (or `presets`, `generate`) runs one part;
+//! `-- mystery chaos` rolls only the named weightsets.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -34,18 +35,21 @@ fn repo_presets() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../presets")
 }
 
-fn mystery_rolls() {
+fn mystery_rolls(only: &[String]) {
     let dir = shared().join("alttprmystery");
     let mut results = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if !only.is_empty() && !only.contains(&name) {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let weights = Weights::compile(&seedgen::yaml::parse_mapping(&text).unwrap()).unwrap();
         if mystery::check_required(&weights).is_err() {
             continue;
         }
-        let n = 20_000u64;
+        let n = 50_000u64;
         let started = Instant::now();
         let mut ok = 0u64;
         for seed in 0..n {
@@ -55,16 +59,33 @@ fn mystery_rolls() {
         }
         let per_second = n as f64 / started.elapsed().as_secs_f64();
         assert!(ok > 0);
-        results.push((per_second, name));
+        results.push((per_second, name, weights));
     }
     results.sort_by(|a, b| a.0.total_cmp(&b.0));
     println!(
         "mystery rolls per second, one core (slowest five of {} weightsets):",
         results.len()
     );
-    for (per_second, name) in results.iter().take(5) {
+    for (per_second, name, _) in results.iter().take(5) {
         println!("  {name:<24} {per_second:>12.0} rolls/s");
     }
+    // A Generate also builds the whole alttpr.com body once; this is the cost of both.
+    let (_, slowest, weights) = &results[0];
+    let n = 20_000u64;
+    let started = Instant::now();
+    for seed in 0..n {
+        if let Ok(mystery::Roll {
+            rolled: mystery::Rolled::Settings(settings),
+            ..
+        }) = mystery::roll(weights, "mystery", seed)
+        {
+            std::hint::black_box(settings.into_body());
+        }
+    }
+    println!(
+        "  {slowest} with the request body built: {:.0} rolls/s",
+        n as f64 / started.elapsed().as_secs_f64()
+    );
     let fastest = results.last().unwrap();
     println!("  fastest: {} {:.0} rolls/s", fastest.1, fastest.0);
 }
@@ -188,7 +209,13 @@ fn main() {
         .collect();
     let wanted = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
     if wanted("mystery") {
-        mystery_rolls();
+        // `-- mystery chaos` rolls only the named weightsets.
+        let only: Vec<String> = parts
+            .iter()
+            .filter(|p| !matches!(p.as_str(), "mystery" | "presets" | "generate"))
+            .cloned()
+            .collect();
+        mystery_rolls(&only);
     }
     if wanted("presets") {
         preset_loading();

@@ -566,24 +566,25 @@ impl Generator {
             }
             Rolled::Settings(rolled) if rolled.doors => {
                 planned.doors = true;
+                let branch = rolled.branch.clone();
                 planned.job = Job::Doors(DoorsRequest {
-                    settings: rolled.settings,
+                    settings: rolled.into_body(),
                     spoilers: !planned.masked,
                     // Mystery seeds are always race ROMs (upstream's `tournament=True`).
                     race: true,
-                    branch: rolled.branch.unwrap_or_else(|| "stable".into()),
+                    branch: branch.unwrap_or_else(|| "stable".into()),
                     id: random_alphanumeric(&mut planned.rng, 12),
                 });
             }
             Rolled::Settings(rolled) => {
                 let endpoint = rolled.endpoint().unwrap_or("/api/randomizer");
-                let mut body = rolled.settings;
+                planned.customizer = rolled.customizer;
+                let mut body = rolled.into_body();
                 body["tournament"] = Json::Bool(request.race || planned.masked);
                 // The weightset's own allow_quickswap wins; upstream always overwrote it.
                 if !weights.has("allow_quickswap") {
                     body["allow_quickswap"] = Json::Bool(request.allow_quickswap);
                 }
-                planned.customizer = rolled.customizer;
                 planned.job = Job::Alttpr(AlttprRequest {
                     branch: None,
                     endpoint: format!("{}{endpoint}", request.endpoint_prefix),

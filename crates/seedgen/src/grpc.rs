@@ -383,13 +383,9 @@ impl SeedGen for SeedGenApi {
         let (settings, customizer, doors, endpoint, branch) = match roll.rolled {
             Rolled::Settings(s) => {
                 let endpoint = s.endpoint().unwrap_or_default().to_string();
-                (
-                    s.settings,
-                    s.customizer,
-                    s.doors,
-                    endpoint,
-                    s.branch.unwrap_or_default(),
-                )
+                let (customizer, doors, branch) =
+                    (s.customizer, s.doors, s.branch.clone().unwrap_or_default());
+                (s.into_body(), customizer, doors, endpoint, branch)
             }
             Rolled::Preset(name) => {
                 let chosen = generator

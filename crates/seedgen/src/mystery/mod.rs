@@ -51,15 +51,31 @@ pub struct Weightset {
     pub weights: Arc<Weights>,
 }
 
-/// Rolled settings, ready for alttpr.com (`doors == false`) or the Door Randomizer.
+/// One setting a roll gave the alttpr.com request body (pyz3r's `BASE_RANDOMIZER_PAYLOAD` or
+/// `BASE_CUSTOMIZER_PAYLOAD` is the rest).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A top-level key, replaced whole (`crystals` is `{"ganon": 7, "tower": 7}`).
+    Top(&'static str, Json),
+    /// A key of `custom`; dotted names such as `rom.timerMode` are single keys.
+    Custom(String, Json),
+    /// An item's count in `custom.item.count`.
+    Count(String, Json),
+}
+
+/// Rolled settings, for alttpr.com or the Door Randomizer.
+///
+/// An alttpr.com roll keeps only what it set: building the whole 300-node customizer body
+/// cost more than the roll itself, and is done once, by [`RolledSettings::body`], when the
+/// request is sent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RolledSettings {
-    /// The alttpr.com request body, or the Door Randomizer settings.
-    pub settings: Json,
     pub customizer: bool,
     pub doors: bool,
     /// Door Randomizer checkout branch (doors only).
     pub branch: Option<String>,
+    changes: Vec<Change>,
+    doors_settings: Json,
 }
 
 impl RolledSettings {
@@ -70,6 +86,37 @@ impl RolledSettings {
             (false, true) => Some("/api/customizer"),
             (false, false) => Some("/api/randomizer"),
         }
+    }
+
+    /// What an alttpr.com roll set, in roll order (empty for doors).
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The whole request body: the base body of [`Self::endpoint`] with the changes applied;
+    /// for doors, the Door Randomizer settings.
+    pub fn body(&self) -> Json {
+        self.clone().into_body()
+    }
+
+    /// [`Self::body`], consuming the settings.
+    pub fn into_body(self) -> Json {
+        if self.doors {
+            return self.doors_settings;
+        }
+        let mut body = if self.customizer {
+            crate::constants::base_customizer_payload().clone()
+        } else {
+            crate::constants::base_randomizer_payload().clone()
+        };
+        for change in self.changes {
+            match change {
+                Change::Top(key, value) => body[key] = value,
+                Change::Custom(key, value) => body["custom"][key.as_str()] = value,
+                Change::Count(key, value) => body["custom"]["item"]["count"][key.as_str()] = value,
+            }
+        }
+        body
     }
 }
 
@@ -195,18 +242,20 @@ pub fn roll(weights: &Weights, spoilers: &str, seed: u64) -> Result<Roll, Myster
             .unwrap_or_else(|| "stable".to_string());
         let settings = doors::settings(&view, &mut triggers, &branch, &mut rng)?;
         RolledSettings {
-            settings,
             customizer: false,
             doors: true,
             branch: Some(branch),
+            changes: Vec::new(),
+            doors_settings: settings,
         }
     } else {
-        let (settings, customizer) = items::settings(&view, spoilers, &mut rng)?;
+        let (changes, customizer) = items::settings(&view, spoilers, &mut rng)?;
         RolledSettings {
-            settings,
             customizer,
             doors: false,
             branch: None,
+            changes,
+            doors_settings: Json::Null,
         }
     };
     Ok(Roll {

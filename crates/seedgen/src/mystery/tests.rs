@@ -33,7 +33,7 @@ fn doors_settings(extra: &str) -> Json {
     match roll(&compile(&text), "off", 1).unwrap().rolled {
         Rolled::Settings(s) => {
             assert!(s.doors);
-            s.settings
+            s.body()
         }
         other => panic!("{other:?}"),
     }
@@ -56,7 +56,7 @@ fn replace(base: &str, key: &str, value: &str) -> String {
 fn doors_with(key: &str, value: &str) -> Json {
     let text = replace(REQUIRED, key, value) + "door_shuffle: basic\n";
     match roll(&compile(&text), "off", 1).unwrap().rolled {
-        Rolled::Settings(s) => s.settings,
+        Rolled::Settings(s) => s.body(),
         other => panic!("{other:?}"),
     }
 }
@@ -84,8 +84,8 @@ fn doors_crystals_cross_mapping_is_directional() {
     let Rolled::Settings(s) = roll(&weights, "off", 1).unwrap().rolled else {
         panic!()
     };
-    assert_eq!(s.settings["crystals_gt"], 4);
-    assert_eq!(s.settings["crystals_ganon"], 6);
+    assert_eq!(s.body()["crystals_gt"], 4);
+    assert_eq!(s.body()["crystals_ganon"], 6);
 }
 
 #[test]
@@ -129,12 +129,12 @@ fn doors_standard_mode_assured_rule() {
     let Rolled::Settings(s) = roll(&compile(&text), "off", 1).unwrap().rolled else {
         panic!()
     };
-    assert_eq!(s.settings["swords"], "assured");
+    assert_eq!(s.body()["swords"], "assured");
     let text = replace(REQUIRED, "world_state", "standard") + "door_shuffle: basic\n";
     let Rolled::Settings(s) = roll(&compile(&text), "off", 1).unwrap().rolled else {
         panic!()
     };
-    assert_eq!(s.settings["swords"], "random");
+    assert_eq!(s.body()["swords"], "random");
 }
 
 #[test]
@@ -173,8 +173,8 @@ fn on_off_keys_trigger_doors_and_become_booleans() {
         panic!()
     };
     assert!(s.doors);
-    assert_eq!(s.settings["bombbag"], true);
-    assert_eq!(s.settings["shufflelinks"], true);
+    assert_eq!(s.body()["bombbag"], true);
+    assert_eq!(s.body()["shufflelinks"], true);
 }
 
 #[test]
@@ -184,11 +184,11 @@ fn item_path_builds_the_randomizer_body() {
     };
     assert!(!s.doors && !s.customizer);
     assert_eq!(s.endpoint(), Some("/api/randomizer"));
-    assert_eq!(s.settings["crystals"], json!({"ganon": 7, "tower": 7}));
-    assert_eq!(s.settings["spoilers"], "mystery");
-    assert_eq!(s.settings["tournament"], true);
-    assert_eq!(s.settings["entrances"], "none");
-    assert_eq!(s.settings["enemizer"]["pot_shuffle"], "off");
+    assert_eq!(s.body()["crystals"], json!({"ganon": 7, "tower": 7}));
+    assert_eq!(s.body()["spoilers"], "mystery");
+    assert_eq!(s.body()["tournament"], true);
+    assert_eq!(s.body()["entrances"], "none");
+    assert_eq!(s.body()["enemizer"]["pot_shuffle"], "off");
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn customizer_eq_pool_and_filler() {
         panic!()
     };
     assert!(s.customizer);
-    let settings = &s.settings;
+    let settings = &s.body();
     assert_eq!(
         settings["eq"],
         json!([
@@ -234,7 +234,8 @@ fn triforce_hunt_and_timed_ohko() {
         let Rolled::Settings(s) = roll(&weights, "off", seed).unwrap().rolled else {
             panic!()
         };
-        let custom = &s.settings["custom"];
+        let body = s.body();
+        let custom = &body["custom"];
         let goal = custom["item.Goal.Required"].as_i64().unwrap();
         let pool = custom["item"]["count"]["TriforcePiece"].as_i64().unwrap();
         assert!((30..=40).contains(&goal));
@@ -254,7 +255,7 @@ fn subweights_replace_keys_shallowly() {
         let Rolled::Settings(s) = roll(&weights, "off", seed).unwrap().rolled else {
             panic!()
         };
-        assert_eq!(s.settings["mode"], "inverted");
+        assert_eq!(s.body()["mode"], "inverted");
         assert!(s.customizer);
     }
 }
@@ -292,7 +293,7 @@ fn same_seed_same_roll_and_seeds_differ() {
     assert_eq!(a, b);
     let goals: BTreeSet<String> = (0..50)
         .map(|seed| match roll(&weights, "off", seed).unwrap().rolled {
-            Rolled::Settings(s) => s.settings["goal"].as_str().unwrap().to_string(),
+            Rolled::Settings(s) => s.body()["goal"].as_str().unwrap().to_string(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -343,12 +344,12 @@ fn every_upstream_weightset_rolls_a_thousand_times() {
                 Rolled::Settings(s) => {
                     if s.doors {
                         doors += 1;
-                        assert!(s.settings["shuffle"].is_string(), "{name}");
+                        assert!(s.body()["shuffle"].is_string(), "{name}");
                     } else {
-                        assert!(s.settings["goal"].is_string(), "{name}: {}", s.settings);
-                        assert_eq!(s.settings["spoilers"], "mystery");
+                        assert!(s.body()["goal"].is_string(), "{name}: {}", s.body());
+                        assert_eq!(s.body()["spoilers"], "mystery");
                     }
-                    distinct.insert(s.settings.to_string());
+                    distinct.insert(s.body().to_string());
                 }
                 Rolled::Preset(p) => {
                     assert_eq!(name, "grabbag");
@@ -405,7 +406,7 @@ fn rolls_have_the_shape_of_the_recorded_samples() {
                 .collect::<BTreeSet<_>>()
         };
         assert_eq!(
-            keys(&rolled.settings),
+            keys(&rolled.body()),
             keys(&recorded["settings"]),
             "{sample}"
         );
@@ -431,7 +432,7 @@ fn rolled_goals_follow_the_weights_of_a_real_weightset() {
             panic!()
         };
         *counts
-            .entry(s.settings["goal"].as_str().unwrap().to_string())
+            .entry(s.body()["goal"].as_str().unwrap().to_string())
             .or_default() += 1;
     }
     // Rules may move goals; `weighted` has none, so shares must match within 1.5 points.
@@ -452,4 +453,37 @@ fn describe_flattens_nested_settings() {
             ("x".to_string(), String::new())
         ]
     );
+}
+
+#[test]
+fn a_customizer_roll_keeps_only_its_changes_and_the_body_has_the_whole_base() {
+    let text = format!(
+        "{REQUIRED}customizer:\n  custom:\n    rom.timerMode: 'off'\n  pool:\n    TwentyRupees: 30\n"
+    );
+    let Rolled::Settings(s) = roll(&compile(&text), "off", 1).unwrap().rolled else {
+        panic!()
+    };
+    assert!(s.customizer);
+    let counts: Vec<&str> = s
+        .changes()
+        .iter()
+        .filter_map(|c| match c {
+            Change::Count(item, _) => Some(item.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        ["TwentyRupees", "Nothing"],
+        "only the rolled count and the filler"
+    );
+    let body = s.body();
+    let base = crate::constants::base_customizer_payload();
+    for key in base["custom"]["item"]["count"].as_object().unwrap().keys() {
+        assert!(body["custom"]["item"]["count"].get(key).is_some(), "{key}");
+    }
+    assert_eq!(body["drops"], base["drops"]);
+    assert_eq!(body["custom"]["rom.timerMode"], "off");
+    assert_eq!(body["custom"]["customPrizePacks"], false);
+    assert_eq!(body["custom"]["item"]["count"]["TwentyRupees"], 30);
 }

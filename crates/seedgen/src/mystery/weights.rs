@@ -256,7 +256,9 @@ pub struct Subweight {
 /// A compiled weightset (or one subweight's partial weightset).
 #[derive(Clone, Debug, Default)]
 pub struct Weights {
-    pub specs: HashMap<String, Spec>,
+    /// Rolled options by key. foldhash (randomly seeded per process): a roll looks keys up
+    /// dozens of times, and SipHash was a tenth of its time.
+    pub specs: HashMap<String, Spec, foldhash::fast::RandomState>,
     pub subweights: Option<(Vec<Subweight>, Option<Choice>)>,
     pub customizer: Option<Arc<Customizer>>,
     pub rules: Option<Arc<Vec<Rule>>>,
