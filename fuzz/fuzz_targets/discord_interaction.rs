@@ -9,7 +9,7 @@ fuzz_target!(|text: &str| {
     let Ok(interaction) = serde_json::from_str::<Interaction>(text) else {
         return;
     };
-    let Some(call) = gateway::interactions::Call::from_interaction(&interaction) else {
+    let Some(call) = gateway::context::Call::from_interaction(&interaction) else {
         return;
     };
     let _ = call.name();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use twilight_http::Client;
 use twilight_model::application::command::CommandOptionChoice;
-use twilight_model::channel::message::{Embed, MessageFlags};
+use twilight_model::channel::message::{Component, Embed, MessageFlags};
 use twilight_model::http::attachment::Attachment;
 use twilight_model::http::interaction::{
     InteractionResponse, InteractionResponseData, InteractionResponseType,
@@ -24,6 +24,9 @@ pub struct Reply {
     pub embeds: Vec<Embed>,
     /// Files to attach: `(file name, bytes)`.
     pub files: Vec<(String, Vec<u8>)>,
+    /// Action rows of buttons and select menus (their `custom_id`s follow
+    /// [`crate::custom_id::CustomId`]).
+    pub components: Vec<Component>,
 }
 
 impl Reply {
@@ -129,7 +132,48 @@ impl Discord {
             data: Some(InteractionResponseData {
                 content: reply.content.clone(),
                 embeds: Some(reply.embeds.clone()),
+                components: Some(reply.components.clone()),
                 flags: ephemeral.then_some(MessageFlags::EPHEMERAL),
+                ..Default::default()
+            }),
+        };
+        self.respond(interaction_id, token, &response).await
+    }
+
+    /// Answers a component click by replacing the message the component is on.
+    pub async fn update_message(
+        &self,
+        interaction_id: Id<InteractionMarker>,
+        token: &str,
+        reply: &Reply,
+    ) -> Result<(), twilight_http::Error> {
+        let response = InteractionResponse {
+            kind: InteractionResponseType::UpdateMessage,
+            data: Some(InteractionResponseData {
+                content: reply.content.clone(),
+                embeds: Some(reply.embeds.clone()),
+                components: Some(reply.components.clone()),
+                ..Default::default()
+            }),
+        };
+        self.respond(interaction_id, token, &response).await
+    }
+
+    /// Answers with a modal (only as the first response).
+    pub async fn open_modal(
+        &self,
+        interaction_id: Id<InteractionMarker>,
+        token: &str,
+        custom_id: String,
+        title: String,
+        components: Vec<Component>,
+    ) -> Result<(), twilight_http::Error> {
+        let response = InteractionResponse {
+            kind: InteractionResponseType::Modal,
+            data: Some(InteractionResponseData {
+                custom_id: Some(custom_id),
+                title: Some(title),
+                components: Some(components),
                 ..Default::default()
             }),
         };
@@ -149,6 +193,7 @@ impl Discord {
             .update_response(token)
             .content(reply.content.as_deref())
             .embeds(Some(&reply.embeds))
+            .components(Some(&reply.components))
             .attachments(&files)
             .await
             .map(drop)

@@ -9,18 +9,16 @@
 //! embeds, [`grpc`] the RPC surface.
 
 pub mod commands;
-pub mod config_command;
+pub mod components;
+pub mod context;
+pub mod custom_id;
 pub mod daily;
 pub mod discord;
 pub mod embeds;
 pub mod grpc;
 pub mod guild_config;
-pub mod holyimage;
-pub mod interactions;
-pub mod misc;
 pub mod notify;
-pub mod seeds;
-pub mod sgdaily;
+pub mod router;
 pub mod shard;
 
 use std::collections::BTreeMap;
@@ -170,20 +168,28 @@ impl Service for GatewayService {
         let discord = discord::Discord::from_settings(&settings.discord)?;
         let seedgen = ctx.peers.get("seedgen").ok().cloned();
         let config = guild_config::GuildConfig::new(ctx.db.clone());
-        let app = Arc::new(interactions::App::new(
+        let app = context::App::new(
             discord.clone(),
             seedgen,
             settings.clone(),
             ctx.db.clone(),
             config.clone(),
-        )?);
+        )?;
+        let router = Arc::new(router::Router::new(
+            app,
+            commands::Registry::standard(settings)?,
+            components::Components::standard(),
+        ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());
         match (&discord, settings.discord.token.as_ref()) {
             (Some(discord), Some(token)) => {
-                commands::register(discord, &settings.discord).await?;
+                router
+                    .commands()
+                    .register(discord, &settings.discord)
+                    .await?;
                 for shard_id in 0..settings.discord.shards {
                     ctx.spawn(shard::run(
-                        app.clone(),
+                        router.clone(),
                         shard::ShardConfig::new(token, &settings.discord, shard_id),
                         ctx.shutdown.clone(),
                     ));

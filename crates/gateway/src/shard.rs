@@ -11,7 +11,7 @@ use twilight_gateway::{
 };
 
 use crate::DiscordSettings;
-use crate::interactions::App;
+use crate::router::Router;
 
 /// What one shard connects with.
 #[derive(Clone, Debug)]
@@ -39,7 +39,7 @@ fn wanted() -> EventTypeFlags {
 }
 
 /// Runs the shard until `shutdown`; then closes the session cleanly.
-pub async fn run(app: Arc<App>, config: ShardConfig, shutdown: CancellationToken) {
+pub async fn run(router: Arc<Router>, config: ShardConfig, shutdown: CancellationToken) {
     // Slash commands, autocomplete and components arrive without any privileged intent.
     let mut builder = ConfigBuilder::new(config.token, Intents::GUILDS);
     if let Some(url) = config.gateway_url {
@@ -60,8 +60,8 @@ pub async fn run(app: Arc<App>, config: ShardConfig, shutdown: CancellationToken
         };
         match item {
             Ok(Event::InteractionCreate(interaction)) => {
-                let app = app.clone();
-                tokio::spawn(async move { app.handle(interaction.0).await });
+                let router = router.clone();
+                tokio::spawn(async move { router.handle(interaction.0).await });
             }
             Ok(Event::Ready(ready)) => {
                 tracing::info!(shard = %config.id, user = %ready.user.name, guilds = ready.guilds.len(), "gateway session ready");

@@ -580,6 +580,46 @@ impl FakeDiscord {
         sent
     }
 
+    /// Dispatches a click on a button (component type 2) with `custom_id`, on a message the
+    /// bot posted in the invoker's channel.
+    pub fn click_button(&self, invoker: &Invoker, custom_id: &str) -> SentInteraction {
+        let data = json!({"custom_id": custom_id, "component_type": 2});
+        let message = self.message(
+            invoker.channel_id,
+            &json!({"content": "", "components": [{"type": 1, "components": [
+                {"type": 2, "style": 1, "label": "Button", "custom_id": custom_id}
+            ]}]}),
+        );
+        let (sent, payload) = self.interaction(3, invoker, data, Some(message));
+        self.lock().payloads.insert(sent.id, payload.clone());
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
+    /// Dispatches a modal submission with `custom_id` and its text inputs `(custom_id, value)`.
+    pub fn submit_modal(
+        &self,
+        invoker: &Invoker,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+    ) -> SentInteraction {
+        // Discord numbers every component of the modal (`id`) since components v2.
+        let rows: Vec<Json> = fields
+            .iter()
+            .zip(1..)
+            .map(|((id, value), n)| {
+                json!({"type": 1, "id": 2 * n - 1, "components": [
+                    {"type": 4, "id": 2 * n, "custom_id": id, "value": value}
+                ]})
+            })
+            .collect();
+        let data = json!({"custom_id": custom_id, "components": rows});
+        let (sent, payload) = self.interaction(5, invoker, data, None);
+        self.lock().payloads.insert(sent.id, payload.clone());
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
     /// The choices the bot answered an autocomplete with (waits for the callback).
     pub async fn autocomplete_choices(
         &self,

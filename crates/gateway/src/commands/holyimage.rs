@@ -12,7 +12,76 @@ use twilight_model::channel::message::embed::{EmbedFooter, EmbedThumbnail};
 
 use crate::discord::Reply;
 use crate::guild_config::{GuildConfig, Key};
-use crate::interactions::{Call, CommandError};
+use futures::future::BoxFuture;
+use twilight_model::application::command::{Command, CommandType};
+use twilight_util::builder::command::{CommandBuilder, StringBuilder};
+
+use super::SlashCommand;
+use crate::context::{App, Call, CommandError};
+
+const SLUG: &str = "slug";
+const GAME: &str = "game";
+
+/// `/holyimage`, with its catalog client.
+#[derive(Debug)]
+pub struct HolyImageCommand {
+    images: HolyImages,
+}
+
+impl HolyImageCommand {
+    /// `base` is the catalog's folder.
+    ///
+    /// Errors: `base` is not a URL, or the HTTP client cannot be built.
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            images: HolyImages::new(base, http)?,
+        })
+    }
+}
+
+impl SlashCommand for HolyImageCommand {
+    fn definition(&self) -> Command {
+        definition()
+    }
+
+    fn run<'a>(
+        &'a self,
+        app: &'a App,
+        call: &'a Call,
+    ) -> BoxFuture<'a, Result<Reply, CommandError>> {
+        Box::pin(self.images.command(call, &app.config))
+    }
+
+    fn autocomplete<'a>(
+        &'a self,
+        app: &'a App,
+        call: &'a Call,
+        option: &'a str,
+        typed: &'a str,
+    ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
+        Box::pin(self.images.choices(call, &app.config, option, typed))
+    }
+}
+
+fn definition() -> Command {
+    CommandBuilder::new(
+        "holyimage",
+        "Retrieves a holy image from http://alttp.mymm1.com/holyimage/",
+        CommandType::ChatInput,
+    )
+    .option(
+        StringBuilder::new(SLUG, "The holy image (slug, alias or number).")
+            .required(true)
+            .autocomplete(true),
+    )
+    .option(
+        StringBuilder::new(GAME, "The game (default: this server's, or z3r).").autocomplete(true),
+    )
+    .build()
+}
 
 const TTL: Duration = Duration::from_secs(300);
 const DEFAULT_GAME: &str = "z3r";
@@ -106,7 +175,7 @@ impl HolyImages {
 
     /// The game to look in: the option, else the guild's `HolyImageDefaultGame`, else z3r.
     async fn game(&self, call: &Call, config: &GuildConfig) -> String {
-        if let Some(game) = call.string("game").filter(|g| !g.trim().is_empty()) {
+        if let Some(game) = call.string(GAME).filter(|g| !g.trim().is_empty()) {
             return game.trim().to_owned();
         }
         if let Some(guild) = call.guild_id
@@ -193,8 +262,8 @@ impl HolyImages {
         };
         let typed = typed.trim().to_lowercase();
         let mut names: Vec<String> = match option {
-            "game" => catalog.keys().cloned().collect(),
-            "slug" => {
+            GAME => catalog.keys().cloned().collect(),
+            SLUG => {
                 let game = self.game(call, config).await;
                 catalog
                     .get(&game)

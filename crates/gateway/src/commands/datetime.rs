@@ -1,23 +1,84 @@
-//! Misc commands (spec §1.5): `/datetime` with IANA time zones, `/welcome`, `/rom`.
+//! `/datetime` (spec §1.5): Discord timestamp markdown for a date in an IANA time zone.
 
 use chrono::{Datelike, LocalResult, TimeZone};
-use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
+use futures::future::BoxFuture;
+use twilight_model::application::command::{
+    Command, CommandOptionChoice, CommandOptionChoiceValue, CommandType,
+};
+use twilight_util::builder::command::{CommandBuilder, IntegerBuilder, StringBuilder};
 
+use super::SlashCommand;
+use crate::context::{Ack, App, Call, CommandError};
 use crate::discord::Reply;
-use crate::interactions::{Call, CommandError};
 
-/// `/welcome` languages.
-pub const WELCOME_LANGUAGES: [&str; 4] = ["french", "spanish", "german", "portuguese"];
+const TIMEZONE: &str = "timezone";
 
-/// `/rom`: how to check a ROM.
-pub const ROM_TEXT: &str = "The randomizer needs a Japanese 1.0 ROM of A Link to the Past.  You can check yours with http://alttp.mymm1.com/game/checkcrc/ - if it does not match, ask in the help channel how to get the right one.";
+/// `/datetime`: answered at once, privately.
+#[derive(Debug)]
+pub struct Datetime;
+
+impl SlashCommand for Datetime {
+    fn definition(&self) -> Command {
+        definition()
+    }
+
+    fn ack(&self, _call: &Call) -> Ack {
+        Ack::ImmediatePrivate
+    }
+
+    fn run<'a>(
+        &'a self,
+        _app: &'a App,
+        call: &'a Call,
+    ) -> BoxFuture<'a, Result<Reply, CommandError>> {
+        let reply = datetime(call);
+        Box::pin(async move { reply })
+    }
+
+    fn autocomplete<'a>(
+        &'a self,
+        _app: &'a App,
+        _call: &'a Call,
+        option: &'a str,
+        typed: &'a str,
+    ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
+        let choices = if option == TIMEZONE {
+            timezone_choices(typed)
+        } else {
+            Vec::new()
+        };
+        Box::pin(async move { choices })
+    }
+}
+
+fn definition() -> Command {
+    let range = |name: &str, description: &str, min: i64, max: i64| {
+        IntegerBuilder::new(name, description)
+            .min_value(min)
+            .max_value(max)
+            .build()
+    };
+    CommandBuilder::new(
+        "datetime",
+        "Get discord markdown for the date specified.",
+        CommandType::ChatInput,
+    )
+    .option(range("year", "Year (default: now)", 1970, 9999))
+    .option(range("month", "Month (default: now)", 1, 12))
+    .option(range("day", "Day (default: now)", 1, 31))
+    .option(range("hour", "Hour (default 0)", 0, 23))
+    .option(range("minute", "Minute (default 0)", 0, 59))
+    .option(range("second", "Second (default 0)", 0, 59))
+    .option(StringBuilder::new(TIMEZONE, "IANA time zone (default US/Eastern)").autocomplete(true))
+    .build()
+}
 
 /// `/datetime`: Discord timestamp markdown for a date in a time zone.
 ///
 /// Errors (user-facing): an unknown zone, an impossible date (Feb 30), a local time that does
 /// not exist in that zone (skipped by a DST change).
-pub fn datetime(call: &Call) -> Result<Reply, CommandError> {
-    let zone_name = call.string("timezone").unwrap_or("US/Eastern");
+fn datetime(call: &Call) -> Result<Reply, CommandError> {
+    let zone_name = call.string(TIMEZONE).unwrap_or("US/Eastern");
     let zone: chrono_tz::Tz = zone_name
         .parse()
         .map_err(|_| CommandError::user(format!("Unknown timezone: {zone_name}")))?;
@@ -84,38 +145,4 @@ pub fn timezone_choices(typed: &str) -> Vec<CommandOptionChoice> {
             value: CommandOptionChoiceValue::String(name.to_owned()),
         })
         .collect()
-}
-
-/// `/welcome language`: the configured text for that language (`welcome_messages`), or a
-/// short welcome in the language that points at the server's moderators for the link to the
-/// language community (upstream's texts carried invite links that belong in configuration).
-pub fn welcome(
-    call: &Call,
-    configured: &std::collections::BTreeMap<String, String>,
-) -> Result<Reply, CommandError> {
-    let language = call.string("language").unwrap_or_default();
-    if let Some(text) = configured.get(language) {
-        return Ok(Reply::text(text.clone()));
-    }
-    let text = match language {
-        "french" => {
-            "Bienvenue ! Une communauté francophone du randomizer existe ; demandez le lien à un modérateur."
-        }
-        "spanish" => {
-            "¡Bienvenido! Existe una comunidad hispanohablante del randomizer; pide el enlace a un moderador."
-        }
-        "german" => {
-            "Willkommen! Es gibt eine deutschsprachige Randomizer-Community; frag einen Moderator nach dem Link."
-        }
-        "portuguese" => {
-            "Bem-vindo! Existe uma comunidade lusófona do randomizer; peça o link a um moderador."
-        }
-        _ => {
-            return Err(CommandError::user(format!(
-                "Pick one of: {}.",
-                WELCOME_LANGUAGES.join(", ")
-            )));
-        }
-    };
-    Ok(Reply::text(text))
 }

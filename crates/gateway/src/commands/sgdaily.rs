@@ -7,7 +7,12 @@ use serde::Deserialize;
 
 use crate::discord::Reply;
 use crate::embeds;
-use crate::interactions::{Call, CommandError};
+use futures::future::BoxFuture;
+use twilight_model::application::command::{Command, CommandType};
+use twilight_util::builder::command::{CommandBuilder, IntegerBuilder};
+
+use super::{Scope, SlashCommand};
+use crate::context::{App, Call, CommandError};
 
 /// The episode fields `/sgdaily` reads.
 #[derive(Debug, Deserialize)]
@@ -46,6 +51,40 @@ enum Schedule {
     Error { error: String },
 }
 
+const NUMBER_OF_DAYS: &str = "number_of_days";
+
+/// `/sgdaily`, a community command.
+#[derive(Debug)]
+pub struct SgDaily;
+
+impl SlashCommand for SgDaily {
+    fn definition(&self) -> Command {
+        CommandBuilder::new(
+            "sgdaily",
+            "Retrieves the next SG daily race.",
+            CommandType::ChatInput,
+        )
+        .option(
+            IntegerBuilder::new(NUMBER_OF_DAYS, "How many days to show (default 1).")
+                .min_value(1)
+                .max_value(8),
+        )
+        .build()
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Community
+    }
+
+    fn run<'a>(
+        &'a self,
+        app: &'a App,
+        call: &'a Call,
+    ) -> BoxFuture<'a, Result<Reply, CommandError>> {
+        Box::pin(command(&app.files, &app.settings.speedgaming_url, call))
+    }
+}
+
 const FULL_SCHEDULE: &str = "http://speedgaming.org/alttprdaily";
 
 fn mode(episode: &Episode) -> Option<&str> {
@@ -56,13 +95,9 @@ fn mode(episode: &Episode) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Runs `/sgdaily` against the SpeedGaming API at `base`.
-pub async fn command(
-    http: &reqwest::Client,
-    base: &str,
-    call: &Call,
-) -> Result<Reply, CommandError> {
-    let days = call.integer("number_of_days").unwrap_or(1).clamp(1, 8);
+/// `/sgdaily` against the SpeedGaming API at `base`.
+async fn command(http: &reqwest::Client, base: &str, call: &Call) -> Result<Reply, CommandError> {
+    let days = call.integer(NUMBER_OF_DAYS).unwrap_or(1).clamp(1, 8);
     let now = Utc::now();
     let to = now + chrono::Duration::hours(192);
     let unreachable = |e: String| {

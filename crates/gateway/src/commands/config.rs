@@ -5,10 +5,61 @@ use twilight_model::guild::Permissions;
 
 use crate::discord::Reply;
 use crate::guild_config::{GuildConfig, Key};
-use crate::interactions::{Call, CommandError};
+use futures::future::BoxFuture;
+use twilight_model::application::command::{Command, CommandType};
+use twilight_model::application::interaction::InteractionContextType;
+use twilight_util::builder::command::{CommandBuilder, StringBuilder, SubCommandBuilder};
+
+use super::SlashCommand;
+use crate::context::{Ack, App, Call, CommandError};
+
+/// `/config`: private replies.
+#[derive(Debug)]
+pub struct Config;
+
+impl SlashCommand for Config {
+    fn definition(&self) -> Command {
+        definition()
+    }
+
+    fn ack(&self, _call: &Call) -> Ack {
+        Ack::Private
+    }
+
+    fn run<'a>(
+        &'a self,
+        app: &'a App,
+        call: &'a Call,
+    ) -> BoxFuture<'a, Result<Reply, CommandError>> {
+        Box::pin(run(&app.config, call))
+    }
+}
+
+fn definition() -> Command {
+    let key = || {
+        StringBuilder::new("key", "The setting.")
+            .required(true)
+            .choices(Key::ALL.map(|k| (k.name(), k.name())))
+    };
+    CommandBuilder::new(
+        "config",
+        "View or change this server's SahasrahBot settings.",
+        CommandType::ChatInput,
+    )
+    .contexts([InteractionContextType::Guild])
+    .default_member_permissions(Permissions::MANAGE_GUILD)
+    .option(SubCommandBuilder::new("view", "Show every setting."))
+    .option(
+        SubCommandBuilder::new("set", "Change a setting.")
+            .option(key())
+            .option(StringBuilder::new("value", "The new value.").required(true)),
+    )
+    .option(SubCommandBuilder::new("clear", "Remove a setting.").option(key()))
+    .build()
+}
 
 /// Runs `/config …` for a member with Manage Server (or Administrator).
-pub async fn run(config: &GuildConfig, call: &Call) -> Result<Reply, CommandError> {
+async fn run(config: &GuildConfig, call: &Call) -> Result<Reply, CommandError> {
     let Some(guild) = call.guild_id else {
         return Err(CommandError::user("/config only works in a server."));
     };

@@ -1,25 +1,23 @@
-//! The interaction router and its error policy.
-//!
-//! Every command that may take longer than a moment is deferred first (Discord allows 3 s for
-//! the first response), then its reply replaces the deferred message. Errors always reach only
-//! the caller: a short ephemeral message they can act on; anything unexpected is logged with
-//! the trace id, which the message quotes. (Upstream made errors public after a public defer,
-//! spec §7.17.)
+//! What every interaction handler shares: the service's clients ([`App`]), the parsed
+//! interaction ([`Call`]), the error policy ([`CommandError`]) and how a handler
+//! acknowledges ([`Ack`]). Command and component modules import this module; the router
+//! imports them, never the other way round.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use platform::grpc::Peer;
 use sea_orm::DatabaseConnection;
-use tracing::Instrument;
 use twilight_model::application::interaction::application_command::{
     CommandData, CommandDataOption, CommandOptionValue,
 };
-use twilight_model::application::interaction::{Interaction, InteractionData, InteractionType};
+use twilight_model::application::interaction::modal::ModalInteractionComponent;
+use twilight_model::application::interaction::{Interaction, InteractionData};
 use twilight_model::channel::Attachment;
 
 use crate::GatewaySettings;
-use crate::discord::{Discord, Reply};
+use crate::custom_id::CustomId;
+use crate::discord::Discord;
 
 /// Why a command produced no reply.
 #[derive(Debug, thiserror::Error)]
@@ -166,32 +164,98 @@ impl Call {
     }
 }
 
-/// How a command acknowledges.
+/// What a component (button, select menu) or a submitted modal carries.
+#[derive(Debug)]
+pub struct ComponentCall {
+    /// The parsed `custom_id`.
+    pub id: CustomId,
+    /// The `custom_id` as Discord sent it.
+    pub raw_id: String,
+    /// The interaction id: the idempotency key of whatever the click does.
+    pub interaction_id: u64,
+    pub user_id: u64,
+    pub user_name: String,
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+    /// The message the component sits on (none for a modal opened from a command).
+    pub message_id: Option<u64>,
+    pub member_permissions: Option<twilight_model::guild::Permissions>,
+    /// The chosen values of a select menu.
+    pub values: Vec<String>,
+    /// A submitted modal's text inputs by their `custom_id`.
+    pub fields: HashMap<String, String>,
+    /// Whether this is a modal submission (else a component click).
+    pub modal: bool,
+}
+
+impl ComponentCall {
+    /// The call a component or modal-submit interaction carries: `None` for other
+    /// interactions, `Some(Err(raw id))` when its `custom_id` cannot be parsed.
+    pub fn from_interaction(interaction: &Interaction) -> Option<Result<Self, String>> {
+        let (raw_id, values, fields, modal) = match &interaction.data {
+            Some(InteractionData::MessageComponent(data)) => (
+                data.custom_id.clone(),
+                data.values.clone(),
+                HashMap::new(),
+                false,
+            ),
+            Some(InteractionData::ModalSubmit(data)) => {
+                let mut fields = HashMap::new();
+                for component in &data.components {
+                    collect_inputs(component, &mut fields);
+                }
+                (data.custom_id.clone(), Vec::new(), fields, true)
+            }
+            _ => return None,
+        };
+        let Ok(id) = CustomId::parse(&raw_id) else {
+            return Some(Err(raw_id));
+        };
+        Some(Ok(Self {
+            id,
+            raw_id,
+            interaction_id: interaction.id.get(),
+            user_id: interaction.author_id().map_or(0, |id| id.get()),
+            user_name: interaction
+                .author()
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            guild_id: interaction.guild_id.map(|id| id.get()),
+            channel_id: interaction.channel.as_ref().map(|c| c.id.get()),
+            message_id: interaction.message.as_ref().map(|m| m.id.get()),
+            member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
+            values,
+            fields,
+            modal,
+        }))
+    }
+}
+
+/// Text inputs anywhere in a modal's layout (action rows or labels).
+fn collect_inputs(component: &ModalInteractionComponent, out: &mut HashMap<String, String>) {
+    match component {
+        ModalInteractionComponent::ActionRow(row) => {
+            for inner in &row.components {
+                collect_inputs(inner, out);
+            }
+        }
+        ModalInteractionComponent::Label(label) => collect_inputs(&label.component, out),
+        ModalInteractionComponent::TextInput(input) => {
+            out.insert(input.custom_id.clone(), input.value.clone());
+        }
+        _ => {}
+    }
+}
+
+/// How a handler acknowledges its interaction (Discord allows 3 s for the first response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ack {
+pub enum Ack {
     /// Deferred; the reply is public.
     Public,
     /// Deferred; the reply is only for the caller.
     Private,
-    /// Answered at once, only for the caller (fast, local commands).
+    /// Answered at once, only for the caller (fast, local handlers).
     ImmediatePrivate,
-}
-
-fn ack_for(path: &[String]) -> Ack {
-    match path
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["datetime"] => Ack::ImmediatePrivate,
-        [
-            "alttprutils",
-            "savepreset" | "verifygame" | "convertcustomizer",
-        ]
-        | ["config", ..] => Ack::Private,
-        _ => Ack::Public,
-    }
 }
 
 /// Everything the handlers share.
@@ -202,7 +266,6 @@ pub struct App {
     pub settings: GatewaySettings,
     pub db: DatabaseConnection,
     pub config: crate::guild_config::GuildConfig,
-    pub holy_images: crate::holyimage::HolyImages,
     /// For attachments and the SpeedGaming schedule: at most 3 redirects and the
     /// `attachment_timeout_ms` timeout.
     pub files: reqwest::Client,
@@ -221,150 +284,14 @@ impl App {
             .timeout(Duration::from_millis(settings.attachment_timeout_ms))
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()?;
-        let holy_images = crate::holyimage::HolyImages::new(
-            &settings.holyimage_url,
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()?,
-        )?;
         Ok(Self {
             discord,
             seedgen,
             settings,
             config,
-            holy_images,
             db,
             files,
         })
-    }
-
-    /// Handles one interaction to the end (acknowledge, run, reply). Never panics on bad
-    /// input; failures to reach Discord are logged.
-    pub async fn handle(&self, interaction: Interaction) {
-        let Some(discord) = self.discord.clone() else {
-            return;
-        };
-        let Some(call) = Call::from_interaction(&interaction) else {
-            return;
-        };
-        let span = tracing::info_span!("interaction", command = %call.name(), id = call.interaction_id, user = call.user_id);
-        match interaction.kind {
-            InteractionType::ApplicationCommand => {
-                self.command(&discord, &interaction, call)
-                    .instrument(span)
-                    .await;
-            }
-            InteractionType::ApplicationCommandAutocomplete => {
-                let choices = self.autocomplete(&call).instrument(span.clone()).await;
-                if let Err(error) = discord
-                    .choices(interaction.id, &interaction.token, choices)
-                    .instrument(span)
-                    .await
-                {
-                    tracing::warn!(%error, "autocomplete answer failed");
-                }
-            }
-            _ => {}
-        }
-    }
-
-    async fn command(&self, discord: &Discord, interaction: &Interaction, call: Call) {
-        let ack = ack_for(&call.path);
-        let token = &interaction.token;
-        if ack != Ack::ImmediatePrivate
-            && let Err(error) = discord
-                .defer(interaction.id, token, ack == Ack::Private)
-                .await
-        {
-            // Past the 3-second window or a duplicate delivery: nobody can see a reply.
-            tracing::warn!(%error, "could not acknowledge the interaction");
-            return;
-        }
-        let outcome = self.run(&call).await;
-        let message = match outcome {
-            Ok(reply) => {
-                let sent = if ack == Ack::ImmediatePrivate {
-                    discord.reply_now(interaction.id, token, &reply, true).await
-                } else {
-                    discord.edit(token, &reply).await
-                };
-                if let Err(error) = sent {
-                    tracing::warn!(%error, "could not send the reply");
-                }
-                return;
-            }
-            Err(CommandError::User(message)) => message,
-            Err(CommandError::Internal(error)) => {
-                let trace = platform::telemetry::current_trace_id()
-                    .unwrap_or_else(|| call.interaction_id.to_string());
-                tracing::error!(error = %format!("{error:#}"), %trace, "command failed");
-                format!(
-                    "Something went wrong on our side. Please try again; if it keeps happening, tell the bot's operators and quote `{trace}`."
-                )
-            }
-        };
-        let sent = match ack {
-            Ack::Public => discord.fail_privately(token, &message).await,
-            Ack::Private => discord.edit(token, &Reply::text(message)).await,
-            Ack::ImmediatePrivate => {
-                discord
-                    .reply_now(interaction.id, token, &Reply::text(message), true)
-                    .await
-            }
-        };
-        if let Err(error) = sent {
-            tracing::warn!(%error, "could not send the error message");
-        }
-    }
-
-    async fn run(&self, call: &Call) -> Result<Reply, CommandError> {
-        let path: Vec<&str> = call.path.iter().map(String::as_str).collect();
-        match path.as_slice() {
-            ["datetime"] => crate::misc::datetime(call),
-            ["welcome"] => crate::misc::welcome(call, &self.settings.welcome_messages),
-            ["rom"] => Ok(Reply::text(crate::misc::ROM_TEXT)),
-            ["config", ..] => crate::config_command::run(&self.config, call).await,
-            ["holyimage"] => self.holy_images.command(call, &self.config).await,
-            ["sgdaily"] => {
-                crate::sgdaily::command(&self.files, &self.settings.speedgaming_url, call).await
-            }
-            [first, ..]
-                if matches!(
-                    *first,
-                    "alttpr"
-                        | "alttprutils"
-                        | "sm"
-                        | "smz3"
-                        | "smvaria"
-                        | "smdash"
-                        | "ctjets"
-                        | "z2r"
-                        | "dailygame"
-                ) =>
-            {
-                crate::seeds::run(self, call).await
-            }
-            _ => Err(CommandError::user(format!(
-                "I don't know the command `/{}`. It may have been removed; Discord can take a while to update the list.",
-                call.name()
-            ))),
-        }
-    }
-
-    async fn autocomplete(
-        &self,
-        call: &Call,
-    ) -> Vec<twilight_model::application::command::CommandOptionChoice> {
-        match call.focused() {
-            Some(("timezone", typed)) => crate::misc::timezone_choices(typed),
-            Some((option, typed)) if call.path[0] == "holyimage" => {
-                self.holy_images
-                    .choices(call, &self.config, option, typed)
-                    .await
-            }
-            Some((option, typed)) => crate::seeds::autocomplete(self, call, option, typed).await,
-            None => Vec::new(),
-        }
     }
 
     /// Downloads an attachment within the size and time limits.
