@@ -5,12 +5,9 @@
 //! that already exists counts as made, so a crash or a second replica never doubles them; the
 //! hash is recorded only after every guild had its post.
 
-use std::time::Duration;
-
 use proto::seedgen::v1::GetDailyRequest;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
-use tokio_util::sync::CancellationToken;
 use twilight_model::channel::thread::AutoArchiveDuration;
 use twilight_model::id::Id;
 
@@ -67,17 +64,10 @@ pub fn embed(
 }
 
 impl Announcer {
-    /// Checks every `interval` until `shutdown`.
-    pub async fn run(self, interval: Duration, shutdown: CancellationToken) {
-        let mut ticker = tokio::time::interval(interval);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = shutdown.cancelled() => return,
-            }
-            if let Err(error) = self.check().await {
-                tracing::warn!(error = %format!("{error:#}"), "daily announcement deferred to the next check");
-            }
+    /// One periodic check; a failure is logged and retried at the next one.
+    pub async fn tick(&self) {
+        if let Err(error) = self.check().await {
+            tracing::warn!(error = %format!("{error:#}"), "daily announcement deferred to the next check");
         }
     }
 

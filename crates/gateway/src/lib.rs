@@ -191,7 +191,7 @@ impl Service for GatewayService {
                     ctx.spawn(shard::run(
                         router.clone(),
                         shard::ShardConfig::new(token, &settings.discord, shard_id),
-                        ctx.shutdown.clone(),
+                        ctx.tasks(),
                     ));
                 }
             }
@@ -208,10 +208,14 @@ impl Service for GatewayService {
                 db: ctx.db.clone(),
                 emoji: settings.item_emoji.clone(),
             };
-            ctx.spawn(announcer.run(
+            let announcer = Arc::new(announcer);
+            ctx.tasks().every(
                 std::time::Duration::from_secs(settings.daily_poll_secs),
-                ctx.shutdown.clone(),
-            ));
+                move || {
+                    let announcer = announcer.clone();
+                    async move { announcer.tick().await }
+                },
+            );
         }
         if discord.is_some() {
             ctx.spawn_consumer(notify::Notifier::<notify::SeedAudit>::new(

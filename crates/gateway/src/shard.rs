@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
-use tokio_util::sync::CancellationToken;
 use twilight_gateway::{
     CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
 };
 
 use crate::DiscordSettings;
+use platform::tasks::Tasks;
+
 use crate::router::Router;
 
 /// What one shard connects with.
@@ -39,7 +40,9 @@ fn wanted() -> EventTypeFlags {
 }
 
 /// Runs the shard until `shutdown`; then closes the session cleanly.
-pub async fn run(router: Arc<Router>, config: ShardConfig, shutdown: CancellationToken) {
+/// Interactions run as tasks of `tasks`, so shutdown waits for those in flight.
+pub async fn run(router: Arc<Router>, config: ShardConfig, tasks: Tasks) {
+    let shutdown = tasks.token().clone();
     // Slash commands, autocomplete and components arrive without any privileged intent.
     let mut builder = ConfigBuilder::new(config.token, Intents::GUILDS);
     if let Some(url) = config.gateway_url {
@@ -61,7 +64,7 @@ pub async fn run(router: Arc<Router>, config: ShardConfig, shutdown: Cancellatio
         match item {
             Ok(Event::InteractionCreate(interaction)) => {
                 let router = router.clone();
-                tokio::spawn(async move { router.handle(interaction.0).await });
+                tasks.spawn(async move { router.handle(interaction.0).await });
             }
             Ok(Event::Ready(ready)) => {
                 tracing::info!(shard = %config.id, user = %ready.user.name, guilds = ready.guilds.len(), "gateway session ready");

@@ -13,6 +13,7 @@ pub mod events;
 pub mod grpc;
 pub mod metrics;
 pub mod runtime;
+pub mod tasks;
 pub mod telemetry;
 
 pub use runtime::{Listeners, Service, ServiceContext, run};

@@ -9,20 +9,21 @@
 //! On shutdown (SIGINT/SIGTERM, or the token in tests): health NOT_SERVING, gRPC stops taking
 //! requests and finishes those in flight, consumers finish the message in hand, service tasks
 //! stop, the relay flushes the outbox, NATS is flushed, the database pool closed, the admin
-//! port closed last. Every task lives in a `JoinSet` owned by [`run`]: dropping the future (a
-//! crash) aborts them all, as a killed process would.
+//! port closed last. Every task lives in the service's [`TaskSet`] (or, for the relay, the
+//! admin port and gRPC, a handle owned by [`run`]): dropping the future (a crash) aborts them
+//! all, as a killed process would.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::admin::{self, Readiness};
 use crate::config::{CommonSettings, ServiceSettings, Settings};
@@ -31,6 +32,7 @@ use crate::diagnostics::{DiagnosticsService, ProbeHandler};
 use crate::events::{self, Consumer, EventHandler, Outbox, Relay};
 use crate::grpc::{self, MetricsLayer, Peers};
 use crate::metrics::Metrics;
+use crate::tasks::{TaskSet, Tasks};
 
 /// One SahasrahBot service: its name, settings, migrations and what it adds to the platform.
 pub trait Service: Send + Sync + Sized + 'static {
@@ -108,9 +110,10 @@ pub struct ServiceContext {
     pub peers: Peers,
     pub metrics: Arc<Metrics>,
     pub common: CommonSettings,
-    /// Fires when the service starts stopping; background tasks watch it.
+    /// Fires when the service starts stopping; background tasks watch it (the token of
+    /// [`ServiceContext::tasks`]).
     pub shutdown: CancellationToken,
-    workers: Mutex<JoinSet<()>>,
+    tasks: TaskSet,
 }
 
 impl ServiceContext {
@@ -129,19 +132,13 @@ impl ServiceContext {
 
     /// Spawns a background task. It must return soon after [`ServiceContext::shutdown`] fires.
     pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.workers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .spawn(task);
+        self.tasks.handle().spawn(task);
     }
 
-    fn take_workers(&self) -> JoinSet<()> {
-        std::mem::take(
-            &mut *self
-                .workers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+    /// The handle every part of the service spawns with (room actors, interactions,
+    /// periodic jobs): shutdown waits for all of them before it closes the database.
+    pub fn tasks(&self) -> Tasks {
+        self.tasks.handle()
     }
 }
 
@@ -161,15 +158,15 @@ pub async fn run<S: Service>(
     let (grpc_addr, admin_addr) = listeners.local_addrs()?;
     let metrics = Arc::new(Metrics::new(S::NAME));
     let readiness = Arc::new(Readiness::default());
-    let mut infrastructure = JoinSet::new();
 
     let admin_stop = CancellationToken::new();
-    infrastructure.spawn(admin::serve(
+    // Abort-on-drop: a crashed service must not leave its ports served.
+    let admin = AbortOnDropHandle::new(tokio::spawn(admin::serve(
         listeners.admin,
         readiness.clone(),
         metrics.clone(),
         admin_stop.clone(),
-    ));
+    )));
     tracing::info!(service = S::NAME, grpc = %grpc_addr, admin = %admin_addr, "starting");
 
     let connected = async {
@@ -195,14 +192,14 @@ pub async fn run<S: Service>(
         () = shutdown.cancelled() => {
             tracing::info!("stopped before the database and NATS were reached");
             admin_stop.cancel();
-            infrastructure.join_all().await;
+            let _ = admin.await;
             return Ok(());
         }
     };
 
     let outbox = Outbox::new(S::NAME);
     let relay_stop = CancellationToken::new();
-    infrastructure.spawn(
+    let relay = AbortOnDropHandle::new(tokio::spawn(
         Relay::new(
             db.clone(),
             jetstream.clone(),
@@ -211,9 +208,10 @@ pub async fn run<S: Service>(
             metrics.clone(),
         )
         .run(relay_stop.clone()),
-    );
+    ));
 
     let peers = Peers::from_settings(&common.peers)?;
+    let tasks = TaskSet::new();
     let ctx = ServiceContext {
         service: S::NAME,
         db: db.clone(),
@@ -223,8 +221,8 @@ pub async fn run<S: Service>(
         peers: peers.clone(),
         metrics: metrics.clone(),
         common: common.clone(),
-        shutdown: CancellationToken::new(),
-        workers: Mutex::new(JoinSet::new()),
+        shutdown: tasks.token().clone(),
+        tasks,
     };
     let mut routes = tonic::service::RoutesBuilder::default();
     S::start(&ctx, &settings.service, &mut routes).await?;
@@ -259,7 +257,7 @@ pub async fn run<S: Service>(
             grpc_stop.clone().cancelled_owned(),
         );
     // Abort-on-drop like the JoinSets: a crashed service must not leave its port served.
-    let mut server = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(server));
+    let mut server = AbortOnDropHandle::new(tokio::spawn(server));
     readiness.set_serving(true);
     tracing::info!(service = S::NAME, "ready");
 
@@ -286,22 +284,13 @@ pub async fn run<S: Service>(
             }
         },
     };
-    // 2. Consumers finish the message in hand; service tasks stop.
-    ctx.shutdown.cancel();
-    let mut workers = ctx.take_workers();
-    if tokio::time::timeout(STAGE_TIMEOUT, async {
-        while workers.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
-        tracing::warn!("background tasks did not stop in time; aborting them");
-        workers.abort_all();
-    }
-    // 3. Flush the outbox (the relay makes a bounded last attempt), then NATS and the database.
+    // 2. Consumers finish the message in hand; every service task (room actors, interactions,
+    //    periodic jobs) stops or is aborted at the deadline: none runs past this point.
+    ctx.tasks.stop(STAGE_TIMEOUT).await;
+    // 3. Flush the outbox (the relay makes a bounded last attempt), then NATS; close the
+    //    database pool; the admin port closes last.
     relay_stop.cancel();
-    admin_stop.cancel();
-    infrastructure.join_all().await;
+    let _ = relay.await;
     if let Err(error) = tokio::time::timeout(Duration::from_secs(5), nats.flush())
         .await
         .unwrap_or(Ok(()))
@@ -311,6 +300,8 @@ pub async fn run<S: Service>(
     if let Err(error) = db.close().await {
         tracing::debug!(error = %error, "closing the database pool failed");
     }
+    admin_stop.cancel();
+    let _ = admin.await;
     tracing::info!(service = S::NAME, "stopped");
     match server_result {
         Ok(Ok(())) => Ok(()),

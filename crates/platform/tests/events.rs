@@ -473,3 +473,70 @@ async fn in_a_shared_schema_each_relay_publishes_only_its_own_rows() {
         0
     );
 }
+
+/// Hangs on its first run (as a handler stuck on a dead peer would), then records.
+struct HangsOnce {
+    runs: Arc<AtomicU32>,
+}
+
+impl EventHandler for HangsOnce {
+    fn name(&self) -> &str {
+        "gateway-hangs-once"
+    }
+    fn filter(&self) -> &str {
+        "seedgen.diagnostics.probe_emitted"
+    }
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        if self.runs.fetch_add(1, Ordering::SeqCst) == 0 {
+            std::future::pending::<()>().await;
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "INSERT INTO diagnostic_probe (event_id, source, times_handled, first_handled_at) VALUES (?, ?, 1, ?)",
+            [
+                event.id.clone().into(),
+                event.source.clone().into(),
+                chrono::Utc::now().into(),
+            ],
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_hung_handler_times_out_and_the_message_is_retried() {
+    let mut f = fixture().await;
+    // The handler may take three quarters of the ack wait: 750 ms.
+    f.settings.ack_wait_ms = 1_000;
+    f.settings.retry_backoff_ms = 50;
+    publish_one_probe(&f).await;
+    let runs = Arc::new(AtomicU32::new(0));
+    let consumer = Consumer::new(
+        "gateway",
+        HangsOnce { runs: runs.clone() },
+        f.conn.clone(),
+        f.jetstream.clone(),
+        &f.settings,
+        f.metrics.clone(),
+    );
+    assert_eq!(consumer.handler_timeout(), Duration::from_millis(750));
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(&f.conn, "SELECT COUNT(*) FROM diagnostic_probe").await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the retry never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    running.await.expect("consumer task");
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "one hung run, one retry");
+    assert_eq!(count(&f.conn, "SELECT COUNT(*) FROM inbox").await, 1);
+}

@@ -65,7 +65,8 @@ pub struct Bot {
     pub(crate) categories: Mutex<HashMap<String, Arc<CategoryBot>>>,
     pub(crate) rooms: Mutex<HashMap<String, RoomHandle>>,
     pub(crate) seedgen: Option<Peer>,
-    pub(crate) shutdown: CancellationToken,
+    /// Where room actors run; its token stops them.
+    pub(crate) tasks: platform::tasks::Tasks,
     pub(crate) open_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -320,7 +321,7 @@ impl Bot {
         );
         let socket = Arc::new(socket);
         let (inputs, input_rx) = mpsc::unbounded_channel();
-        let stop = self.shutdown.child_token();
+        let stop = self.tasks.token().child_token();
         let actor = RoomActor::new(
             self.clone(),
             category,
@@ -340,12 +341,16 @@ impl Bot {
         );
         let bot = self.clone();
         let name = room.to_string();
-        tokio::spawn(async move {
+        let started = self.tasks.spawn(async move {
             actor.run(events, input_rx).await;
             lock(&bot.rooms).remove(&name);
             bot.release_lease(&name).await;
             tracing::info!(room = %name, "stopped handling room");
         });
+        if !started {
+            lock(&self.rooms).remove(room);
+            return Ok(false);
+        }
         tracing::info!(%room, "handling room");
         Ok(true)
     }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::room::RoomInput;
@@ -97,7 +96,8 @@ impl Forwarder {
     }
 
     /// Applies inputs for rooms this replica holds until `shutdown`.
-    pub async fn serve(self, bot: Arc<Bot>, shutdown: CancellationToken) {
+    pub async fn serve(self, bot: Arc<Bot>, tasks: platform::tasks::Tasks) {
+        let shutdown = tasks.token().clone();
         let mut subscription = loop {
             match self.nats.subscribe(self.subject.clone()).await {
                 Ok(subscription) => break subscription,
@@ -127,7 +127,7 @@ impl Forwarder {
                 continue;
             };
             let nats = self.nats.clone();
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let (tx, rx) = oneshot::channel();
                 if inputs.send(envelope.input.into_input(tx)).is_ok() && rx.await.is_ok() {
                     let _ = nats.publish(reply_to, "ok".into()).await;

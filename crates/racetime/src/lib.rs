@@ -170,7 +170,7 @@ impl Service for RacetimeService {
             categories: Mutex::new(HashMap::new()),
             rooms: Mutex::new(HashMap::new()),
             seedgen: ctx.peers.get("seedgen").ok().cloned(),
-            shutdown: ctx.shutdown.clone(),
+            tasks: ctx.tasks(),
             open_locks: Mutex::new(HashMap::new()),
         });
         if settings.categories.is_empty() {
@@ -206,41 +206,31 @@ impl Service for RacetimeService {
                 let category = Arc::new(CategoryBot { slug: slug.clone(), kind, tokens });
                 bot.categories.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(slug.clone(), category.clone());
                 tracing::info!(category = %slug, ?kind, "racetime.gg category bot authenticated");
-                let mut all = tokio::time::interval(Duration::from_secs(bot.settings.poll_interval_secs));
-                let mut listed = tokio::time::interval(Duration::from_millis(bot.settings.listed_poll_interval_ms));
-                for interval in [&mut all, &mut listed] {
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                }
-                loop {
-                    tokio::select! {
-                        _ = all.tick() => bot.discover(&category).await,
-                        _ = listed.tick() => bot.discover_listed(&category).await,
-                        _ = shutdown.cancelled() => return,
-                    }
-                }
+                let tasks = bot.tasks.clone();
+                let (all, listed) = (bot.clone(), category.clone());
+                tasks.every(Duration::from_secs(bot.settings.poll_interval_secs), move || {
+                    let (bot, category) = (all.clone(), listed.clone());
+                    async move { bot.discover(&category).await }
+                });
+                let (bot, category) = (bot.clone(), category.clone());
+                tasks.every(Duration::from_millis(bot.settings.listed_poll_interval_ms), move || {
+                    let (bot, category) = (bot.clone(), category.clone());
+                    async move { bot.discover_listed(&category).await }
+                });
             });
         }
         let renewer = bot.clone();
-        let shutdown = ctx.shutdown.clone();
-        ctx.spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(
-                (renewer.settings.lease_ttl_secs / 3).max(1),
-            ));
-            loop {
-                tokio::select! {
-                    _ = interval.tick() => renewer.renew_leases().await,
-                    _ = shutdown.cancelled() => {
-                        for room in renewer.handled_rooms() {
-                            renewer.release_lease(&room).await;
-                        }
-                        return;
-                    }
-                }
-            }
-        });
+        ctx.tasks().every(
+            Duration::from_secs((bot.settings.lease_ttl_secs / 3).max(1)),
+            move || {
+                let renewer = renewer.clone();
+                async move { renewer.renew_leases().await }
+            },
+        );
+        // Leases are released as each room actor stops (see `Bot::join`).
         let forwarder =
             forward::Forwarder::new(ctx.nats.clone(), &ctx.common.events.subject_prefix);
-        ctx.spawn(forwarder.clone().serve(bot.clone(), ctx.shutdown.clone()));
+        ctx.spawn(forwarder.clone().serve(bot.clone(), ctx.tasks()));
         routes.add_service(RaceRoomsServer::new(grpc::RaceRoomsApi { bot, forwarder }));
         Ok(())
     }

@@ -1077,3 +1077,34 @@ async fn a_hanging_startrace_and_rejected_credentials() {
     let room = handled_room(&w, "alttpr", &alice).await;
     said(&w, &room, &alice, "!help", "Available commands:").await;
 }
+
+async fn lease_count(w: &World) -> i64 {
+    let db = Database::connect(w.db.url()).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM racetime_room_leases",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn stopping_the_service_stops_every_room_actor_before_the_database_closes() {
+    let w = world().await;
+    let (racetime, _client) = w.racetime().await;
+    let rooms = [
+        handled_room(&w, "alttpr", "racer1").await,
+        handled_room(&w, "z1r", "racer2").await,
+    ];
+    assert_eq!(lease_count(&w).await, 2, "one lease per handled room");
+    racetime.stop().await.unwrap();
+    // Each actor left its room and released its lease as it stopped: both need the service's
+    // connections, so both happened before the stop returned and the pool closed.
+    for room in &rooms {
+        assert_eq!(w.fake.socket_count(room), 0, "{room} still connected");
+    }
+    assert_eq!(lease_count(&w).await, 0, "a lease outlived its actor");
+}

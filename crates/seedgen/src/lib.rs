@@ -165,18 +165,10 @@ impl Service for SeedgenService {
             "global presets loaded"
         );
         let presets = generator.presets.clone();
-        let shutdown = ctx.shutdown.clone();
-        ctx.spawn(async move {
-            let mut tick = tokio::time::interval(PRESET_RELOAD);
-            tick.tick().await;
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    _ = tick.tick() => {
-                        let presets = presets.clone();
-                        let _ = tokio::task::spawn_blocking(move || presets.reload()).await;
-                    }
-                }
+        ctx.tasks().every_after(PRESET_RELOAD, move || {
+            let presets = presets.clone();
+            async move {
+                let _ = tokio::task::spawn_blocking(move || presets.reload()).await;
             }
         });
         let core = service::SeedGenCore::new(

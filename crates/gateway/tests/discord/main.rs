@@ -9,6 +9,7 @@ mod daily;
 mod guild;
 mod posting;
 mod seeds;
+mod shutdown;
 
 use std::time::Duration;
 

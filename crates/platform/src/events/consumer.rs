@@ -329,7 +329,23 @@ impl<H: EventHandler> Consumer<H> {
             );
         }
         async {
-            match process(&self.db, self.handler.as_ref(), &subject, &envelope).await {
+            // A hung handler must not hold the consumer: past three quarters of the ack wait
+            // (before the server would redeliver anyway) its transaction is dropped (rolled
+            // back) and the message retried like any transient failure.
+            let limit = self.handler_timeout();
+            let outcome = match tokio::time::timeout(
+                limit,
+                process(&self.db, self.handler.as_ref(), &subject, &envelope),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(HandlerError::Transient(anyhow::anyhow!(
+                    "the handler took longer than {} ms",
+                    limit.as_millis()
+                ))),
+            };
+            match outcome {
                 Ok(processed) => {
                     self.metrics.consumed(
                         name,
@@ -374,6 +390,11 @@ impl<H: EventHandler> Consumer<H> {
             .saturating_mul(1u64 << exponent)
             .min(self.settings.retry_backoff_max_ms);
         Duration::from_millis(millis)
+    }
+
+    /// How long one handler run may take: three quarters of `ack_wait_ms`.
+    pub fn handler_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.ack_wait_ms.saturating_mul(3) / 4)
     }
 
     /// The subject dead letters of this consumer are parked on.
