@@ -218,11 +218,11 @@ impl Service for GatewayService {
             );
         }
         if discord.is_some() {
-            ctx.spawn_consumer(notify::Notifier::<notify::SeedAudit>::new(
+            ctx.subscribe(notify::Notifier::<notify::SeedAudit>::new(
                 api.clone(),
                 config.clone(),
             ));
-            ctx.spawn_consumer(notify::Notifier::<notify::RaceWatch>::new(
+            ctx.subscribe(notify::Notifier::<notify::RaceWatch>::new(
                 api.clone(),
                 config,
             ));

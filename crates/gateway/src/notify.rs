@@ -4,8 +4,7 @@
 //! key `notify:{event id}:{channel}`, so a redelivered event never posts twice. Tournament
 //! events plug in as further `Notification`s.
 
-use platform::events::{EventHandler, HandlerError};
-use prost::{Message, Name};
+use platform::events::{Contract, HandlerError, Subscriber};
 use proto::events::v1::{Envelope, RaceStatusChanged, SeedGenerated};
 use sea_orm::DatabaseTransaction;
 
@@ -19,12 +18,10 @@ use crate::guild_config::{GuildConfig, GuildSettings, Key};
 pub trait Notification: Send + Sync + 'static {
     /// Durable consumer name (`gateway-…`).
     const NAME: &'static str;
-    /// The event subject it reacts to.
-    const SUBJECT: &'static str;
     /// Guilds that set this key are candidates.
     const KEY: Key;
-    /// The event payload type.
-    type Event: Message + Name + Default;
+    /// The event it reacts to (hence the subject).
+    type Event: Contract;
     /// The posts for one guild: `(channel, embed)`; empty when this guild is not interested.
     fn render(event: &Self::Event, guild: &GuildSettings) -> Vec<(u64, Embed)>;
 }
@@ -47,21 +44,19 @@ impl<N: Notification> Notifier<N> {
     }
 }
 
-impl<N: Notification> EventHandler for Notifier<N> {
+impl<N: Notification> Subscriber for Notifier<N> {
+    type Event = N::Event;
+
     fn name(&self) -> &str {
         N::NAME
     }
 
-    fn filter(&self) -> &str {
-        N::SUBJECT
-    }
-
-    async fn handle(
+    async fn on(
         &self,
         _txn: &DatabaseTransaction,
+        event: N::Event,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        let event: N::Event = platform::events::payload(envelope)?;
         for (guild, settings) in self.config.guilds_with(N::KEY).await? {
             for (channel, embed) in N::render(&event, &settings) {
                 let key = format!("notify:{}:{channel}", envelope.id);
@@ -97,7 +92,6 @@ pub struct SeedAudit;
 
 impl Notification for SeedAudit {
     const NAME: &'static str = "gateway-seed-audit";
-    const SUBJECT: &'static str = "seedgen.seed.generated";
     const KEY: Key = Key::SeedAuditChannel;
     type Event = SeedGenerated;
 
@@ -136,7 +130,6 @@ pub struct RaceWatch;
 
 impl Notification for RaceWatch {
     const NAME: &'static str = "gateway-race-watch";
-    const SUBJECT: &'static str = "racetime.race.status_changed";
     const KEY: Key = Key::RaceWatchChannel;
     type Event = RaceStatusChanged;
 

@@ -30,6 +30,7 @@ use crate::config::{CommonSettings, ServiceSettings, Settings};
 use crate::db;
 use crate::diagnostics::{DiagnosticsService, ProbeHandler};
 use crate::events::{self, Consumer, EventHandler, Outbox, Relay};
+use crate::events::{Subscriber, Subscription};
 use crate::grpc::{self, MetricsLayer, Peers};
 use crate::metrics::Metrics;
 use crate::tasks::{TaskSet, Tasks};
@@ -128,6 +129,12 @@ impl ServiceContext {
             self.metrics.clone(),
         );
         self.spawn(consumer.run(self.shutdown.clone()));
+    }
+
+    /// Spawns a durable consumer for a typed [`Subscriber`] (filtered on its contract's
+    /// subject); it stops with the service.
+    pub fn subscribe<S: Subscriber>(&self, subscriber: S) {
+        self.spawn_consumer(Subscription(subscriber));
     }
 
     /// Spawns a background task. It must return soon after [`ServiceContext::shutdown`] fires.

@@ -17,7 +17,6 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, Transacti
 
 use crate::bot::Bot;
 use crate::db::{open_request, room};
-use crate::room::subjects;
 use crate::state::RoomState;
 
 /// Another caller holds the attempt for this key.
@@ -263,16 +262,13 @@ async fn finish(
     bot.outbox
         .write(
             &txn,
-            Event::new(
-                subjects::ROOM_OPENED,
-                &ev::RaceRoomOpened {
-                    category: category.to_string(),
-                    room_slug: slug,
-                    idempotency_key: key.to_string(),
-                    room: name.to_string(),
-                    room_url: url,
-                },
-            ),
+            Event::of(&ev::RaceRoomOpened {
+                category: category.to_string(),
+                room_slug: slug,
+                idempotency_key: key.to_string(),
+                room: name.to_string(),
+                room_url: url,
+            }),
         )
         .await
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;

@@ -44,15 +44,6 @@ pub(crate) enum RoomInput {
     },
 }
 
-/// Subjects of the events this service publishes.
-pub mod subjects {
-    pub const ROOM_OPENED: &str = "racetime.room.opened";
-    pub const STATUS_CHANGED: &str = "racetime.race.status_changed";
-    pub const FINISHED: &str = "racetime.race.finished";
-    pub const ENTRANT_REQUESTED: &str = "racetime.entrant.requested";
-    pub const COMMAND_INVOKED: &str = "racetime.command.invoked";
-}
-
 /// A deterministic message guid, so a retried or replayed post is dropped by the server.
 pub(crate) fn guid(room: &str, key: &str, index: usize) -> String {
     uuid::Uuid::new_v5(
@@ -327,34 +318,28 @@ impl RoomActor {
         let mut events = Vec::new();
         let changed = old.as_deref() != Some(new_status.as_str());
         if changed && let Some(previous) = old.clone() {
-            events.push(Event::new(
-                subjects::STATUS_CHANGED,
-                &ev::RaceStatusChanged {
-                    category: self.category.slug.clone(),
-                    room_slug: race.slug.clone(),
-                    status: new_status.as_str().to_string(),
-                    previous_status: previous,
-                    room: self.name.clone(),
-                    version: race.version,
-                    entrants: entrants(&race),
-                    room_url: self.bot.http.url(&race.url).to_string(),
-                    goal: race.goal.name.clone(),
-                },
-            ));
+            events.push(Event::of(&ev::RaceStatusChanged {
+                category: self.category.slug.clone(),
+                room_slug: race.slug.clone(),
+                status: new_status.as_str().to_string(),
+                previous_status: previous,
+                room: self.name.clone(),
+                version: race.version,
+                entrants: entrants(&race),
+                room_url: self.bot.http.url(&race.url).to_string(),
+                goal: race.goal.name.clone(),
+            }));
         }
         if new_status == RaceStatus::Finished && !self.state.finish_reported {
             self.state.finish_reported = true;
-            events.push(Event::new(
-                subjects::FINISHED,
-                &ev::RaceFinished {
-                    category: self.category.slug.clone(),
-                    room: self.name.clone(),
-                    room_url: self.bot.http.url(&race.url).to_string(),
-                    entrants: entrants(&race),
-                    ended_at: race.ended_at.map(platform::grpc::timestamp),
-                    version: race.version,
-                },
-            ));
+            events.push(Event::of(&ev::RaceFinished {
+                category: self.category.slug.clone(),
+                room: self.name.clone(),
+                room_url: self.bot.http.url(&race.url).to_string(),
+                entrants: entrants(&race),
+                ended_at: race.ended_at.map(platform::grpc::timestamp),
+                version: race.version,
+            }));
         }
         if new_status == RaceStatus::InProgress {
             // A resurrected race may finish again later.
@@ -450,16 +435,13 @@ impl RoomActor {
                 }
             }
             self.state.requests_seen.push(user.clone());
-            let event = Event::new(
-                subjects::ENTRANT_REQUESTED,
-                &ev::EntrantRequested {
-                    category: self.category.slug.clone(),
-                    room: self.name.clone(),
-                    user_id: user,
-                    name,
-                    accepted,
-                },
-            );
+            let event = Event::of(&ev::EntrantRequested {
+                category: self.category.slug.clone(),
+                room: self.name.clone(),
+                user_id: user,
+                name,
+                accepted,
+            });
             self.persist(vec![event]).await;
         }
     }
@@ -679,21 +661,18 @@ impl RoomActor {
                     )
                     .await
                 }
-                Some(binding) => events.push(Event::new(
-                    subjects::COMMAND_INVOKED,
-                    &ev::CommandInvoked {
-                        category: self.category.slug.clone(),
-                        room: self.name.clone(),
-                        command: invocation.name.clone(),
-                        args: invocation.args.clone(),
-                        user_id: user.id.clone(),
-                        user_name: user.name.clone(),
-                        is_monitor: ctx.is_monitor,
-                        message_id: key.clone(),
-                        tournament: binding.tournament.clone(),
-                        episode_id: binding.episode_id.clone(),
-                    },
-                )),
+                Some(binding) => events.push(Event::of(&ev::CommandInvoked {
+                    category: self.category.slug.clone(),
+                    room: self.name.clone(),
+                    command: invocation.name.clone(),
+                    args: invocation.args.clone(),
+                    user_id: user.id.clone(),
+                    user_name: user.name.clone(),
+                    is_monitor: ctx.is_monitor,
+                    message_id: key.clone(),
+                    tournament: binding.tournament.clone(),
+                    episode_id: binding.episode_id.clone(),
+                })),
             },
             Plan::Konot => self.konot_start(&key).await,
             Plan::Promote => {

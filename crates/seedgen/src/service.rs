@@ -25,9 +25,6 @@ use tokio::sync::watch;
 use crate::db::{audit, request};
 use crate::generate::{GenerateError, Generated, Generator, Request};
 
-/// Event subject of a generated seed.
-pub const SEED_GENERATED: &str = "seedgen.seed.generated";
-
 /// The `state` of a stored reply.
 const DONE: &str = "done";
 
@@ -204,7 +201,7 @@ impl SeedGenCore {
             audit_id: u64::try_from(row.id).unwrap_or_default(),
         };
         self.outbox
-            .write(&txn, Event::new(SEED_GENERATED, &event))
+            .write(&txn, Event::of(&event))
             .await
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         let reply = serde_json::to_string(&generated)

@@ -2,6 +2,7 @@
 //! outbox per service ([`outbox`]), durable consumers with an inbox ([`consumer`]).
 
 pub mod consumer;
+pub mod contract;
 pub mod outbox;
 pub mod schema;
 
@@ -13,6 +14,7 @@ use secrecy::ExposeSecret;
 use crate::config::{EventSettings, NatsSettings};
 
 pub use consumer::{Consumer, EventHandler, HandlerError, Processed, payload};
+pub use contract::{Contract, Subscriber, Subscription};
 pub use outbox::{Event, Outbox, Relay};
 
 /// What went wrong on the event path.
