@@ -60,6 +60,8 @@ pub struct Bot {
     pub(crate) outbox: Outbox,
     pub(crate) http: RacetimeHttp,
     pub(crate) settings: RacetimeSettings,
+    /// The operator's contact and documentation, for room texts.
+    pub(crate) texts: Arc<crate::commands::OperatorTexts>,
     /// This process's lease owner id.
     pub(crate) instance: String,
     pub(crate) categories: Mutex<HashMap<String, Arc<CategoryBot>>>,

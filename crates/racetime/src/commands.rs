@@ -8,17 +8,69 @@
 //! quickswap off, `ct-jets` marks the room rolled, and an unknown command says so.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Strings shared by every seed command.
-pub const GENERATING: &str =
-    "Generating game, please wait.  If nothing happens after a minute, contact Synack.";
 pub const DONE: &str = "Seed rolling complete.  See race info for details.";
 pub const NO_PRESET: &str = "You must specify a preset!";
 pub const ALREADY_ROLLED: &str =
     "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
 pub const LOCKED: &str = "Seed rolling is locked in this room.  Only the creator of this room, a race monitor, or a moderator can roll.";
 pub const RESET: &str = "Reseting bot state.  You may now roll a new game.";
-pub const INTRO: &str = "Hi!  I'm SahasrahBot, your friendly robotic elder and randomizer seed roller! Use !help to see what I can do!   Check out https://sahasrahbot.synack.live/rtgg.html for more info.";
+/// Texts that name the people who run this bot and their documentation: from configuration
+/// (upstream hard-coded its author and site), neutral when not configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorTexts {
+    /// Who to contact when a roll hangs, e.g. `the bot's operators` or `@admin in #help`.
+    pub contact: String,
+    /// The racetime.gg command documentation; `None`: no link is posted.
+    pub docs_url: Option<String>,
+}
+
+impl Default for OperatorTexts {
+    fn default() -> Self {
+        Self {
+            contact: "the bot's operators".to_owned(),
+            docs_url: None,
+        }
+    }
+}
+
+impl OperatorTexts {
+    /// Said when a roll starts.
+    pub fn generating(&self) -> String {
+        format!(
+            "Generating game, please wait.  If nothing happens after a minute, contact {}.",
+            self.contact
+        )
+    }
+
+    /// The room greeting.
+    pub fn intro(&self) -> String {
+        format!(
+            "Hi!  I'm SahasrahBot, your friendly robotic elder and randomizer seed roller! Use !help to see what I can do!{}",
+            self.more_info("")
+        )
+    }
+
+    /// "  Check out <docs><anchor> for more info." or nothing.
+    pub fn more_info(&self, anchor: &str) -> String {
+        self.docs_url
+            .as_deref()
+            .map(|url| format!("  Check out {url}{anchor} for more info."))
+            .unwrap_or_default()
+    }
+
+    /// Where the presets are listed, for the roll button's help text.
+    pub fn preset_help(&self) -> String {
+        match &self.docs_url {
+            Some(url) => {
+                format!("The preset to use for the game.  See {url} for a list of presets.")
+            }
+            None => "The preset to use for the game.".to_owned(),
+        }
+    }
+}
 
 /// Which command set a category uses (configurable per category; defaults to its slug).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,10 +119,10 @@ impl HandlerKind {
     }
 
     /// The greeting for a room this bot did not open, if the category has one.
-    pub fn intro(self) -> Option<Intro> {
+    pub fn intro(self, texts: &OperatorTexts) -> Option<Intro> {
         match self {
             Self::Alttpr | Self::Test => Some(Intro {
-                text: INTRO.into(),
+                text: texts.intro(),
                 with_roll_button: true,
             }),
             Self::Twwr => Some(Intro {
@@ -79,7 +131,7 @@ impl HandlerKind {
             }),
             Self::Contra | Self::SmwHacks | Self::Sgl => None,
             _ => Some(Intro {
-                text: INTRO.into(),
+                text: texts.intro(),
                 with_roll_button: false,
             }),
         }
@@ -195,6 +247,8 @@ pub struct Context {
     /// Team name → entrant names (team races).
     pub teams: BTreeMap<String, Vec<String>>,
     pub sender_name: String,
+    /// The operator's contact and documentation.
+    pub texts: Arc<OperatorTexts>,
 }
 
 /// How the rolled seed is shown (info_bot and chat).
@@ -303,34 +357,34 @@ fn study_time(arg: Option<&String>) -> Result<Option<u32>, Plan> {
     }
 }
 
-fn help(kind: HandlerKind) -> Option<&'static str> {
+fn help(kind: HandlerKind, texts: &OperatorTexts) -> Option<String> {
     Some(match kind {
         HandlerKind::Alttpr | HandlerKind::Test => {
-            "Available commands:\n\"!race <preset>\" to generate a race preset.\n\"!mystery <weightset>\" to generate a mystery game.\n\"!spoiler <preset>\" to generate a spoiler race.  Check out https://sahasrahbot.synack.live/rtgg.html for more info."
+            "Available commands:\n\"!race <preset>\" to generate a race preset.\n\"!mystery <weightset>\" to generate a mystery game.\n\"!spoiler <preset>\" to generate a spoiler race.".to_owned() + &texts.more_info("")
         }
         HandlerKind::Smz3 => {
-            "Available commands:\n\"!race <preset>, !multiworld <preset>\" to generate a race preset.  Check out https://sahasrahbot.synack.live/rtgg.html#smz3-commands for more info."
+            "Available commands:\n\"!race <preset>, !multiworld <preset>\" to generate a race preset.".to_owned() + &texts.more_info("#smz3-commands")
         }
         HandlerKind::Smr => {
-            "Available commands:\n\"!total <preset>, !varia <settings> <skills>, !dash [--spoiler] <preset>, !multiworld <preset>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html for more info."
+            "Available commands:\n\"!total <preset>, !varia <settings> <skills>, !dash [--spoiler] <preset>, !multiworld <preset>\" to generate a seed.".to_owned() + &texts.more_info("")
         }
         HandlerKind::Z1r => {
-            "Available commands:\n\"!race <preset>\" or \"!flags <flagstring>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#the-legend-of-zelda-randomizer-z1r for more info."
+            "Available commands:\n\"!race <preset>\" or \"!flags <flagstring>\" to generate a seed.".to_owned() + &texts.more_info("#the-legend-of-zelda-randomizer-z1r")
         }
         HandlerKind::Z2r => {
-            "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#zelda-2-randomizer-z2r for more info."
+            "Available commands:\n\"!flags <flags>\" to generate a seed.".to_owned() + &texts.more_info("#zelda-2-randomizer-z2r")
         }
         HandlerKind::Smb3r => {
-            "Available commands:\n\"!flags <flags>\" to generate a seed.  Check out https://sahasrahbot.synack.live/rtgg.html#super-mario-bros-3-randomizer-smb3r for more info."
+            "Available commands:\n\"!flags <flags>\" to generate a seed.".to_owned() + &texts.more_info("#super-mario-bros-3-randomizer-smb3r")
         }
         HandlerKind::Ff1r => {
-            "Available commands:\n\"!ff1url <url>\" to generate seed.  Check out https://sahasrahbot.synack.live/rtgg.html#final-fantasy-randomizer-ff1r for more info."
+            "Available commands:\n\"!ff1url <url>\" to generate seed.".to_owned() + &texts.more_info("#final-fantasy-randomizer-ff1r")
         }
-        HandlerKind::CtJets => "Available commands:\n\"!preset <preset>\" to generate a seed.",
-        HandlerKind::Twwr => "To start a KONOT race, use !konot.",
-        HandlerKind::Contra | HandlerKind::SmwHacks => "I have no commands for this category.",
+        HandlerKind::CtJets => "Available commands:\n\"!preset <preset>\" to generate a seed.".to_owned(),
+        HandlerKind::Twwr => "To start a KONOT race, use !konot.".to_owned(),
+        HandlerKind::Contra | HandlerKind::SmwHacks => "I have no commands for this category.".to_owned(),
         HandlerKind::Sm => {
-            "Available commands:\n\"!bingo\" to roll a bingo card when the race starts."
+            "Available commands:\n\"!bingo\" to roll a bingo card when the race starts.".to_owned()
         }
         HandlerKind::Sgl => return None,
     })
@@ -363,7 +417,7 @@ pub fn plan(
     // Commands every category shares (sgl turns several into no-ops).
     let sgl = kind == HandlerKind::Sgl;
     match inv.name.as_str() {
-        "help" => return help(kind).map_or(Plan::Ignore, reply),
+        "help" => return help(kind, &ctx.texts).map_or(Plan::Ignore, reply),
         "lock" if !sgl => return monitor_only(Plan::Lock),
         "unlock" if !sgl => return monitor_only(Plan::Unlock),
         "cancel" if !sgl => {

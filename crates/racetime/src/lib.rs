@@ -64,6 +64,12 @@ pub struct RacetimeSettings {
     pub http_timeout_secs: u64,
     /// Chat command prefix.
     pub command_prefix: String,
+    /// Who racers should contact when a roll hangs (`RACETIME_CONTACT`), e.g.
+    /// `@admins in #bot-help`.
+    pub contact: String,
+    /// The bot's racetime.gg command documentation (`RACETIME_DOCS_URL`); unset: the intro
+    /// and `!help` post no link.
+    pub docs_url: Option<String>,
 }
 
 impl Default for RacetimeSettings {
@@ -80,6 +86,8 @@ impl Default for RacetimeSettings {
             reconnect_backoff_max_secs: 120,
             http_timeout_secs: 15,
             command_prefix: "!".to_owned(),
+            contact: commands::OperatorTexts::default().contact,
+            docs_url: None,
         }
     }
 }
@@ -134,6 +142,12 @@ impl ServiceSettings for RacetimeSettings {
                 return Err(ConfigError::invalid(key, "must be at least 1"));
             }
         }
+        if let Some(url) = &self.docs_url {
+            url::Url::parse(url).map_err(|e| ConfigError::invalid("docs_url", e.to_string()))?;
+        }
+        if self.contact.trim().is_empty() {
+            return Err(ConfigError::invalid("contact", "must not be empty"));
+        }
         if self.command_prefix.trim().is_empty() {
             return Err(ConfigError::invalid("command_prefix", "must not be empty"));
         }
@@ -171,6 +185,10 @@ impl Service for RacetimeService {
             rooms: Mutex::new(HashMap::new()),
             seedgen: ctx.peers.get("seedgen").ok().cloned(),
             tasks: ctx.tasks(),
+            texts: Arc::new(commands::OperatorTexts {
+                contact: settings.contact.clone(),
+                docs_url: settings.docs_url.clone(),
+            }),
             open_locks: Mutex::new(HashMap::new()),
         });
         if settings.categories.is_empty() {

@@ -376,7 +376,7 @@ impl RoomActor {
         {
             return;
         }
-        let Some(intro) = self.category.kind.intro() else {
+        let Some(intro) = self.category.kind.intro(&self.bot.texts) else {
             return;
         };
         let mut message = OutgoingMessage {
@@ -385,7 +385,9 @@ impl RoomActor {
             ..Default::default()
         };
         if intro.with_roll_button {
-            message.actions.push(("Roll a Game".into(), roll_button()));
+            message
+                .actions
+                .push(("Roll a Game".into(), roll_button(&self.bot.texts)));
         }
         self.post(message).await;
         self.state.intro_sent = true;
@@ -624,6 +626,7 @@ impl RoomActor {
             team_race: race.team_race,
             teams,
             sender_name: user.name.clone(),
+            texts: self.bot.texts.clone(),
         };
         let plan = commands::plan(self.category.kind, &invocation, &ctx, &mut |n| {
             rand::rng().random_range(0..n)
@@ -797,7 +800,7 @@ impl RoomActor {
                 .await;
             return;
         }
-        self.say(&format!("{key}:gen"), &[commands::GENERATING.into()])
+        self.say(&format!("{key}:gen"), &[self.bot.texts.generating()])
             .await;
         if let Some(teams) = &roll.teams {
             let mut lines = Vec::new();
@@ -994,7 +997,7 @@ impl RoomActor {
 /// The alttpr intro's "Roll a Game" survey. Unlike upstream, unchecking Quickswap really turns
 /// it off: the checkbox substitutes `--quickswap` or nothing, and the line starts with
 /// `--no-quickswap`, which a later `--quickswap` overrides.
-fn roll_button() -> ActionButton {
+fn roll_button(texts: &commands::OperatorTexts) -> ActionButton {
     let input = |name: &str, label: &str, help: &str| SurveyQuestion {
         name: name.into(),
         label: label.into(),
@@ -1014,7 +1017,7 @@ fn roll_button() -> ActionButton {
         message: Some("!newrace --no-quickswap --preset=${preset} ${--quickswap} ${--spoiler_race} --countdown=${countdown} --branch=${branch}".into()),
         submit: Some("Roll Game".into()),
         survey: vec![
-            SurveyQuestion { placeholder: Some("eg. standard".into()), ..input("preset", "Preset", "The preset to use for the game.  See https://sahasrahbot.synack.live/rtgg.html for a list of presets.") },
+            SurveyQuestion { placeholder: Some("eg. standard".into()), ..input("preset", "Preset", &texts.preset_help()) },
             SurveyQuestion { name: "--quickswap".into(), label: "Quickswap".into(), kind: "bool".into(), default: Some(json!(true)), help: Some("Whether or not to allow quickswap.  Defaults to true.".into()), ..Default::default() },
             SurveyQuestion { name: "--spoiler_race".into(), label: "Spoiler Race".into(), kind: "bool".into(), help: Some("Is this a spoiler race? Default is false.".into()), ..Default::default() },
             SurveyQuestion { placeholder: Some("eg. 900 (ignored if not spoiler race)".into()), default: Some(json!("900")), ..input("countdown", "Spoiler Countdown (seconds)", "How long to wait before sending the spoiler log.  Defaults to 900 seconds.  Ignored if not a spoiler race.") },

@@ -332,3 +332,46 @@ fn reminders_read_like_upstream() {
     assert_eq!(reminder_text(10), "10 second(s) remain!");
     assert!(REMINDERS.windows(2).all(|w| w[0] > w[1]));
 }
+
+#[test]
+fn operator_texts_name_no_one_and_link_nothing_by_default() {
+    let texts = OperatorTexts::default();
+    assert_eq!(
+        texts.generating(),
+        "Generating game, please wait.  If nothing happens after a minute, contact the bot's operators."
+    );
+    assert!(!texts.intro().contains("http"), "{}", texts.intro());
+    let Plan::Reply(help) = run(HandlerKind::Z1r, "!help", &ctx()) else {
+        panic!()
+    };
+    assert!(!help[0].contains("Check out"), "{help:?}");
+}
+
+#[test]
+fn configured_operator_texts_reach_the_intro_help_and_roll_button() {
+    let texts = OperatorTexts {
+        contact: "@admins in #bot-help".into(),
+        docs_url: Some("https://bot.example.org/rtgg.html".into()),
+    };
+    assert!(
+        texts
+            .generating()
+            .ends_with("contact @admins in #bot-help.")
+    );
+    assert!(
+        texts
+            .intro()
+            .ends_with("  Check out https://bot.example.org/rtgg.html for more info.")
+    );
+    let context = Context {
+        texts: Arc::new(texts),
+        ..ctx()
+    };
+    let Plan::Reply(help) = run(HandlerKind::Z1r, "!help", &context) else {
+        panic!()
+    };
+    assert!(
+        help[0].ends_with("Check out https://bot.example.org/rtgg.html#the-legend-of-zelda-randomizer-z1r for more info."),
+        "{help:?}"
+    );
+}
