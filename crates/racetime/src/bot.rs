@@ -10,9 +10,7 @@ use chrono::Utc;
 use platform::events::{Event, Outbox};
 use platform::grpc::Peer;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
-use racetime_client::{
-    Action, CallError, RaceData, RacetimeHttp, Resume, RoomSocket, SocketConfig, TokenManager,
-};
+use racetime_client::{Action, CallError, RacetimeHttp, Resume, RoomSocket, SocketConfig};
 use sea_orm::sea_query::{Condition, Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
@@ -20,19 +18,10 @@ use sea_orm::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::RacetimeSettings;
-use crate::commands::HandlerKind;
 use crate::db::{lease, room};
-use crate::room::{RoomActor, RoomInput};
+use crate::room::{CategoryBot, RoomActor, RoomHost, RoomInput, RoomRecord};
+use crate::settings::RacetimeSettings;
 use crate::state::RoomState;
-
-/// One category's bot.
-#[derive(Debug)]
-pub struct CategoryBot {
-    pub slug: String,
-    pub kind: HandlerKind,
-    pub tokens: TokenManager,
-}
 
 /// A room this process handles.
 #[derive(Debug)]
@@ -40,17 +29,6 @@ pub(crate) struct RoomHandle {
     pub socket: Arc<RoomSocket>,
     pub inputs: mpsc::UnboundedSender<RoomInput>,
     pub stop: CancellationToken,
-}
-
-/// A room row to store.
-#[derive(Debug)]
-pub(crate) struct RoomRecord<'a> {
-    pub name: &'a str,
-    pub category: &'a str,
-    pub status: &'a str,
-    pub version: u32,
-    pub state: &'a RoomState,
-    pub data: Option<&'a RaceData>,
 }
 
 /// Shared by the discovery loops, the room actors and the gRPC API.
@@ -258,15 +236,7 @@ impl Bot {
 
     /// Starts handling a room unless this or another process already does. Returns whether
     /// the room is handled here afterwards.
-    pub fn join<'a>(
-        self: &'a Arc<Self>,
-        room: &'a str,
-    ) -> futures::future::BoxFuture<'a, Result<bool, RoomError>> {
-        // Boxed: room actors open rooms (KONOT), which joins them, which spawns actors.
-        Box::pin(self.join_inner(room))
-    }
-
-    async fn join_inner(self: &Arc<Self>, room: &str) -> Result<bool, RoomError> {
+    pub async fn join(self: &Arc<Self>, room: &str) -> Result<bool, RoomError> {
         let category = self.category_of(room)?;
         {
             let rooms = lock(&self.rooms);
@@ -445,4 +415,65 @@ fn open_rooms(data: racetime_client::CategoryData) -> Vec<String> {
         })
         .map(|r| r.name)
         .collect()
+}
+
+impl RoomHost for Bot {
+    fn linger(&self) -> Duration {
+        Duration::from_secs(self.settings.resurrection_window_secs)
+    }
+
+    fn command_prefix(&self) -> &str {
+        &self.settings.command_prefix
+    }
+
+    fn texts(&self) -> &Arc<crate::commands::OperatorTexts> {
+        &self.texts
+    }
+
+    fn http(&self) -> &RacetimeHttp {
+        &self.http
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    fn seedgen(&self) -> Option<SeedGenClient<platform::grpc::TracedChannel>> {
+        Bot::seedgen(self)
+    }
+
+    fn save_room<'a>(
+        &'a self,
+        record: RoomRecord<'a>,
+        events: Vec<Event>,
+    ) -> futures::future::BoxFuture<'a, Result<(), sea_orm::DbErr>> {
+        Box::pin(Bot::save_room(self, record, events))
+    }
+
+    fn room_call<'a>(
+        &'a self,
+        room: &'a str,
+        action: Action,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            Bot::room_call(self, room, action)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn open_room<'a>(
+        self: Arc<Self>,
+        category: &'a str,
+        settings: racetime_client::RaceSettings,
+        key: &'a str,
+        initial: RoomState,
+    ) -> futures::future::BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            Bot::open(&self, category, settings, key, initial)
+                .await
+                .map(|room| room.name)
+                .map_err(|e| e.to_string())
+        })
+    }
 }

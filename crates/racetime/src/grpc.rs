@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use crate::bot::{Bot, RoomError};
 use crate::db::room;
 use crate::forward::Forwarded;
-use crate::open::{OpenError, open_room};
+use crate::open::OpenError;
 use crate::room::entrants;
 use crate::state::{RoomState, TournamentBinding};
 
@@ -183,7 +183,7 @@ impl RaceRooms for RaceRoomsApi {
             chat_message_delay: s.chat_message_delay_seconds,
             ..defaults
         };
-        let opened = open_room(
+        let opened = Bot::open(
             &self.bot,
             &request.category,
             settings,

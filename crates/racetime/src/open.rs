@@ -45,8 +45,22 @@ pub struct OpenedRoom {
     pub name: String,
 }
 
-/// Opens a room for `key` (see the module docs). `initial` is the new room's handler state.
-pub async fn open_room(
+impl Bot {
+    /// Opens a room for `key` (see the module docs). `initial` is the new room's handler state.
+    ///
+    /// Errors: the key is invalid, the category unknown, or racetime.gg refused the room.
+    pub async fn open(
+        self: &Arc<Self>,
+        category: &str,
+        settings: RaceSettings,
+        key: &str,
+        initial: RoomState,
+    ) -> Result<OpenedRoom, OpenError> {
+        open_room(self, category, settings, key, initial).await
+    }
+}
+
+async fn open_room(
     bot: &Arc<Bot>,
     category: &str,
     mut settings: RaceSettings,
