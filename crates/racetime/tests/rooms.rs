@@ -16,7 +16,7 @@ use testkit::fixtures::alttpr_seed_response;
 use testkit::racetime::StartraceFault;
 use testkit::{FakeRacetime, ServiceHandle, TestDb, TestNats};
 use tonic::transport::Channel;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -56,6 +56,16 @@ async fn world() -> World {
         fake.add_category(slug, &["Beat the game"]);
     }
     let alttpr = MockServer::start().await;
+    // Spoiler races ask for the log ("spoilers": "generate").
+    Mock::given(method("POST"))
+        .and(path("/api/randomizer"))
+        .and(body_partial_json(json!({"spoilers": "generate"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(alttpr_seed_response("SpOiLeR", "generate")),
+        )
+        .with_priority(1)
+        .mount(&alttpr)
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/customizer"))
         .respond_with(
@@ -102,6 +112,15 @@ async fn world() -> World {
     settings.service.providers.samus.multiworld_url = format!("{}/mw", alttpr.uri());
     settings.service.providers.samus.sm_url = format!("{}/sm", alttpr.uri());
     settings.service.providers.http.attempts = 1;
+    // Spoiler logs go to the local S3 server the test command starts (moto).
+    let s3 = std::env::var("TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9300".into());
+    let bucket = format!("spoilers-{}", testkit::unique_suffix().to_lowercase());
+    settings.service.storage = seedgen::storage::StorageSettings::local(&s3, &bucket);
+    seedgen::storage::ObjectStore::new(&settings.service.storage)
+        .unwrap()
+        .ensure_bucket()
+        .await
+        .expect("the local S3 server must run (deploy/local/test.sh starts it)");
     let listeners = testkit::bind_ephemeral().await.unwrap();
     let mut seedgen = ServiceHandle::spawn::<SeedgenService>(settings, listeners).unwrap();
     seedgen.wait_ready(Duration::from_secs(30)).await.unwrap();
@@ -1107,4 +1126,109 @@ async fn stopping_the_service_stops_every_room_actor_before_the_database_closes(
         assert_eq!(w.fake.socket_count(room), 0, "{room} still connected");
     }
     assert_eq!(lease_count(&w).await, 0, "a lease outlived its actor");
+}
+
+#[tokio::test]
+async fn spoiler_command_rolls_a_spoiler_race_and_sends_the_log_at_the_start() {
+    let w = world().await;
+    w.fake.set_countdown(Duration::from_millis(200));
+    let (_service, _client) = w.racetime().await;
+    let alice = w.fake.add_user("Alice", &["alttpr"]);
+    let bob = w.fake.add_user("Bob", &[]);
+    let room = handled_room(&w, "alttpr", &alice).await;
+    w.fake.chat(&room, &alice, "!spoiler open 2");
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m.starts_with("The spoiler log for this race will be sent"))
+        })
+        .await;
+    assert!(
+        lines
+            .iter()
+            .any(|m| m.ends_with("A 2s countdown timer at that time will begin.")),
+        "{lines:#?}"
+    );
+    assert!(
+        w.fake.race(&room)["info_bot"]
+            .as_str()
+            .unwrap()
+            .contains("spoiler"),
+        "the info says it is a spoiler race: {}",
+        w.fake.race(&room)["info_bot"]
+    );
+    w.fake.join(&room, &alice);
+    w.fake.join(&room, &bob);
+    w.fake.ready(&room, &alice);
+    w.fake.ready(&room, &bob);
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "Log study has finished.  Begin racing!")
+        })
+        .await;
+    let log = lines
+        .iter()
+        .find(|m| m.starts_with("This race's spoiler log: "))
+        .expect("the log link is posted at the start");
+    let url = log.trim_start_matches("This race's spoiler log: ");
+    // The log seedgen stored is the one linked.
+    let body = reqwest::get(url).await.unwrap();
+    assert!(body.status().is_success(), "{url}: {}", body.status());
+}
+
+#[tokio::test]
+async fn a_spoiler_countdown_resumes_on_time_after_a_restart() {
+    let w = world().await;
+    w.fake.set_countdown(Duration::from_millis(200));
+    let (service, mut client) = w.racetime().await;
+    let alice = w.fake.add_user("Alice", &["alttpr"]);
+    let room = handled_room(&w, "alttpr", &alice).await;
+    client
+        .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
+            room: room.clone(),
+            spoiler_url: "https://spoilers.example/log.txt".into(),
+            study_time_seconds: 8,
+        })
+        .await
+        .unwrap();
+    let bob = w.fake.add_user("Bob", &[]);
+    w.fake.join(&room, &alice);
+    w.fake.join(&room, &bob);
+    w.fake.ready(&room, &alice);
+    w.fake.ready(&room, &bob);
+    w.fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "This race's spoiler log: https://spoilers.example/log.txt")
+        })
+        .await;
+    let started = tokio::time::Instant::now();
+    // Down for three seconds of the eight.
+    service.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_service, _client) = w.racetime().await;
+    let lines = w
+        .fake
+        .wait_for_bot(&room, WAIT, |l| {
+            l.iter()
+                .any(|m| m == "Log study has finished.  Begin racing!")
+        })
+        .await;
+    let elapsed = started.elapsed();
+    // On the original schedule (8 s after the log), not restarted from the restart.
+    assert!(
+        elapsed >= Duration::from_millis(7_500) && elapsed < Duration::from_millis(10_500),
+        "study ended {elapsed:?} after the log"
+    );
+    // Each reminder at most once, even across the restart.
+    for reminder in [
+        "5 second(s) remain!",
+        "2 second(s) remain!",
+        "1 second(s) remain!",
+    ] {
+        assert!(count(&lines, reminder) <= 1, "{reminder} twice: {lines:#?}");
+    }
 }

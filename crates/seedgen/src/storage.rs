@@ -34,6 +34,24 @@ pub struct StorageSettings {
     pub public_acl: String,
 }
 
+impl StorageSettings {
+    /// Settings for a bucket on a local S3-compatible server (moto, MinIO): path-style URLs,
+    /// static `test` credentials, objects public under `{endpoint}/{bucket}`. What the test
+    /// suites and a local stack use; production sets its own.
+    pub fn local(endpoint: &str, bucket: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            endpoint: Some(endpoint.to_owned()),
+            region: "us-east-1".to_owned(),
+            force_path_style: true,
+            access_key_id: Some("test".to_owned()),
+            secret_access_key: Some("test".to_owned().into()),
+            public_url_base: format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+            public_acl: "public-read".to_owned(),
+        }
+    }
+}
+
 /// A failed storage operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

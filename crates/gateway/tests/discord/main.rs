@@ -127,13 +127,8 @@ async fn world() -> World {
     // Spoiler logs go to the local S3 server the test command starts (moto).
     let s3 = std::env::var("TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9300".into());
     let bucket = format!("spoilers-{}", testkit::unique_suffix().to_lowercase());
-    let storage = &mut settings.service.storage;
-    storage.bucket = bucket.clone();
-    storage.endpoint = Some(s3.clone());
-    storage.force_path_style = true;
-    storage.access_key_id = Some("test".into());
-    storage.secret_access_key = Some("test".to_string().into());
-    storage.public_url_base = format!("{s3}/{bucket}");
+    settings.service.storage = seedgen::storage::StorageSettings::local(&s3, &bucket);
+    let storage = &settings.service.storage;
     seedgen::storage::ObjectStore::new(storage)
         .unwrap()
         .ensure_bucket()
