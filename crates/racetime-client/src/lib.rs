@@ -14,6 +14,8 @@ pub mod ws;
 pub use action::{Action, ActionButton, OutgoingMessage, SurveyQuestion};
 pub use auth::{Token, TokenManager};
 pub use http::{ApiError, Credentials, RacetimeHttp};
-pub use model::{CategoryData, ChatMessage, Entrant, RaceData, RaceStatus, ServerMessage, User};
+pub use model::{
+    CategoryData, ChatMessage, Entrant, EntrantStatus, RaceData, RaceStatus, ServerMessage, User,
+};
 pub use settings::RaceSettings;
 pub use ws::{CallError, Resume, RoomSocket, SocketConfig, SocketEvent};

@@ -88,20 +88,80 @@ impl Serialize for RaceStatus {
     }
 }
 
-/// An entrant's status value (`requested`, `invited`, `declined`, `partitioned`, `dnf`, `dq`,
-/// `done`, `in_progress`, `ready`, `not_ready`), kept as the wire string.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct EntrantStatus(pub String);
+/// An entrant's status (racetime.gg `Entrant.summary`, specs/racetime.md §1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EntrantStatus {
+    /// Asked to join an invitational room.
+    Requested,
+    /// Invited by a monitor, not yet accepted.
+    Invited,
+    Declined,
+    Partitioned,
+    Dnf,
+    Dq,
+    /// Finished.
+    Done,
+    InProgress,
+    Ready,
+    #[default]
+    NotReady,
+    /// A value this client does not know; kept verbatim.
+    Other(String),
+}
 
 impl EntrantStatus {
+    /// The wire value, e.g. `not_ready`.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match self {
+            Self::Requested => "requested",
+            Self::Invited => "invited",
+            Self::Declined => "declined",
+            Self::Partitioned => "partitioned",
+            Self::Dnf => "dnf",
+            Self::Dq => "dq",
+            Self::Done => "done",
+            Self::InProgress => "in_progress",
+            Self::Ready => "ready",
+            Self::NotReady => "not_ready",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Parses a wire value; unknown values become [`EntrantStatus::Other`].
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "requested" => Self::Requested,
+            "invited" => Self::Invited,
+            "declined" => Self::Declined,
+            "partitioned" => Self::Partitioned,
+            "dnf" => Self::Dnf,
+            "dq" => Self::Dq,
+            "done" => Self::Done,
+            "in_progress" => Self::InProgress,
+            "ready" => Self::Ready,
+            "not_ready" => Self::NotReady,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// Whether the entrant takes part in the race (not a pending request or invitation).
+    pub fn is_racing(&self) -> bool {
+        matches!(
+            self,
+            Self::Ready | Self::NotReady | Self::InProgress | Self::Done | Self::Dnf | Self::Dq
+        )
+    }
+}
+
+impl Serialize for EntrantStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({ "value": self.as_str() }).serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for EntrantStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Self(StatusObject::deserialize(deserializer)?.value))
+        Ok(Self::parse(&StatusObject::deserialize(deserializer)?.value))
     }
 }
 

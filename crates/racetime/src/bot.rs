@@ -147,7 +147,7 @@ impl Bot {
         let row = room::ActiveModel {
             name: Set(record.name.to_string()),
             category: Set(record.category.to_string()),
-            status: Set(record.status.to_string()),
+            status: Set(crate::db::StoredStatus(record.status.clone())),
             version: Set(i64::from(record.version)),
             state: Set(serde_json::to_string(record.state).unwrap_or_default()),
             data: Set(record.data.map_or_else(
@@ -268,11 +268,11 @@ impl Bot {
         let stored = self.load_room(room).await?;
         // A room already over is only worth a connection if we followed it before (to see
         // the transition we missed while down).
-        let stored_status = stored.as_ref().map(|r| r.status.clone());
+        let stored_status = stored.as_ref().map(|r| r.status.0.clone());
         if race.status().is_terminal()
             && stored_status
-                .as_deref()
-                .is_none_or(|s| racetime_client::RaceStatus::parse(s).is_terminal())
+                .as_ref()
+                .is_none_or(racetime_client::RaceStatus::is_terminal)
         {
             self.release_lease(room).await;
             return Ok(false);

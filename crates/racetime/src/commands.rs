@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use racetime_client::EntrantStatus;
+
 /// Strings shared by every seed command.
 pub const DONE: &str = "Seed rolling complete.  See race info for details.";
 pub const NO_PRESET: &str = "You must specify a preset!";
@@ -240,7 +242,7 @@ pub fn parse(text: &str, prefix: &str) -> Option<Invocation> {
 pub struct Context {
     pub is_monitor: bool,
     /// The sender's entrant status in this room (`ready`, `in_progress`, ...), if any.
-    pub entrant_status: Option<String>,
+    pub entrant_status: Option<EntrantStatus>,
     pub seed_rolled: bool,
     pub locked: bool,
     pub team_race: bool,
@@ -431,12 +433,10 @@ pub fn plan(
             if let Some(refusal) = locked(ctx) {
                 return refusal;
             }
-            let entrant = ctx.entrant_status.as_deref().is_some_and(|s| {
-                matches!(
-                    s,
-                    "ready" | "not_ready" | "in_progress" | "done" | "dnf" | "dq"
-                )
-            });
+            let entrant = ctx
+                .entrant_status
+                .as_ref()
+                .is_some_and(EntrantStatus::is_racing);
             return if ctx.is_monitor || entrant {
                 Plan::TournamentRace
             } else {

@@ -1,5 +1,27 @@
 //! racetime's tables as SeaORM entities (created by `racetime-migration`).
 
+use racetime_client::RaceStatus;
+
+/// A race status as stored: the racetime.gg wire value (`in_progress`, ...) in a string
+/// column, typed in code (an unknown value is kept as [`RaceStatus::Other`]).
+#[derive(Clone, Debug, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub struct StoredStatus(pub RaceStatus);
+
+impl std::fmt::Display for StoredStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl std::str::FromStr for StoredStatus {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(RaceStatus::parse(s)))
+    }
+}
+
 /// `racetime_rooms`: one row per followed room; `state` is the handler state as JSON
 /// ([`crate::state::RoomState`]), `data` the latest race data.
 pub mod room {
@@ -11,7 +33,7 @@ pub mod room {
         #[sea_orm(primary_key, auto_increment = false)]
         pub name: String,
         pub category: String,
-        pub status: String,
+        pub status: super::StoredStatus,
         pub version: i64,
         #[sea_orm(column_type = "Text")]
         pub state: String,

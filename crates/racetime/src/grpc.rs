@@ -336,7 +336,7 @@ impl RaceRooms for RaceRoomsApi {
                 message.name = row.name.clone();
                 message.category = row.category.clone();
                 if message.status.is_empty() {
-                    message.status = row.status.clone();
+                    message.status = row.status.to_string();
                 }
                 message
             })

@@ -264,7 +264,11 @@ async fn finish(
     room::Entity::insert(room::ActiveModel {
         name: Set(name.to_string()),
         category: Set(category.to_string()),
-        status: Set(if invitational { "invitational" } else { "open" }.into()),
+        status: Set(crate::db::StoredStatus(if invitational {
+            racetime_client::RaceStatus::Invitational
+        } else {
+            racetime_client::RaceStatus::Open
+        })),
         version: Set(0),
         state: Set(serde_json::to_string(&initial).unwrap_or_default()),
         data: Set("{}".into()),

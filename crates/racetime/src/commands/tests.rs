@@ -164,12 +164,12 @@ fn locks_permissions_and_rolled_rooms() {
         ])
     );
     let mut entrant = ctx();
-    entrant.entrant_status = Some("not_ready".into());
+    entrant.entrant_status = Some(EntrantStatus::NotReady);
     assert_eq!(
         run(HandlerKind::Alttpr, "!tournamentrace", &entrant),
         Plan::TournamentRace
     );
-    entrant.entrant_status = Some("invited".into());
+    entrant.entrant_status = Some(EntrantStatus::Invited);
     assert!(matches!(
         run(HandlerKind::Alttpr, "!tournamentrace", &entrant),
         Plan::Reply(_)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use racetime_client::{ChatMessage, RaceData, RoomSocket, SocketEvent};
+use racetime_client::{ChatMessage, RaceData, RaceStatus, RoomSocket, SocketEvent};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +41,7 @@ pub(crate) struct RoomActor {
     pub(super) socket: Arc<RoomSocket>,
     pub(super) state: RoomState,
     /// The status as stored (transitions are computed against it).
-    pub(super) status: Option<String>,
+    pub(super) status: Option<RaceStatus>,
     pub(super) race: Option<Arc<RaceData>>,
     pub(super) terminal_since: Option<Instant>,
     pub(super) timers: Vec<(Instant, String)>,
@@ -62,7 +62,7 @@ impl RoomActor {
         name: String,
         socket: Arc<RoomSocket>,
         state: RoomState,
-        status: Option<String>,
+        status: Option<RaceStatus>,
         stop: CancellationToken,
     ) -> Self {
         Self {

@@ -35,9 +35,7 @@ impl RoomActor {
         }
         let ctx = Context {
             is_monitor: message.is_monitor || user.can_moderate,
-            entrant_status: race
-                .entrant(&user.id)
-                .map(|e| e.status.as_str().to_string()),
+            entrant_status: race.entrant(&user.id).map(|e| e.status.clone()),
             seed_rolled: self.state.seed_rolled,
             locked: self.state.locked,
             team_race: race.team_race,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use platform::events::Event;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
-use racetime_client::{Action, RaceData, RaceSettings, RacetimeHttp, TokenManager};
+use racetime_client::{Action, RaceData, RaceSettings, RaceStatus, RacetimeHttp, TokenManager};
 use sea_orm::DatabaseConnection;
 
 use crate::commands::{HandlerKind, OperatorTexts};
@@ -26,7 +26,7 @@ pub struct CategoryBot {
 pub(crate) struct RoomRecord<'a> {
     pub name: &'a str,
     pub category: &'a str,
-    pub status: &'a str,
+    pub status: &'a RaceStatus,
     pub version: u32,
     pub state: &'a RoomState,
     /// The race data, when it changed since the last save.

@@ -10,6 +10,8 @@ use racetime_client::{Action, RaceData, RaceSettings, RaceStatus};
 use rand::RngExt;
 use tokio::time::Instant;
 
+use racetime_client::EntrantStatus;
+
 use super::actor::RoomActor;
 use super::render::*;
 
@@ -20,13 +22,13 @@ impl RoomActor {
         let new_status = race.status();
         let old = self.status.clone();
         let mut events = Vec::new();
-        let changed = old.as_deref() != Some(new_status.as_str());
+        let changed = old.as_ref() != Some(&new_status);
         if changed && let Some(previous) = old.clone() {
             events.push(Event::of(&ev::RaceStatusChanged {
                 category: self.category.slug.clone(),
                 room_slug: race.slug.clone(),
                 status: new_status.as_str().to_string(),
-                previous_status: previous,
+                previous_status: previous.as_str().to_string(),
                 room: self.name.clone(),
                 version: race.version,
                 entrants: entrants(&race),
@@ -50,7 +52,7 @@ impl RoomActor {
             self.state.finish_reported = false;
         }
         let needs_save = changed || !events.is_empty() || first;
-        self.status = Some(new_status.as_str().to_string());
+        self.status = Some(new_status.clone());
         if needs_save {
             self.persist(events).await;
         }
@@ -68,7 +70,7 @@ impl RoomActor {
         }
         self.gatekeep(&race).await;
         if changed {
-            self.on_transition(old.as_deref(), &new_status, &race).await;
+            self.on_transition(old.as_ref(), &new_status, &race).await;
         }
     }
 
@@ -103,7 +105,7 @@ impl RoomActor {
         let requested: Vec<(String, String)> = race
             .entrants
             .iter()
-            .filter(|e| e.status.as_str() == "requested")
+            .filter(|e| e.status == EntrantStatus::Requested)
             .filter_map(|e| {
                 e.user_id().map(|id| {
                     (
@@ -154,7 +156,7 @@ impl RoomActor {
 
     pub(super) async fn on_transition(
         &mut self,
-        _old: Option<&str>,
+        _old: Option<&RaceStatus>,
         new: &RaceStatus,
         race: &RaceData,
     ) {

@@ -5,20 +5,23 @@ use platform::events::Event;
 use racetime_client::Action;
 use racetime_client::action::{OutgoingMessage, split_message};
 
+use racetime_client::RaceStatus;
+
 use super::actor::RoomActor;
 use super::host::RoomRecord;
 use super::render::*;
 
 impl RoomActor {
-    pub(super) fn status_str(&self) -> String {
+    /// The current status: the live race's, else the stored one (`open` before either).
+    pub(super) fn current_status(&self) -> RaceStatus {
         self.race.as_ref().map_or_else(
-            || self.status.clone().unwrap_or_default(),
-            |r| r.status().as_str().to_string(),
+            || self.status.clone().unwrap_or(RaceStatus::Open),
+            |r| r.status(),
         )
     }
 
     pub(super) async fn persist(&self, events: Vec<Event>) {
-        let status = self.status_str();
+        let status = self.current_status();
         let version = self.race.as_ref().map_or(0, |r| r.version);
         let saved = &self.data_saved_version;
         let data = self
