@@ -680,6 +680,8 @@ impl Generator {
                         None => l.flags.clone(),
                     })
                     .filter(|n| !n.is_empty()),
+                    flags: Some(l.flags.clone()).filter(|f| !f.is_empty()),
+                    flags_description: l.description.clone(),
                     attempts: 1,
                     ..Seed::default()
                 };

@@ -127,6 +127,8 @@ pub fn generate_reply(generated: &Generated) -> pb::GenerateReply {
         title: generated.seed.title.clone().unwrap_or_default(),
         description: String::new(),
         provider: generated.provider.clone(),
+        flags: generated.seed.flags.clone().unwrap_or_default(),
+        flags_description: generated.seed.flags_description.clone().unwrap_or_default(),
     }
 }
 

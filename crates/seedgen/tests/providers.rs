@@ -722,6 +722,19 @@ async fn local_rollers_need_no_network_and_replay_from_the_rng_seed() {
     let b = g.generate(&r).await.unwrap();
     assert_eq!(a.seed.hash, b.seed.hash);
     assert_eq!(a.provider, "local");
+    // The flags travel as their own field, not only inside the notes.
+    let flags = a.seed.flags.clone().expect("a local roll has flags");
+    assert!(!flags.is_empty());
+    assert_eq!(a.seed.flags_description, None, "rr2024 is one flag set");
+    let mrb = g.generate(&request("z2r", "mrb")).await.unwrap();
+    let description = mrb
+        .seed
+        .flags_description
+        .expect("mrb says which set it drew");
+    assert_eq!(
+        mrb.seed.notes.as_deref(),
+        Some(format!("{description}: {}", mrb.seed.flags.unwrap()).as_str())
+    );
     let error = g.generate(&request("z2r", "nope")).await.unwrap_err();
     assert!(
         error.to_string() == "unknown z2r preset `nope` (the help lists all 9)",

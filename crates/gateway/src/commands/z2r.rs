@@ -72,16 +72,9 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
         required(call, PRESET)?
     };
     let reply = generate(app, request(call, "z2r", preset)).await?;
-    let settings: serde_json::Value =
-        serde_json::from_str(&reply.settings_json).unwrap_or_default();
-    let flags = settings["flags"].as_str().unwrap_or_default();
-    let mut text = format!("**Seed**: {}\n**Flags:** {flags}", reply.hash);
-    if sub == "mrb" && !reply.notes.is_empty() {
-        let description = reply
-            .notes
-            .split_once(": ")
-            .map_or(reply.notes.as_str(), |(d, _)| d);
-        text.push_str(&format!("\n**Description**: {description}"));
+    let mut text = format!("**Seed**: {}\n**Flags:** {}", reply.hash, reply.flags);
+    if sub == "mrb" && !reply.flags_description.is_empty() {
+        text.push_str(&format!("\n**Description**: {}", reply.flags_description));
     }
     Ok(Reply::text(text))
 }

@@ -79,18 +79,12 @@ pub(crate) fn user_error(status: &tonic::Status) -> String {
     })
 }
 
+/// A local roll's seed, flags and flag-set description, from the reply's own fields.
 pub(crate) fn local_seed(
     reply: &proto::seedgen::v1::GenerateReply,
 ) -> (String, String, Option<String>) {
-    let settings: serde_json::Value =
-        serde_json::from_str(&reply.settings_json).unwrap_or_default();
-    let flags = settings["flags"].as_str().unwrap_or_default().to_string();
-    let description = reply
-        .notes
-        .split_once(": ")
-        .map(|(d, _)| d.to_string())
-        .filter(|d| !d.is_empty() && reply.notes != flags);
-    (reply.hash.clone(), flags, description)
+    let description = Some(reply.flags_description.clone()).filter(|d| !d.is_empty());
+    (reply.hash.clone(), reply.flags.clone(), description)
 }
 
 /// The room info and chat lines for a rolled seed.

@@ -103,6 +103,9 @@ pub struct Seed {
     /// Seed-page title and notes (ALTTPR `spoiler.meta.name`/`notes`).
     pub title: Option<String>,
     pub notes: Option<String>,
+    /// Local rollers: the flag string, and what the chosen flag set is (z2r `mrb`).
+    pub flags: Option<String>,
+    pub flags_description: Option<String>,
     pub attempts: u32,
 }
 
