@@ -2,6 +2,16 @@
 //! (`{prefix}.racetime.room_input`); a caller whose replica does not hold the room's lease
 //! sends the input there as a request, the replica that holds the room applies it and
 //! replies, the others stay silent. No reply within the timeout is UNAVAILABLE, as before.
+//! The request carries the caller's trace context (W3C `traceparent` headers), so the
+//! holder's handling shows up in the caller's trace.
+//!
+//! Why core request/reply and not JetStream or gRPC: the input must reach the replica that
+//! holds the room *now*, and the caller must learn at once when none does. A JetStream
+//! message would be kept and applied later by whichever replica picks the room up, out of the
+//! context it was sent in (an `InjectCommand` running minutes late); gRPC would need each
+//! replica's address and the lease table to pick one, which is what the lease-holder's
+//! subscription already answers. The payload is internal to this service (JSON of
+//! [`Forwarded`]); nothing is stored.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +19,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::bot::Bot;
 use crate::room::RoomInput;
@@ -83,9 +94,14 @@ impl Forwarder {
             room: room.to_owned(),
             input,
         })?;
+        let mut headers = async_nats::HeaderMap::new();
+        platform::telemetry::inject_current(&mut platform::telemetry::NatsHeaderCarrier(
+            &mut headers,
+        ));
         match tokio::time::timeout(
             TIMEOUT,
-            self.nats.request(self.subject.clone(), payload.into()),
+            self.nats
+                .request_with_headers(self.subject.clone(), headers, payload.into()),
         )
         .await
         {
@@ -126,13 +142,23 @@ impl Forwarder {
             else {
                 continue;
             };
+            let span = tracing::info_span!("room_input.forwarded", room = %envelope.room);
+            if let Some(headers) = message.headers.as_ref() {
+                platform::telemetry::set_parent_from(
+                    &span,
+                    &platform::telemetry::NatsHeaderExtractor(headers),
+                );
+            }
             let nats = self.nats.clone();
-            tasks.spawn(async move {
-                let (tx, rx) = oneshot::channel();
-                if inputs.send(envelope.input.into_input(tx)).is_ok() && rx.await.is_ok() {
-                    let _ = nats.publish(reply_to, "ok".into()).await;
+            tasks.spawn(
+                async move {
+                    let (tx, rx) = oneshot::channel();
+                    if inputs.send(envelope.input.into_input(tx)).is_ok() && rx.await.is_ok() {
+                        let _ = nats.publish(reply_to, "ok".into()).await;
+                    }
                 }
-            });
+                .instrument(span),
+            );
         }
     }
 }
