@@ -135,6 +135,21 @@ async fn count(conn: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index(0).expect("count")
 }
 
+/// Records a handled probe in `diagnostic_probe`.
+async fn record_probe(txn: &DatabaseTransaction, event: &Envelope) -> Result<(), HandlerError> {
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "INSERT INTO diagnostic_probe (event_id, source, times_handled, first_handled_at) VALUES (?, ?, 1, ?)",
+        [
+            event.id.clone().into(),
+            event.source.clone().into(),
+            chrono::Utc::now().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Handler that records each run in `diagnostic_probe`-like counting, or fails as told.
 struct Recorder {
     name: String,
@@ -159,17 +174,7 @@ impl EventHandler for Recorder {
         if let Some(fail) = self.fail {
             return Err(fail());
         }
-        txn.execute_raw(Statement::from_sql_and_values(
-            txn.get_database_backend(),
-            "INSERT INTO diagnostic_probe (event_id, source, times_handled, first_handled_at) VALUES (?, ?, 1, ?)",
-            [
-                event.id.clone().into(),
-                event.source.clone().into(),
-                chrono::Utc::now().into(),
-            ],
-        ))
-        .await?;
-        Ok(())
+        record_probe(txn, event).await
     }
 }
 
@@ -494,17 +499,7 @@ impl EventHandler for HangsOnce {
         if self.runs.fetch_add(1, Ordering::SeqCst) == 0 {
             std::future::pending::<()>().await;
         }
-        txn.execute_raw(Statement::from_sql_and_values(
-            txn.get_database_backend(),
-            "INSERT INTO diagnostic_probe (event_id, source, times_handled, first_handled_at) VALUES (?, ?, 1, ?)",
-            [
-                event.id.clone().into(),
-                event.source.clone().into(),
-                chrono::Utc::now().into(),
-            ],
-        ))
-        .await?;
-        Ok(())
+        record_probe(txn, event).await
     }
 }
 

@@ -6,7 +6,7 @@ use twilight_util::builder::command::CommandBuilder;
 
 use super::SlashCommand;
 use super::options::{PRESET, RACE, preset, required, yes_no};
-use super::seed::{generate, preset_choices, request};
+use super::seed::{generate, preset_autocomplete, request};
 use crate::context::{App, Call, CommandError};
 use crate::discord::Reply;
 use crate::embeds;
@@ -78,11 +78,6 @@ impl SlashCommand for Samus {
         option: &'a str,
         typed: &'a str,
     ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
-        Box::pin(async move {
-            if option != PRESET {
-                return Vec::new();
-            }
-            preset_choices(app, call, self.randomizer(), typed).await
-        })
+        preset_autocomplete(app, call, option, typed, self.randomizer())
     }
 }

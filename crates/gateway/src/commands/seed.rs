@@ -6,7 +6,9 @@ use proto::seedgen::v1 as pb;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
 use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
 
-use super::options::{YAML_FILE, required};
+use futures::future::BoxFuture;
+
+use super::options::{PRESET, YAML_FILE, required};
 use crate::context::{App, Call, CommandError};
 
 /// The seedgen client.
@@ -170,4 +172,34 @@ pub fn static_choices(list: &[&str], typed: &str) -> Vec<CommandOptionChoice> {
             value: CommandOptionChoiceValue::String((*name).to_owned()),
         })
         .collect()
+}
+
+/// Autocomplete of a command whose autocompleted option is `preset`: `randomizer`'s presets.
+pub fn preset_autocomplete<'a>(
+    app: &'a App,
+    call: &'a Call,
+    option: &'a str,
+    typed: &'a str,
+    randomizer: &'a str,
+) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
+    Box::pin(async move {
+        if option != PRESET {
+            return Vec::new();
+        }
+        preset_choices(app, call, randomizer, typed).await
+    })
+}
+
+/// Autocomplete from fixed lists, `(option name, its values)`.
+pub fn fixed_autocomplete(
+    option: &str,
+    typed: &str,
+    lists: &[(&str, &[&str])],
+) -> BoxFuture<'static, Vec<CommandOptionChoice>> {
+    let choices = lists
+        .iter()
+        .find(|(name, _)| *name == option)
+        .map(|(_, list)| static_choices(list, typed))
+        .unwrap_or_default();
+    Box::pin(async move { choices })
 }

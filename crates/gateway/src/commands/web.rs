@@ -7,7 +7,7 @@ use twilight_util::builder::command::{CommandBuilder, StringBuilder};
 
 use super::SlashCommand;
 use super::options::{PRESET, RACE, preset, required, yes_no};
-use super::seed::{generate, preset_choices, request, static_choices};
+use super::seed::{fixed_autocomplete, generate, preset_autocomplete, request};
 use crate::context::{App, Call, CommandError};
 use crate::discord::Reply;
 use crate::embeds;
@@ -109,12 +109,7 @@ impl SlashCommand for Ctjets {
         option: &'a str,
         typed: &'a str,
     ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
-        Box::pin(async move {
-            if option != PRESET {
-                return Vec::new();
-            }
-            preset_choices(app, call, "ctjets", typed).await
-        })
+        preset_autocomplete(app, call, option, typed, "ctjets")
     }
 }
 
@@ -176,12 +171,11 @@ impl SlashCommand for Varia {
         option: &'a str,
         typed: &'a str,
     ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
-        let choices = match option {
-            SKILLS => static_choices(&VARIA_SKILLS, typed),
-            SETTINGS => static_choices(&VARIA_SETTINGS, typed),
-            _ => Vec::new(),
-        };
-        Box::pin(async move { choices })
+        fixed_autocomplete(
+            option,
+            typed,
+            &[(SKILLS, &VARIA_SKILLS), (SETTINGS, &VARIA_SETTINGS)],
+        )
     }
 }
 
@@ -224,10 +218,6 @@ impl SlashCommand for Dash {
         option: &'a str,
         typed: &'a str,
     ) -> BoxFuture<'a, Vec<CommandOptionChoice>> {
-        let choices = match option {
-            PRESET => static_choices(&DASH_PRESETS, typed),
-            _ => Vec::new(),
-        };
-        Box::pin(async move { choices })
+        fixed_autocomplete(option, typed, &[(PRESET, &DASH_PRESETS)])
     }
 }

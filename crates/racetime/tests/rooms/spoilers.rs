@@ -2,6 +2,36 @@
 
 use super::*;
 
+const LOG_URL: &str = "https://spoilers.example/log.txt";
+const STUDY_OVER: &str = "Log study has finished.  Begin racing!";
+
+/// Schedules a spoiler race with `study_time` seconds of study in `room` through the API.
+async fn schedule(client: &mut RaceRoomsClient<Channel>, room: &str, study_time: u32) {
+    client
+        .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
+            room: room.to_owned(),
+            spoiler_url: LOG_URL.into(),
+            study_time_seconds: study_time,
+        })
+        .await
+        .unwrap();
+}
+
+/// Alice and Bob join `room` and ready up, so the race starts.
+fn start_race(w: &World, room: &str, alice: &str, bob: &str) {
+    w.fake.join(room, alice);
+    w.fake.join(room, bob);
+    w.fake.ready(room, alice);
+    w.fake.ready(room, bob);
+}
+
+/// The bot's lines once the study time is over.
+async fn until_study_over(w: &World, room: &str) -> Vec<String> {
+    w.fake
+        .wait_for_bot(room, WAIT, |l| l.iter().any(|m| m == STUDY_OVER))
+        .await
+}
+
 #[tokio::test]
 async fn spoiler_race_counts_down_and_status_events_follow_the_race() {
     let w = world().await;
@@ -10,33 +40,14 @@ async fn spoiler_race_counts_down_and_status_events_follow_the_race() {
     let alice = w.fake.add_user("Alice", &["alttpr"]);
     let bob = w.fake.add_user("Bob", &[]);
     let room = handled_room(&w, "alttpr", &alice).await;
-    client
-        .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
-            room: room.clone(),
-            spoiler_url: "https://spoilers.example/log.txt".into(),
-            study_time_seconds: 3,
-        })
-        .await
-        .unwrap();
-    w.fake.join(&room, &alice);
-    w.fake.join(&room, &bob);
-    w.fake.ready(&room, &alice);
-    w.fake.ready(&room, &bob);
-    let lines = w
-        .fake
-        .wait_for_bot(&room, WAIT, |l| {
-            l.iter()
-                .any(|m| m == "Log study has finished.  Begin racing!")
-        })
-        .await;
+    schedule(&mut client, &room, 3).await;
+    start_race(&w, &room, &alice, &bob);
+    let lines = until_study_over(&w, &room).await;
     let log = lines
         .iter()
-        .position(|m| m == "This race's spoiler log: https://spoilers.example/log.txt")
+        .position(|m| *m == format!("This race's spoiler log: {LOG_URL}"))
         .expect("log posted");
-    let end = lines
-        .iter()
-        .position(|m| m == "Log study has finished.  Begin racing!")
-        .unwrap();
+    let end = lines.iter().position(|m| m == STUDY_OVER).unwrap();
     assert!(log < end);
     assert!(
         lines
@@ -119,23 +130,13 @@ async fn a_spoiler_countdown_resumes_on_time_after_a_restart() {
     let (service, mut client) = w.racetime().await;
     let alice = w.fake.add_user("Alice", &["alttpr"]);
     let room = handled_room(&w, "alttpr", &alice).await;
-    client
-        .schedule_spoiler_race(pb::ScheduleSpoilerRaceRequest {
-            room: room.clone(),
-            spoiler_url: "https://spoilers.example/log.txt".into(),
-            study_time_seconds: 8,
-        })
-        .await
-        .unwrap();
+    schedule(&mut client, &room, 8).await;
     let bob = w.fake.add_user("Bob", &[]);
-    w.fake.join(&room, &alice);
-    w.fake.join(&room, &bob);
-    w.fake.ready(&room, &alice);
-    w.fake.ready(&room, &bob);
+    start_race(&w, &room, &alice, &bob);
     w.fake
         .wait_for_bot(&room, WAIT, |l| {
             l.iter()
-                .any(|m| m == "This race's spoiler log: https://spoilers.example/log.txt")
+                .any(|m| *m == format!("This race's spoiler log: {LOG_URL}"))
         })
         .await;
     let started = tokio::time::Instant::now();
@@ -143,13 +144,7 @@ async fn a_spoiler_countdown_resumes_on_time_after_a_restart() {
     service.stop().await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_service, _client) = w.racetime().await;
-    let lines = w
-        .fake
-        .wait_for_bot(&room, WAIT, |l| {
-            l.iter()
-                .any(|m| m == "Log study has finished.  Begin racing!")
-        })
-        .await;
+    let lines = until_study_over(&w, &room).await;
     let elapsed = started.elapsed();
     // On the original schedule (8 s after the log), not restarted from the restart.
     assert!(
