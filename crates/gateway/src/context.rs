@@ -116,6 +116,35 @@ impl Call {
         }
     }
 
+    /// A call with `path` and string/integer/boolean `options` (by their JSON type), for
+    /// testing option parsing without an interaction.
+    #[cfg(test)]
+    pub(crate) fn for_test(path: &[&str], options: &[(&str, serde_json::Value)]) -> Self {
+        let options = options
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    serde_json::Value::Bool(b) => CommandOptionValue::Boolean(*b),
+                    serde_json::Value::Number(n) => {
+                        CommandOptionValue::Integer(n.as_i64().unwrap_or_default())
+                    }
+                    other => CommandOptionValue::String(other.as_str().unwrap_or_default().into()),
+                };
+                ((*name).to_owned(), value)
+            })
+            .collect();
+        Self {
+            path: path.iter().map(|p| (*p).to_owned()).collect(),
+            options,
+            attachments: HashMap::new(),
+            interaction_id: 1,
+            user_id: 2,
+            user_name: "tester".into(),
+            guild_id: Some(3),
+            member_permissions: None,
+        }
+    }
+
     /// The path as one string, e.g. `"alttpr preset"`.
     pub fn name(&self) -> String {
         self.path.join(" ")

@@ -54,11 +54,84 @@ impl SlashCommand for Alttpr {
 
 /// `weightset`: a mystery weightset name.
 const WEIGHTSET: &str = "weightset";
+const HINTS: &str = "hints";
+const QUICKSWAP: &str = "allow_quickswap";
+const PROGRESSION: &str = "progression_spoiler";
+const MASK: &str = "mask_settings";
+const COUNT: &str = "count";
+
+/// `/alttpr preset|custompreset` options (upstream's defaults: not a race, no hints,
+/// quickswap allowed, the live branch).
+#[derive(Debug, PartialEq, Eq)]
+struct RollOptions {
+    race: bool,
+    hints: bool,
+    quickswap: bool,
+    /// Empty: the provider's default branch.
+    branch: String,
+}
+
+impl RollOptions {
+    fn parse(call: &Call) -> Self {
+        Self {
+            race: call.yes(RACE, false),
+            hints: call.yes(HINTS, false),
+            quickswap: call.yes(QUICKSWAP, true),
+            branch: call.string(BRANCH).unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+/// `/alttpr spoiler|customspoiler` options.
+#[derive(Debug, PartialEq, Eq)]
+struct SpoilerOptions {
+    progression: bool,
+    branch: String,
+}
+
+impl SpoilerOptions {
+    fn parse(call: &Call) -> Self {
+        Self {
+            progression: call.boolean(PROGRESSION) == Some(true),
+            branch: call.string(BRANCH).unwrap_or_default().to_owned(),
+        }
+    }
+
+    fn spoiler_type(&self) -> &'static str {
+        if self.progression {
+            "progression"
+        } else {
+            "spoiler"
+        }
+    }
+}
+
+/// `/alttpr mystery|custommystery` options: a race with masked settings unless told
+/// otherwise. (Upstream compared the string "yes"/"no" for truth, so it always masked, §7.1.)
+#[derive(Debug, PartialEq, Eq)]
+struct MysteryOptions {
+    race: bool,
+    masked: bool,
+}
+
+impl MysteryOptions {
+    fn parse(call: &Call) -> Self {
+        Self {
+            race: call.yes(RACE, true),
+            masked: call.yes(MASK, true),
+        }
+    }
+}
+
+/// `/alttpr kisspriest count`: 1 to 10 games, 10 by default.
+fn kisspriest_count(call: &Call) -> usize {
+    call.integer(COUNT).unwrap_or(10).clamp(1, 10) as usize
+}
 
 fn definition() -> Command {
     let race = || yes_no(RACE, "Is this a race? (default no)");
-    let hints = || yes_no("hints", "Do you want hints? (default no)");
-    let quickswap = || yes_no("allow_quickswap", "Allow quickswap? (default yes)");
+    let hints = || yes_no(HINTS, "Do you want hints? (default no)");
+    let quickswap = || yes_no(QUICKSWAP, "Allow quickswap? (default yes)");
     CommandBuilder::new(
         "alttpr",
         "A Link to the Past Randomizer games.",
@@ -90,7 +163,7 @@ fn definition() -> Command {
         )
         .option(preset("The preset you want to generate."))
         .option(BooleanBuilder::new(
-            "progression_spoiler",
+            PROGRESSION,
             "Use a progression spoiler instead of a full spoiler.",
         ))
         .option(branch()),
@@ -114,7 +187,7 @@ fn definition() -> Command {
                 .autocomplete(true),
         )
         .option(yes_no(RACE, "Is this a race? (default yes)"))
-        .option(yes_no("mask_settings", "Hide the rolled settings? (default yes)")),
+        .option(yes_no(MASK, "Hide the rolled settings? (default yes)")),
     )
     .option(
         SubCommandBuilder::new(
@@ -122,7 +195,7 @@ fn definition() -> Command {
             "Create a series a \"Kiss Priest\" games.  This was created by hycutype.",
         )
         .option(
-            IntegerBuilder::new("count", "How many games (default 10).")
+            IntegerBuilder::new(COUNT, "How many games (default 10).")
                 .min_value(1)
                 .max_value(10),
         ),
@@ -136,7 +209,7 @@ fn definition() -> Command {
             AttachmentBuilder::new(YAML_FILE, "A mystery weightset YAML file.").required(true),
         )
         .option(yes_no(RACE, "Is this a race? (default yes)"))
-        .option(yes_no("mask_settings", "Hide the rolled settings? (default yes)")),
+        .option(yes_no(MASK, "Hide the rolled settings? (default yes)")),
     )
     .build()
 }
@@ -146,17 +219,20 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
     let emoji = &app.settings.item_emoji;
     match sub.as_slice() {
         [kind @ ("preset" | "custompreset")] => {
-            let race = call.yes(RACE, false);
+            let options = RollOptions::parse(call);
             let (label, saved) =
                 chosen_preset(app, call, "alttpr", PRESET, *kind == "custompreset").await?;
             let mut r = request(call, "alttpr", &label);
-            r.race = race;
-            r.hints = call.yes("hints", false);
-            r.allow_quickswap = call.yes("allow_quickswap", true);
-            r.branch = call.string(BRANCH).unwrap_or_default().to_owned();
+            r.race = options.race;
+            r.hints = options.hints;
+            r.allow_quickswap = options.quickswap;
+            r.branch = options.branch;
             let reply = generate(app, r).await?;
-            let mut e =
-                embeds::with_top_field(embeds::alttpr(&reply, emoji, race), "Preset", &label);
+            let mut e = embeds::with_top_field(
+                embeds::alttpr(&reply, emoji, options.race),
+                "Preset",
+                &label,
+            );
             if saved {
                 e = embeds::with_field(
                     e,
@@ -169,6 +245,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             Ok(Reply::embed(e))
         }
         [kind @ ("spoiler" | "customspoiler")] => {
+            let options = SpoilerOptions::parse(call);
             let mut r = request(call, "alttpr", "");
             let label = if *kind == "spoiler" {
                 r.preset = required(call, PRESET)?.to_owned();
@@ -179,12 +256,8 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             };
             r.race = true;
             r.spoiler = true;
-            r.spoiler_type = if call.boolean("progression_spoiler") == Some(true) {
-                "progression".into()
-            } else {
-                "spoiler".into()
-            };
-            r.branch = call.string(BRANCH).unwrap_or_default().to_owned();
+            r.spoiler_type = options.spoiler_type().into();
+            r.branch = options.branch;
             let reply = generate(app, r).await?;
             Ok(Reply::embed(embeds::with_top_field(
                 embeds::alttpr(&reply, emoji, true),
@@ -193,9 +266,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             )))
         }
         [kind @ ("mystery" | "custommystery")] => {
-            let race = call.yes(RACE, true);
-            // Upstream compared the string "yes"/"no" for truth, so it always masked (§7.1).
-            let masked = call.yes("mask_settings", true);
+            let MysteryOptions { race, masked } = MysteryOptions::parse(call);
             let (label, saved) = chosen_preset(
                 app,
                 call,
@@ -226,7 +297,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             Ok(Reply::embed(e))
         }
         ["kisspriest"] => {
-            let count = call.integer("count").unwrap_or(10).clamp(1, 10) as usize;
+            let count = kisspriest_count(call);
             // One batch: every game shares the seed and differs by its index.
             let games = (1..=count).map(|i| {
                 let mut r = request(call, "kisspriest", &format!("{i}/{count}"));
@@ -266,5 +337,101 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             "I don't know the command `/{}`.",
             call.name()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn roll_options_default_like_upstream() {
+        let call = Call::for_test(&["alttpr", "preset"], &[(PRESET, json!("open"))]);
+        assert_eq!(
+            RollOptions::parse(&call),
+            RollOptions {
+                race: false,
+                hints: false,
+                quickswap: true,
+                branch: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn roll_options_read_every_choice() {
+        let call = Call::for_test(
+            &["alttpr", "preset"],
+            &[
+                (RACE, json!("yes")),
+                (HINTS, json!("yes")),
+                (QUICKSWAP, json!("no")),
+                (BRANCH, json!("beeta")),
+            ],
+        );
+        assert_eq!(
+            RollOptions::parse(&call),
+            RollOptions {
+                race: true,
+                hints: true,
+                quickswap: false,
+                branch: "beeta".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_progression_spoiler_is_asked_for_by_its_boolean() {
+        let call = Call::for_test(&["alttpr", "spoiler"], &[(PROGRESSION, json!(true))]);
+        assert_eq!(SpoilerOptions::parse(&call).spoiler_type(), "progression");
+        let call = Call::for_test(&["alttpr", "spoiler"], &[]);
+        assert_eq!(SpoilerOptions::parse(&call).spoiler_type(), "spoiler");
+    }
+
+    #[test]
+    fn mystery_is_a_masked_race_unless_told_no() {
+        let call = Call::for_test(&["alttpr", "mystery"], &[]);
+        assert_eq!(
+            MysteryOptions::parse(&call),
+            MysteryOptions {
+                race: true,
+                masked: true
+            }
+        );
+        let call = Call::for_test(&["alttpr", "mystery"], &[(MASK, json!("no"))]);
+        assert!(!MysteryOptions::parse(&call).masked);
+    }
+
+    #[test]
+    fn kisspriest_makes_one_to_ten_games() {
+        assert_eq!(
+            kisspriest_count(&Call::for_test(&["alttpr", "kisspriest"], &[])),
+            10
+        );
+        let call = Call::for_test(&["alttpr", "kisspriest"], &[(COUNT, json!(40))]);
+        assert_eq!(kisspriest_count(&call), 10);
+        let call = Call::for_test(&["alttpr", "kisspriest"], &[(COUNT, json!(0))]);
+        assert_eq!(kisspriest_count(&call), 1);
+    }
+
+    #[test]
+    fn every_option_the_handlers_read_is_registered() {
+        let definition = serde_json::to_value(definition()).unwrap();
+        let text = definition.to_string();
+        for name in [
+            PRESET,
+            RACE,
+            HINTS,
+            QUICKSWAP,
+            BRANCH,
+            PROGRESSION,
+            MASK,
+            COUNT,
+            WEIGHTSET,
+        ] {
+            assert!(text.contains(&format!("\"name\":\"{name}\"")), "{name}");
+        }
     }
 }
