@@ -3,6 +3,8 @@
 //! bodies and the full HTTP surface arrive with their issues; `GET /api/v1/status` already
 //! reports every peer service it can reach over gRPC.
 
+#![warn(missing_docs)]
+
 mod http;
 
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ pub struct ApiService;
 /// api's own settings (environment prefix `API_`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ApiSettings {
+    /// The HTTP API and website listener.
     pub http: HttpSettings,
 }
 

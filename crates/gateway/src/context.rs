@@ -54,8 +54,11 @@ pub struct Call {
     attachments: HashMap<String, Attachment>,
     /// The interaction id: the idempotency key of whatever the command does.
     pub interaction_id: u64,
+    /// Who invoked it.
     pub user_id: u64,
+    /// Their username.
     pub user_name: String,
+    /// The guild, unless in a DM.
     pub guild_id: Option<u64>,
     /// The member's permissions in the channel (guild interactions only).
     pub member_permissions: Option<twilight_model::guild::Permissions>,
@@ -165,6 +168,7 @@ impl Call {
         self.string(name).map_or(default, |v| v == "yes")
     }
 
+    /// A boolean option.
     pub fn boolean(&self, name: &str) -> Option<bool> {
         match self.options.get(name)? {
             CommandOptionValue::Boolean(value) => Some(*value),
@@ -172,6 +176,7 @@ impl Call {
         }
     }
 
+    /// An integer option.
     pub fn integer(&self, name: &str) -> Option<i64> {
         match self.options.get(name)? {
             CommandOptionValue::Integer(value) => Some(*value),
@@ -202,12 +207,17 @@ pub struct ComponentCall {
     pub raw_id: String,
     /// The interaction id: the idempotency key of whatever the click does.
     pub interaction_id: u64,
+    /// Who clicked or submitted.
     pub user_id: u64,
+    /// Their username.
     pub user_name: String,
+    /// The guild, unless in a DM.
     pub guild_id: Option<u64>,
+    /// The channel the component sits in.
     pub channel_id: Option<u64>,
     /// The message the component sits on (none for a modal opened from a command).
     pub message_id: Option<u64>,
+    /// The member's permissions in the channel (guild interactions only).
     pub member_permissions: Option<twilight_model::guild::Permissions>,
     /// The chosen values of a select menu.
     pub values: Vec<String>,
@@ -290,10 +300,15 @@ pub enum Ack {
 /// Everything the handlers share.
 #[derive(Debug)]
 pub struct App {
+    /// The Discord REST client; `None` without a token.
     pub discord: Option<Discord>,
+    /// The seedgen service; `None` when not configured.
     pub seedgen: Option<Peer>,
+    /// The gateway's settings.
     pub settings: GatewaySettings,
+    /// The gateway's database.
     pub db: DatabaseConnection,
+    /// Per-guild configuration.
     pub config: crate::guild_config::GuildConfig,
     /// For attachments and the SpeedGaming schedule: at most 3 redirects and the
     /// `attachment_timeout_ms` timeout.

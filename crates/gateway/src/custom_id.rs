@@ -25,10 +25,13 @@ pub struct CustomId {
 /// Why a `custom_id` cannot be parsed or built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CustomIdError {
+    /// Fewer than two parts.
     #[error("a custom_id needs a feature and an action (`feature:action`), got `{0}`")]
     Incomplete(String),
+    /// An empty part, or one with `:`.
     #[error("a custom_id part may not be empty or contain `:` (got `{0}`)")]
     BadPart(String),
+    /// Over Discord's limit.
     #[error("a custom_id is at most {MAX_LEN} characters; `{0}` is longer")]
     TooLong(String),
 }

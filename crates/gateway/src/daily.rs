@@ -19,14 +19,18 @@ use crate::guild_config::{GuildConfig, Key};
 pub mod announced {
     use sea_orm::entity::prelude::*;
 
+    /// An announced daily.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "gateway_daily_announcements")]
     pub struct Model {
+        /// The daily's hash.
         #[sea_orm(primary_key, auto_increment = false)]
         pub hash: String,
+        /// When it was announced.
         pub announced_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -36,11 +40,17 @@ pub mod announced {
 /// What the announcer needs.
 #[derive(Debug, Clone)]
 pub struct Announcer {
+    /// The Discord REST client.
     pub discord: Discord,
+    /// Posts once per key.
     pub api: DiscordApi,
+    /// Which guilds want the daily, and where.
     pub config: GuildConfig,
+    /// Where the daily comes from.
     pub seedgen: platform::grpc::Peer,
+    /// Which dailies were announced.
     pub db: DatabaseConnection,
+    /// Item emoji for the file-select code.
     pub emoji: std::collections::BTreeMap<String, String>,
 }
 

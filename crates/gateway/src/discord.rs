@@ -20,7 +20,9 @@ use crate::DiscordSettings;
 /// What a handler answers with: text and/or embeds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reply {
+    /// The text.
     pub content: Option<String>,
+    /// The embeds.
     pub embeds: Vec<Embed>,
     /// Files to attach: `(file name, bytes)`.
     pub files: Vec<(String, Vec<u8>)>,
@@ -50,7 +52,9 @@ impl Reply {
 /// The REST client and the application id; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Discord {
+    /// twilight's HTTP client.
     pub http: Arc<Client>,
+    /// The bot's application.
     pub application_id: Id<ApplicationMarker>,
 }
 

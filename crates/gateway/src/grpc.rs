@@ -22,19 +22,24 @@ use crate::discord::Discord;
 pub mod created {
     use sea_orm::entity::prelude::*;
 
+    /// What one key created.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "gateway_idempotency")]
     pub struct Model {
+        /// The caller's idempotency key.
         #[sea_orm(primary_key, auto_increment = false)]
         pub idempotency_key: String,
         /// `message` or `scheduled_event`.
         pub kind: String,
         /// The channel of a message, the guild of a scheduled event.
         pub container_id: i64,
+        /// The message or scheduled event id.
         pub object_id: i64,
+        /// When it was created.
         pub created_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -49,6 +54,7 @@ pub struct DiscordApi {
 }
 
 impl DiscordApi {
+    /// The service over `discord` (`None`: FAILED_PRECONDITION) and the database.
     pub fn new(discord: Option<Discord>, db: DatabaseConnection) -> Self {
         Self { discord, db }
     }

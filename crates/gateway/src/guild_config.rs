@@ -17,18 +17,25 @@ use sea_orm::{
 pub mod row {
     use sea_orm::entity::prelude::*;
 
+    /// One setting of one guild.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "gateway_guild_config")]
     pub struct Model {
+        /// The guild.
         #[sea_orm(primary_key, auto_increment = false)]
         pub guild_id: i64,
+        /// The setting's name.
         #[sea_orm(primary_key, auto_increment = false)]
         pub parameter: String,
+        /// Its value.
         pub value: String,
+        /// Who set it.
         pub updated_by: i64,
+        /// When.
         pub updated_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -53,14 +60,23 @@ pub enum Kind {
 /// The keys a guild can set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
+    /// Channel the daily challenge is announced in.
     DailyAnnouncerChannel,
+    /// The `/holyimage` game when none is given.
     HolyImageDefaultGame,
+    /// Channel of the moderation audit log.
     AuditLogChannel,
+    /// Whether the audit log is on.
     AuditLogging,
+    /// Prefix of legacy text commands.
     CommandPrefix,
+    /// Channel every generated seed is reported in.
     SeedAuditChannel,
+    /// Channel race-watch posts go to.
     RaceWatchChannel,
+    /// racetime.gg categories race watch follows.
     RaceWatchCategories,
+    /// racetime.gg players race watch follows.
     RaceWatchPlayers,
 }
 
@@ -93,6 +109,7 @@ impl Key {
         }
     }
 
+    /// What kind of value the key holds.
     pub fn kind(self) -> Kind {
         match self {
             Key::DailyAnnouncerChannel => Kind::Channels,
@@ -183,6 +200,7 @@ impl Key {
 pub struct GuildSettings(BTreeMap<String, String>);
 
 impl GuildSettings {
+    /// The value of `key`, if set.
     pub fn get(&self, key: Key) -> Option<&str> {
         self.0.get(key.name()).map(String::as_str)
     }
@@ -218,6 +236,7 @@ pub struct GuildConfig {
 }
 
 impl GuildConfig {
+    /// The configuration stored in `db`.
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,

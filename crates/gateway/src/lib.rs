@@ -8,6 +8,8 @@
 //! router and its error policy, [`seeds`] and [`misc`] the command handlers, [`embeds`] the seed
 //! embeds, [`grpc`] the RPC surface.
 
+#![warn(missing_docs)]
+
 pub mod commands;
 pub mod components;
 pub mod context;
@@ -36,6 +38,7 @@ pub struct GatewayService;
 /// gateway's own settings (environment prefix `GATEWAY_`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GatewaySettings {
+    /// How the bot reaches Discord.
     pub discord: DiscordSettings,
     /// Attachments (`/alttpr custompreset` YAML, ...) larger than this are refused, in bytes.
     pub attachment_max_bytes: u64,

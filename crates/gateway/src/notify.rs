@@ -35,6 +35,7 @@ pub struct Notifier<N> {
 }
 
 impl<N: Notification> Notifier<N> {
+    /// The notification posting through `api` to the guilds `config` names.
     pub fn new(api: DiscordApi, config: GuildConfig) -> Self {
         Self {
             api,

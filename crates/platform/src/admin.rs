@@ -26,12 +26,15 @@ pub struct Readiness {
 }
 
 impl Readiness {
+    /// Records the database pool the readiness check pings.
     pub fn set_db(&self, db: DatabaseConnection) {
         let _ = self.db.set(db);
     }
+    /// Records the NATS client the readiness check looks at.
     pub fn set_nats(&self, client: async_nats::Client) {
         let _ = self.nats.set(client);
     }
+    /// Whether gRPC is serving (readiness fails until it is).
     pub fn set_serving(&self, serving: bool) {
         self.serving.store(serving, Ordering::SeqCst);
     }

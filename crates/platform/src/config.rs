@@ -73,11 +73,17 @@ impl ConfigError {
 /// `#[serde(flatten)]`, so its keys sit at the top level of the YAML file and the environment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommonSettings {
+    /// The service's database.
     pub database: DatabaseSettings,
+    /// The NATS server.
     pub nats: NatsSettings,
+    /// The event stream, outbox relay and consumers.
     pub events: EventSettings,
+    /// The gRPC listener.
     pub grpc: GrpcSettings,
+    /// The admin HTTP listener (health, readiness, metrics).
     pub admin: AdminSettings,
+    /// Logs and traces.
     pub telemetry: TelemetrySettings,
     /// Other services this one calls, by service name (`seedgen`, `racetime`, ...).
     #[serde(default)]
@@ -93,7 +99,9 @@ pub struct DatabaseSettings {
     /// Password for a MySQL URL, kept out of logs.
     #[serde(default, skip_serializing)]
     pub password: Option<Secret>,
+    /// Most connections in the pool.
     pub max_connections: u32,
+    /// Connections kept open when idle.
     pub min_connections: u32,
     /// Timeout of one connection attempt, in milliseconds.
     pub connect_timeout_ms: u64,
@@ -134,6 +142,7 @@ pub struct NatsSettings {
     /// Optional credentials.
     #[serde(default)]
     pub user: Option<String>,
+    /// The NATS password, if the server wants one (a secret: never logged).
     #[serde(default, skip_serializing)]
     pub password: Option<Secret>,
 }
@@ -171,12 +180,14 @@ pub struct EventSettings {
 /// Where the gRPC server listens.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GrpcSettings {
+    /// Address the gRPC server listens on.
     pub listen: SocketAddr,
 }
 
 /// Where `/healthz`, `/readyz` and `/metrics` are served.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdminSettings {
+    /// Address the admin HTTP server listens on.
     pub listen: SocketAddr,
 }
 
@@ -184,6 +195,7 @@ pub struct AdminSettings {
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` variable, not by a key here.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TelemetrySettings {
+    /// How log lines look.
     pub log_format: LogFormat,
     /// `tracing_subscriber::EnvFilter` directives; `RUST_LOG` wins when set.
     pub log_filter: String,
@@ -193,7 +205,9 @@ pub struct TelemetrySettings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
     Human,
+    /// One JSON object per line, for log collectors.
     Json,
 }
 
@@ -389,7 +403,9 @@ impl ServiceSettings for NoSettings {}
 /// Everything a service is configured with.
 #[derive(Clone, Debug)]
 pub struct Settings<T> {
+    /// Settings every service has.
     pub common: CommonSettings,
+    /// The service's own settings.
     pub service: T,
 }
 

@@ -38,6 +38,7 @@ pub struct DiagnosticsService {
 }
 
 impl DiagnosticsService {
+    /// The Diagnostics service of `service`, writing probes through `outbox`.
     pub fn new(
         service: &'static str,
         db: DatabaseConnection,
@@ -174,6 +175,7 @@ pub struct ProbeHandler {
 }
 
 impl ProbeHandler {
+    /// The probe consumer of `service`.
     pub fn new(service: &'static str) -> Self {
         Self {
             service,

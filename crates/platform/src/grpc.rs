@@ -53,6 +53,7 @@ pub struct MetricsLayer {
 }
 
 impl MetricsLayer {
+    /// The layer recording into `metrics`.
     pub fn new(metrics: Arc<Metrics>) -> Self {
         Self { metrics }
     }

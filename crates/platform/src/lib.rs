@@ -4,6 +4,8 @@
 //! ([`grpc`]), the admin HTTP port ([`admin`], [`metrics`]), and the start/stop sequence
 //! ([`runtime`], [`cli`]).
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod cli;
 pub mod config;

@@ -24,12 +24,14 @@ pub struct GrpcCallLabels {
 /// Labels of a gRPC method.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrpcMethodLabels {
+    /// The full gRPC method path.
     pub method: String,
 }
 
 /// Labels of a consumer's handled message.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConsumerOutcomeLabels {
+    /// The durable consumer's name.
     pub consumer: String,
     /// `handled`, `duplicate`, `retried`, `dead_lettered`, `undecodable`.
     pub outcome: String,
@@ -38,6 +40,7 @@ pub struct ConsumerOutcomeLabels {
 /// Labels of a durable consumer.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConsumerLabels {
+    /// The durable consumer's name.
     pub consumer: String,
 }
 

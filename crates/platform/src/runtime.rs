@@ -41,7 +41,9 @@ pub trait Service: Send + Sync + Sized + 'static {
     const NAME: &'static str;
     /// Environment variable prefix, e.g. `SEEDGEN_`.
     const ENV_PREFIX: &'static str;
+    /// The service's own settings (after the common ones, environment prefix [`Service::ENV_PREFIX`]).
     type Settings: ServiceSettings;
+    /// The migrations of the service's database.
     type Migrator: MigratorTrait;
 
     /// The embedded defaults (SQLite under `./data/`, local NATS, the fixed ports).
@@ -59,7 +61,9 @@ pub trait Service: Send + Sync + Sized + 'static {
 /// The two sockets of a service, bound before it starts (tests bind port 0 and read the port).
 #[derive(Debug)]
 pub struct Listeners {
+    /// The gRPC listener.
     pub grpc: TcpListener,
+    /// The admin HTTP listener.
     pub admin: TcpListener,
 }
 
@@ -103,13 +107,21 @@ impl Listeners {
 /// spawn work that the platform stops in order.
 #[derive(Debug)]
 pub struct ServiceContext {
+    /// The service's name, e.g. `seedgen`.
     pub service: &'static str,
+    /// The service's own database.
     pub db: DatabaseConnection,
+    /// The NATS connection.
     pub nats: async_nats::Client,
+    /// JetStream on that connection.
     pub jetstream: jetstream::Context,
+    /// Where state changes write their events.
     pub outbox: Outbox,
+    /// gRPC channels to the other services.
     pub peers: Peers,
+    /// The service's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The common settings it was started with.
     pub common: CommonSettings,
     /// Fires when the service starts stopping; background tasks watch it (the token of
     /// [`ServiceContext::tasks`]).

@@ -234,7 +234,9 @@ impl Extractor for NatsHeaderExtractor<'_> {
 /// Carrier over a stored `(traceparent, tracestate)` pair.
 #[derive(Debug)]
 pub struct StoredTrace<'a> {
+    /// The stored W3C `traceparent`.
     pub traceparent: &'a str,
+    /// The stored W3C `tracestate`.
     pub tracestate: &'a str,
 }
 

@@ -8,6 +8,8 @@
 //! `TEST_DATABASE_URL` (default `mysql://root@127.0.0.1:3306`) and `TEST_NATS_URL` (default
 //! `nats://127.0.0.1:4222`) say where the servers are; `TEST_LOG=1` shows logs.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 mod db;
 pub mod discord;

@@ -14,8 +14,11 @@ pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 /// when this value is dropped; a private server is stopped and its store removed.
 #[derive(Debug)]
 pub struct TestNats {
+    /// `nats://127.0.0.1:4222`.
     pub url: String,
+    /// The test's own stream.
     pub stream: String,
+    /// The test's own subject prefix.
     pub subject_prefix: String,
     server: Option<PrivateServer>,
 }

@@ -36,8 +36,11 @@ pub async fn bind_ephemeral() -> anyhow::Result<Listeners> {
 /// A service running in this process. Dropping it cancels and aborts the service.
 #[derive(Debug)]
 pub struct ServiceHandle {
+    /// The service name.
     pub name: &'static str,
+    /// Where its gRPC server listens.
     pub grpc_addr: SocketAddr,
+    /// Where its admin HTTP server listens.
     pub admin_addr: SocketAddr,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,

@@ -2,6 +2,8 @@
 //! elections. Serves `tournament.v1.Tournaments` (port 50053); the bodies arrive with the
 //! tournament issues.
 
+#![warn(missing_docs)]
+
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
 use proto::tournament::v1::tournaments_server::{Tournaments, TournamentsServer};

@@ -89,19 +89,27 @@ const DEFAULT_GAME: &str = "z3r";
 /// One image of the catalog.
 #[derive(Clone, Debug, Deserialize)]
 pub struct HolyImage {
+    /// The image's slug.
     pub slug: String,
+    /// Other names it answers to.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Its number (text or integer).
     #[serde(default)]
     pub idx: Option<serde_json::Value>,
+    /// The embed title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Its description (HTML).
     #[serde(default)]
     pub desc: Option<String>,
+    /// The image or link, relative to the catalog.
     #[serde(default)]
     pub url: Option<String>,
+    /// `redirect`: the URL is a link, not an image.
     #[serde(default)]
     pub mode: Option<String>,
+    /// Who made it.
     #[serde(default)]
     pub credit: Option<String>,
 }

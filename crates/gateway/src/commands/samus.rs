@@ -16,7 +16,9 @@ const SPOILER_RACE: &str = "spoiler_race";
 /// `/sm` or `/smz3`.
 #[derive(Clone, Copy, Debug)]
 pub enum Samus {
+    /// `/sm`: sm.samus.link.
     Sm,
+    /// `/smz3`: samus.link.
     Smz3,
 }
 

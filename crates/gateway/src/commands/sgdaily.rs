@@ -18,29 +18,39 @@ use crate::context::{App, Call, CommandError};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Episode {
+    /// When the episode starts.
     pub when: DateTime<FixedOffset>,
+    /// Its event.
     #[serde(default)]
     pub event: Event,
+    /// The match, whose title names the mode.
     #[serde(default)]
     pub match1: Option<Match>,
+    /// Where it is broadcast.
     #[serde(default)]
     pub channels: Vec<Channel>,
 }
 
+/// A SpeedGaming event.
 #[derive(Debug, Default, Deserialize)]
 pub struct Event {
+    /// Its name.
     #[serde(default)]
     pub name: String,
 }
 
+/// A SpeedGaming match.
 #[derive(Debug, Deserialize)]
 pub struct Match {
+    /// Its title.
     #[serde(default)]
     pub title: String,
 }
 
+/// A broadcast channel.
 #[derive(Debug, Deserialize)]
 pub struct Channel {
+    /// Its name.
     pub name: String,
 }
 

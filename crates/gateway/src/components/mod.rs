@@ -17,12 +17,19 @@ use crate::discord::Reply;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
     /// A new message, only for the clicker when `private`.
-    Message { reply: Reply, private: bool },
+    Message {
+        /// What it says.
+        reply: Reply,
+        /// Only the clicker sees it.
+        private: bool,
+    },
     /// Replaces the message the component is on.
     Update(Reply),
     /// Opens a modal (only a click can, not a submission).
     Modal {
+        /// Where the submission is routed.
         custom_id: CustomId,
+        /// The modal's title.
         title: String,
         /// Action rows of text inputs.
         inputs: Vec<Component>,

@@ -20,14 +20,24 @@ pub use outbox::{Event, Outbox, Relay};
 /// What went wrong on the event path.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
+    /// The database refused the outbox or inbox write.
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// The subject is not one this service may publish.
     #[error("event subject `{subject}` is invalid: expected {expected}")]
-    InvalidSubject { subject: String, expected: String },
+    InvalidSubject {
+        /// The subject given.
+        subject: String,
+        /// What it should look like.
+        expected: String,
+    },
+    /// JetStream did not take a message.
     #[error("publishing to JetStream failed: {0}")]
     Publish(String),
+    /// A consumer could not subscribe.
     #[error("subscribing to JetStream failed: {0}")]
     Subscribe(String),
+    /// The stream could not be created or updated.
     #[error("setting up the JetStream stream failed: {0}")]
     Stream(String),
 }

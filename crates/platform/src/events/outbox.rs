@@ -20,7 +20,9 @@ use crate::telemetry;
 /// (`<service>.<aggregate>.<event>`, past tense) and its typed payload.
 #[derive(Clone, Debug)]
 pub struct Event {
+    /// `<service>.<aggregate>.<event>`, without the deployment prefix.
     pub subject: String,
+    /// The payload, packed with its type URL.
     pub payload: prost_types::Any,
 }
 

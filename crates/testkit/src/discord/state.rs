@@ -19,6 +19,7 @@ pub const BOT_TOKEN: &str = "fake-discord-bot-token";
 /// One REST call the bot made.
 #[derive(Clone, Debug)]
 pub struct Call {
+    /// `GET`, `POST`, ...
     pub method: String,
     /// The path after `/api/v10`, e.g. `/channels/1/messages`.
     pub path: String,
@@ -33,10 +34,13 @@ pub struct Call {
 /// Who invokes an interaction, and where.
 #[derive(Clone, Debug)]
 pub struct Invoker {
+    /// The invoking user.
     pub user_id: u64,
+    /// Their username.
     pub username: String,
     /// `None`: a DM with the bot.
     pub guild_id: Option<u64>,
+    /// The channel the interaction comes from.
     pub channel_id: u64,
     /// Permission bits of the member in that channel (Discord sends them as a string).
     pub permissions: u64,
@@ -66,7 +70,9 @@ impl Invoker {
 /// A sent interaction: what the bot needs to answer it.
 #[derive(Clone, Debug)]
 pub struct SentInteraction {
+    /// The interaction id.
     pub id: u64,
+    /// The interaction token the bot answers with.
     pub token: String,
 }
 

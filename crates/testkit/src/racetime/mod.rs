@@ -110,6 +110,7 @@ impl FakeRacetime {
         inner.bot_category_cache.clear();
     }
 
+    /// Sends a server `ping` on every socket this often (`None`: never).
     pub fn set_ping_interval(&self, interval: Option<Duration>) {
         self.lock().ping_interval = interval;
     }

@@ -127,12 +127,19 @@ impl std::fmt::Debug for FakeRacetime {
 /// A chat line as the fake stored it, for assertions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Posted {
+    /// The message id.
     pub id: String,
+    /// The text as posted.
     pub text: String,
+    /// Posted by the bot.
     pub from_bot: bool,
+    /// A system message.
     pub system: bool,
+    /// Pinned.
     pub pinned: bool,
+    /// A direct message to this user id.
     pub direct_to: Option<String>,
+    /// The message's action buttons, as sent.
     pub actions: Json,
 }
 
