@@ -53,14 +53,19 @@ pub struct Bot {
 /// A room-level call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
+    /// The room is not known to racetime.gg or not handled here.
     #[error("room `{0}` is not known to racetime.gg or not handled by this bot")]
     NotFound(String),
+    /// The category has no credentials configured.
     #[error("category `{0}` is not configured")]
     UnknownCategory(String),
+    /// The room's socket refused or dropped the action.
     #[error(transparent)]
     Call(#[from] CallError),
+    /// racetime.gg's HTTP API failed.
     #[error(transparent)]
     Api(#[from] racetime_client::ApiError),
+    /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
 }

@@ -14,10 +14,14 @@ pub use racetime_client::EntrantStatus;
 
 /// Strings shared by every seed command.
 pub const DONE: &str = "Seed rolling complete.  See race info for details.";
+/// `!race` without a preset.
 pub const NO_PRESET: &str = "You must specify a preset!";
+/// A roll in a room that already has a seed.
 pub const ALREADY_ROLLED: &str =
     "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
+/// A roll by someone else in a locked room.
 pub const LOCKED: &str = "Seed rolling is locked in this room.  Only the creator of this room, a race monitor, or a moderator can roll.";
+/// `!cancel`: the room may roll again.
 pub const RESET: &str = "Reseting bot state.  You may now roll a new game.";
 /// Texts that name the people who run this bot and their documentation: from configuration
 /// (upstream hard-coded its author and site), neutral when not configured.
@@ -77,20 +81,33 @@ impl OperatorTexts {
 /// Which command set a category uses (configurable per category; defaults to its slug).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandlerKind {
+    /// ALTTPR: presets, mystery, spoiler races.
     Alttpr,
     /// alttpr plus `!test` (development category).
     Test,
+    /// SMZ3 (samus.link), with multiworld.
     Smz3,
+    /// Super Metroid Randomizer community: total, VARIA, DASH, multiworld.
     Smr,
+    /// Super Metroid: bingo cards.
     Sm,
+    /// The Legend of Zelda Randomizer (rolled locally).
     Z1r,
+    /// Zelda II Randomizer (rolled locally).
     Z2r,
+    /// Super Mario Bros. 3 Randomizer (rolled locally).
     Smb3r,
+    /// Final Fantasy Randomizer (a finalfantasyrandomizer.com URL).
     Ff1r,
+    /// Chrono Trigger: Jets of Time.
     CtJets,
+    /// The Wind Waker Randomizer: KONOT series.
     Twwr,
+    /// Contra: no commands.
     Contra,
+    /// SMW hacks: no commands.
     SmwHacks,
+    /// SpeedGaming Live: the core commands are no-ops.
     Sgl,
 }
 
@@ -148,6 +165,7 @@ impl HandlerKind {
 /// The intro message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Intro {
+    /// The greeting.
     pub text: String,
     /// alttpr: the "Roll a Game" survey button.
     pub with_roll_button: bool,
@@ -156,7 +174,9 @@ pub struct Intro {
 /// A flag value from `--k=v`, `--k`, `--no-k`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Flag {
+    /// `--k` (true) or `--no-k` (false).
     Bool(bool),
+    /// `--k=v`.
     Text(String),
 }
 
@@ -169,6 +189,7 @@ pub struct Invocation {
     pub args: Vec<String>,
     /// Arguments that are not flags.
     pub positional: Vec<String>,
+    /// `--flags`, by lower-cased name.
     pub flags: BTreeMap<String, Flag>,
 }
 
@@ -240,14 +261,19 @@ pub fn parse(text: &str, prefix: &str) -> Option<Invocation> {
 /// What the planner knows about the room and the sender.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
+    /// The sender is a race monitor (or can moderate the category).
     pub is_monitor: bool,
     /// The sender's entrant status in this room (`ready`, `in_progress`, ...), if any.
     pub entrant_status: Option<EntrantStatus>,
+    /// The room already has a seed.
     pub seed_rolled: bool,
+    /// Seed rolling is locked.
     pub locked: bool,
+    /// The race is a team race.
     pub team_race: bool,
     /// Team name → entrant names (team races).
     pub teams: BTreeMap<String, Vec<String>>,
+    /// The sender's racetime.gg name.
     pub sender_name: String,
     /// The operator's contact and documentation.
     pub texts: Arc<OperatorTexts>,
@@ -257,19 +283,39 @@ pub struct Context {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SeedFormat {
     /// `{label} - {url} - ({code joined by /})`; a spoiler race prefixes `spoiler `.
-    Alttpr { label: String },
+    Alttpr {
+        /// The preset name shown.
+        label: String,
+    },
     /// Mystery: optional instructions first.
-    Mystery { weightset: String },
+    Mystery {
+        /// The weightset name.
+        weightset: String,
+    },
     /// `{label} - {url} - ({code joined by space})`.
-    Smz3 { label: String },
+    Smz3 {
+        /// The preset name shown.
+        label: String,
+    },
     /// `SM Total Randomizer - {preset} - {url} - ({code})`.
-    SmTotal { preset: String },
+    SmTotal {
+        /// The preset.
+        preset: String,
+    },
     /// `{settings} / {skills} - {url}`.
-    Varia { settings: String, skills: String },
+    Varia {
+        /// The settings preset.
+        settings: String,
+        /// The skills preset.
+        skills: String,
+    },
     /// `SM Dash Randomizer - {url}`.
     Dash,
     /// z1r `!race`: chat `{preset} - Flags: {flags} Seed: {seed}`, info `Flags: {flags} Seed: {seed}`.
-    Z1rPreset { preset: String },
+    Z1rPreset {
+        /// The preset.
+        preset: String,
+    },
     /// `Seed: {seed} - Flags: {flags}` (+ ` - {description}` for z2r mrb) to info and chat.
     SeedFlags,
     /// The permalink itself, to info and chat (ff1r, ct-jets).
@@ -281,22 +327,32 @@ pub enum SeedFormat {
 pub struct SpoilerPlan {
     /// Study time in seconds; `None` = the preset's (or 900).
     pub study_time: Option<u32>,
+    /// A progression spoiler (no study time).
     pub progression: bool,
 }
 
 /// A seed to roll through SeedGen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RollPlan {
+    /// seedgen randomizer name, e.g. `alttpr`.
     pub randomizer: String,
+    /// Preset (or flags, or URL) to roll.
     pub preset: String,
+    /// Quickswap allowed.
     pub allow_quickswap: bool,
+    /// Randomizer branch, when chosen.
     pub branch: Option<String>,
+    /// Hints on.
     pub hints: bool,
+    /// alttpr.com path prefix (e.g. a seasonal endpoint); empty normally.
     pub endpoint_prefix: String,
+    /// A spoiler race, with its study time.
     pub spoiler: Option<SpoilerPlan>,
+    /// How the seed is shown.
     pub format: SeedFormat,
     /// Multiworld: team name → player names; one seed per team.
     pub teams: Option<BTreeMap<String, Vec<String>>>,
+    /// A fixed RNG seed (`!test` rolls), else random.
     pub rng_seed: Option<u64>,
     /// Extra lines after the seed (e.g. choozo's escape reminder).
     pub after: Vec<String>,
@@ -309,20 +365,27 @@ pub enum Plan {
     Ignore,
     /// Post these lines.
     Reply(Vec<String>),
+    /// `!lock`: only monitors may roll.
     Lock,
+    /// `!unlock`.
     Unlock,
     /// Clear the rolled seed (and a scheduled spoiler race).
     Cancel,
+    /// Roll a seed.
     Roll(Box<RollPlan>),
     /// Published for the tournament service.
     TournamentRace,
+    /// `!konot`: start a KONOT series.
     Konot,
+    /// `!promote`: make the sender a monitor.
     Promote,
+    /// `!override`: lift the stream requirement for the sender.
     Override,
     /// `!bingo` (sm): roll a bingo card when the race starts.
     Bingo,
     /// `!test [seconds]` (test category).
     Test {
+        /// How long to wait, in seconds.
         seconds: u64,
     },
 }

@@ -27,21 +27,30 @@ impl std::str::FromStr for StoredStatus {
 pub mod room {
     use sea_orm::entity::prelude::*;
 
+    /// A followed room.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "racetime_rooms")]
     pub struct Model {
+        /// `{category}/{slug}`.
         #[sea_orm(primary_key, auto_increment = false)]
         pub name: String,
+        /// The category slug.
         pub category: String,
+        /// The race status as last stored.
         pub status: super::StoredStatus,
+        /// The race data version last stored.
         pub version: i64,
+        /// The handler state (JSON of `RoomState`).
         #[sea_orm(column_type = "Text")]
         pub state: String,
+        /// The latest race data (JSON).
         #[sea_orm(column_type = "Text")]
         pub data: String,
+        /// When the row was written.
         pub updated_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -52,15 +61,20 @@ pub mod room {
 pub mod lease {
     use sea_orm::entity::prelude::*;
 
+    /// Who handles a room.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "racetime_room_leases")]
     pub struct Model {
+        /// `{category}/{slug}`.
         #[sea_orm(primary_key, auto_increment = false)]
         pub room: String,
+        /// The process (replica) holding it.
         pub owner: String,
+        /// When the lease lapses unless renewed.
         pub expires_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -71,25 +85,34 @@ pub mod lease {
 pub mod open_request {
     use sea_orm::entity::prelude::*;
 
+    /// One OpenRoom intent.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "racetime_open_requests")]
     pub struct Model {
+        /// The caller's key: one room per key.
         #[sea_orm(primary_key, auto_increment = false)]
         pub idempotency_key: String,
+        /// The category the room is opened in.
         pub category: String,
         /// Changes with every attempt; an attempt owns the row while its marker is stored.
         pub marker: String,
         /// `pending` (startrace may be in flight or its outcome unknown) or `opened`.
         pub state: String,
+        /// The room, once known.
         pub room: Option<String>,
+        /// The race settings asked for (JSON).
         #[sea_orm(column_type = "Text")]
         pub request: String,
+        /// The last refusal, if any.
         #[sea_orm(column_type = "Text", nullable)]
         pub error: Option<String>,
+        /// When the intent was recorded.
         pub created_at: ChronoDateTimeUtc,
+        /// When it last changed.
         pub updated_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -100,15 +123,20 @@ pub mod open_request {
 pub mod konot_game {
     use sea_orm::entity::prelude::*;
 
+    /// One KONOT series.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "racetime_konot_games")]
     pub struct Model {
+        /// The series id.
         #[sea_orm(primary_key)]
         pub id: i64,
+        /// Its category.
         pub category: String,
+        /// When it started.
         pub created_at: ChronoDateTimeUtc,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -119,16 +147,21 @@ pub mod konot_game {
 pub mod override_whitelist {
     use sea_orm::entity::prelude::*;
 
+    /// Someone allowed to lift the stream requirement.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "racetime_override_whitelist")]
     pub struct Model {
+        /// Their racetime.gg user id.
         #[sea_orm(primary_key, auto_increment = false)]
         pub racetime_id: String,
+        /// The category it applies to.
         #[sea_orm(primary_key, auto_increment = false)]
         pub category: String,
+        /// When the exemption ends; none: never.
         pub expires: Option<ChronoDateTimeUtc>,
     }
 
+    /// No relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 

@@ -32,15 +32,23 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Forwarded {
+    /// `InjectCommand`: run a command as a monitor.
     Inject {
+        /// The chat command.
         command: String,
+        /// Who asked (for the log).
         requested_by: String,
     },
+    /// `BindTournament`: the room belongs to a match.
     Bind {
+        /// The match's players and gatekeepers.
         binding: TournamentBinding,
     },
+    /// `ScheduleSpoilerRace`.
     ScheduleSpoiler {
+        /// The spoiler log's URL.
         url: String,
+        /// Study time, in seconds.
         study_time: u32,
     },
 }
@@ -81,6 +89,7 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
+    /// The forwarder on `{subject_prefix}.racetime.room_input`.
     pub fn new(nats: async_nats::Client, subject_prefix: &str) -> Self {
         Self {
             nats,

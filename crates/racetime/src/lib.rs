@@ -4,6 +4,8 @@
 //! so a restart resumes without re-posting, holds a lease per room so two replicas never both
 //! answer, and serves `racetime.v1.RaceRooms` (port 50052) for other services.
 
+#![warn(missing_docs)]
+
 pub mod bot;
 pub mod commands;
 pub mod db;

@@ -25,15 +25,19 @@ const IN_PROGRESS: &str = "another caller is opening this room; retry with the s
 /// Why a room could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The request is malformed (the message says how).
     #[error("{0}")]
     Invalid(String),
+    /// The category has no credentials configured.
     #[error("category `{0}` is not configured on this bot")]
     UnknownCategory(String),
+    /// racetime.gg refused the room (its message).
     #[error("racetime.gg refused to open the room: {0}")]
     Refused(String),
     /// The outcome is not known yet; retry with the same key.
     #[error("{0}")]
     Unconfirmed(String),
+    /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
 }

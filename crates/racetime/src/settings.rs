@@ -35,6 +35,7 @@ pub struct RacetimeSettings {
     pub open_confirm_window_secs: u64,
     /// Send a websocket `ping` after this many quiet seconds.
     pub socket_idle_ping_secs: u64,
+    /// Longest wait between websocket reconnects, in seconds.
     pub reconnect_backoff_max_secs: u64,
     /// HTTP timeout for racetime.gg requests, seconds.
     pub http_timeout_secs: u64,
@@ -71,7 +72,9 @@ impl Default for RacetimeSettings {
 /// OAuth2 client credentials of a racetime.gg category bot.
 #[derive(Clone, Debug, Deserialize)]
 pub struct CategoryCredentials {
+    /// The bot's OAuth2 client id.
     pub client_id: String,
+    /// The bot's OAuth2 client secret (never logged).
     pub client_secret: Secret,
     /// Command set to use (`alttpr`, `smz3`, `smr`, `z1r`, ...); defaults to the slug.
     #[serde(default)]

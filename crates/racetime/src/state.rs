@@ -8,22 +8,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RoomState {
+    /// A seed was rolled in this room.
     pub seed_rolled: bool,
+    /// Seed rolling is locked to monitors.
     pub locked: bool,
+    /// The intro was posted.
     pub intro_sent: bool,
     /// The room was opened by this service (OpenRoom or KONOT).
     pub opened_by_us: bool,
     /// Chat handled up to this message (its `posted_at` and id): history replayed after a
     /// reconnect or restart is only handled past it.
     pub last_chat_at: Option<DateTime<Utc>>,
+    /// Id of the last chat message handled.
     pub last_chat_id: Option<String>,
+    /// A scheduled spoiler race.
     pub spoiler: Option<SpoilerRace>,
+    /// The tournament match the room belongs to.
     pub tournament: Option<TournamentBinding>,
+    /// The KONOT segment this room is.
     pub konot: Option<KonotSegment>,
     /// alttpr: comments hidden when the countdown started.
     pub comments_hidden: bool,
     /// sm: roll a bingo card at the start.
     pub bingo_on_start: bool,
+    /// The bingo card was posted.
     pub bingo_sent: bool,
     /// `racetime.race.finished` published for this finish (reset if the race resumes).
     pub finish_reported: bool,
@@ -35,12 +43,15 @@ pub struct RoomState {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SpoilerRace {
+    /// The spoiler log's URL.
     pub spoiler_url: String,
+    /// Study time, in seconds.
     pub study_time: u32,
     /// When the log was posted (study time runs from here).
     pub started_at: Option<DateTime<Utc>>,
     /// The last reminder sent, in seconds remaining.
     pub last_reminder: Option<u32>,
+    /// The countdown is over.
     pub finished: bool,
 }
 
@@ -48,9 +59,13 @@ pub struct SpoilerRace {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TournamentBinding {
+    /// The tournament slug.
     pub tournament: String,
+    /// The episode (match) id.
     pub episode_id: String,
+    /// racetime.gg ids of the players (their join requests are accepted).
     pub players: Vec<String>,
+    /// racetime.gg ids of the gatekeepers (accepted and made monitors).
     pub gatekeepers: Vec<String>,
 }
 
@@ -58,9 +73,12 @@ pub struct TournamentBinding {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KonotSegment {
+    /// The series id.
     pub game_id: i64,
+    /// This room's segment number (1 first).
     pub segment: u32,
     /// The next segment's room, once opened.
     pub next_room: Option<String>,
+    /// "This was the final race" was said.
     pub final_announced: bool,
 }
