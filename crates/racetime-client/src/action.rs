@@ -15,10 +15,13 @@ pub struct ActionButton {
     /// A link button instead of a chat line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Label of the submit button.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submit: Option<String>,
+    /// Tooltip.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Questions asked before sending.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub survey: Vec<SurveyQuestion>,
 }
@@ -26,15 +29,20 @@ pub struct ActionButton {
 /// One survey field of an action button.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SurveyQuestion {
+    /// Field name, substituted as `${name}`.
     pub name: String,
+    /// Label shown.
     pub label: String,
     /// `input`, `bool`, `radio` or `select`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Prefilled value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Json>,
+    /// Placeholder text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
+    /// Help text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
     /// For `radio`/`select`: value → label, in order.
@@ -50,6 +58,7 @@ pub struct OutgoingMessage {
     pub message: String,
     /// Lowercase `[0-9a-z-]+`.
     pub guid: String,
+    /// Pin the message.
     pub pinned: bool,
     /// Label → button; ≤4. Dropped by the server for direct messages.
     pub actions: Vec<(String, ActionButton)>,
@@ -60,49 +69,77 @@ pub struct OutgoingMessage {
 /// An action the bot can take in a race room.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
+    /// `ping`.
     Ping,
+    /// `getrace`: ask for the race data.
     GetRace,
     /// Chat history after the message with this id (or the last 100 messages).
     GetHistory {
+        /// Only messages after this id.
         last_message: Option<String>,
     },
+    /// `message`: post to the chat.
     Message(OutgoingMessage),
+    /// `pin_message`.
     PinMessage {
+        /// Message id.
         message: String,
     },
+    /// `unpin_message`.
     UnpinMessage {
+        /// Message id.
         message: String,
     },
     /// `setinfo`: an empty value is a no-op on the server, so info cannot be cleared.
     SetInfo {
+        /// The bot info line.
         info_bot: Option<String>,
+        /// The user info line.
         info_user: Option<String>,
     },
     /// Merged into `bot_meta` (≤2048 characters of JSON in total).
     SetMeta(Map<String, Json>),
+    /// `make_open`.
     MakeOpen,
+    /// `make_invitational`.
     MakeInvitational,
+    /// `begin`: start the race.
     Begin,
+    /// `cancel_race`.
     Cancel,
+    /// `invite`.
     Invite {
+        /// User hashid.
         user: String,
     },
+    /// `accept_request`.
     AcceptRequest {
+        /// User hashid.
         user: String,
     },
+    /// `force_unready`.
     ForceUnready {
+        /// User hashid.
         user: String,
     },
+    /// `remove_entrant`.
     RemoveEntrant {
+        /// User hashid.
         user: String,
     },
+    /// `add_monitor`.
     AddMonitor {
+        /// User hashid.
         user: String,
     },
+    /// `remove_monitor`.
     RemoveMonitor {
+        /// User hashid.
         user: String,
     },
+    /// `override_stream`.
     OverrideStream {
+        /// User hashid.
         user: String,
     },
 }

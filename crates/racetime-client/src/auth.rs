@@ -15,8 +15,11 @@ use crate::http::{ApiError, Credentials, RacetimeHttp};
 /// A bearer token with its expiry on the monotonic clock.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// The bearer token.
     pub access_token: String,
+    /// When it was issued.
     pub issued_at: Instant,
+    /// When it expires.
     pub expires_at: Instant,
 }
 

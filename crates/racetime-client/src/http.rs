@@ -26,15 +26,24 @@ pub enum ApiError {
         "racetime.gg refused the request (403): the token is invalid or expired, or the bot does not belong to this category"
     )]
     Forbidden,
+    /// 404: no such race, category or user.
     #[error("not found on racetime.gg: {0}")]
     NotFound(String),
     /// `422 {"errors": {"field": ["msg"]}}`, flattened to `field: msg` (`__all__` unprefixed).
     #[error("racetime.gg rejected the race settings: {}", .0.join("; "))]
     Validation(Vec<String>),
+    /// Any other unsuccessful answer.
     #[error("racetime.gg answered HTTP {status}: {body}")]
-    Status { status: u16, body: String },
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The body, for the log.
+        body: String,
+    },
+    /// The request did not reach racetime.gg.
     #[error("could not reach racetime.gg: {0}")]
     Transport(String),
+    /// The answer was not the expected JSON.
     #[error("unexpected answer from racetime.gg: {0}")]
     Format(String),
 }
@@ -60,7 +69,9 @@ impl From<reqwest::Error> for ApiError {
 /// OAuth2 client credentials of one category bot.
 #[derive(Clone, Debug)]
 pub struct Credentials {
+    /// The bot's OAuth2 client id.
     pub client_id: String,
+    /// The bot's OAuth2 client secret.
     pub client_secret: secrecy::SecretString,
 }
 
@@ -68,6 +79,7 @@ pub struct Credentials {
 /// is another POST, and earlier tokens stay valid until they expire.
 #[derive(Clone, Debug)]
 pub struct TokenResponse {
+    /// The bearer token.
     pub access_token: String,
     /// `expires_in`, 36000 s when absent (what every bot library assumes).
     pub expires_in: Duration,

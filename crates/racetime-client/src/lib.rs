@@ -3,6 +3,8 @@
 //! `startrace`/`edit` settings ([`settings`]), the HTTP endpoints ([`http`]), client-credentials
 //! tokens ([`auth`]) and the self-healing room websocket ([`ws`]).
 
+#![warn(missing_docs)]
+
 pub mod action;
 pub mod auth;
 pub mod duration;

@@ -13,12 +13,19 @@ use crate::duration;
 /// A race room's status (`status.value`), including `partitioned` (1v1 ladder parents).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaceStatus {
+    /// Anyone may join.
     Open,
+    /// Only invitees may join.
     Invitational,
+    /// Counting down to the start.
     Pending,
+    /// Running.
     InProgress,
+    /// Completed.
     Finished,
+    /// Cancelled.
     Cancelled,
+    /// Split into separate 1v1 races.
     Partitioned,
     /// A value this client does not know; kept verbatim.
     Other(String),
@@ -95,14 +102,21 @@ pub enum EntrantStatus {
     Requested,
     /// Invited by a monitor, not yet accepted.
     Invited,
+    /// Declined an invitation.
     Declined,
+    /// Moved to a partition race.
     Partitioned,
+    /// Did not finish (forfeit).
     Dnf,
+    /// Disqualified.
     Dq,
     /// Finished.
     Done,
+    /// Racing.
     InProgress,
+    /// Ready to start.
     Ready,
+    /// Joined, not ready.
     #[default]
     NotReady,
     /// A value this client does not know; kept verbatim.
@@ -169,13 +183,21 @@ impl<'de> Deserialize<'de> for EntrantStatus {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct User {
+    /// Hashid of the user.
     pub id: String,
+    /// `name#discriminator`, or the name.
     pub full_name: String,
+    /// Display name.
     pub name: String,
+    /// Discriminator, for names that are not unique.
     pub discriminator: Option<String>,
+    /// Profile path.
     pub url: Option<String>,
+    /// Twitch login.
     pub twitch_name: Option<String>,
+    /// Twitch channel URL.
     pub twitch_channel: Option<String>,
+    /// Can moderate the race's category.
     pub can_moderate: bool,
 }
 
@@ -183,7 +205,9 @@ pub struct User {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct Team {
+    /// Team name.
     pub name: String,
+    /// Team slug.
     pub slug: String,
 }
 
@@ -194,12 +218,17 @@ pub struct Team {
 pub struct Entrant {
     /// `None` for a deleted account.
     pub user: Option<User>,
+    /// The entrant's team (team races).
     pub team: Option<Team>,
+    /// Where the entrant is in the race.
     pub status: EntrantStatus,
     /// Django duration string, e.g. `P0DT01H02M03.456789S`.
     pub finish_time: Option<String>,
+    /// When they finished.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Finishing place.
     pub place: Option<u32>,
+    /// Their post-race comment.
     pub comment: Option<String>,
 }
 
@@ -224,7 +253,9 @@ impl Entrant {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct Goal {
+    /// Goal name.
     pub name: String,
+    /// A custom goal (not one of the category's).
     pub custom: bool,
 }
 
@@ -233,47 +264,87 @@ pub struct Goal {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct RaceData {
+    /// Increases with every change of the race.
     pub version: u32,
     /// `{category}/{slug}`.
     pub name: String,
+    /// Room slug, e.g. `witty-zelda-1016`.
     pub slug: String,
+    /// The race status.
     pub status: Option<RaceStatus>,
+    /// Room path, `/{category}/{slug}`.
     pub url: String,
+    /// Path of this JSON.
     pub data_url: String,
+    /// Path of the bot websocket.
     pub websocket_bot_url: String,
+    /// The goal.
     pub goal: Goal,
+    /// Combined info line (user info, then bot info).
     pub info: Option<String>,
+    /// The info set by bots.
     pub info_bot: Option<String>,
+    /// The info set by people.
     pub info_user: Option<String>,
+    /// A team race.
     pub team_race: bool,
+    /// Entrants racing (requests and invitations excluded).
     pub entrants_count: u32,
+    /// Entrants finished.
     pub entrants_count_finished: u32,
+    /// Entrants out (DNF, DQ).
     pub entrants_count_inactive: u32,
+    /// Every entrant, in the server's order.
     pub entrants: Vec<Entrant>,
+    /// When the room opened.
     pub opened_at: Option<DateTime<Utc>>,
+    /// Countdown before the start (ISO 8601 duration).
     pub start_delay: Option<String>,
+    /// When the race started.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
     pub ended_at: Option<DateTime<Utc>>,
+    /// When it was cancelled.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Counts for ratings.
     pub ranked: bool,
+    /// Not listed on the category page.
     pub unlisted: bool,
+    /// Time limit (ISO 8601 duration).
     pub time_limit: Option<String>,
+    /// Finish everyone still racing at the time limit.
     pub time_limit_auto_complete: bool,
+    /// Teams must be even to start.
     pub require_even_teams: bool,
+    /// Entrants must stream.
     pub streaming_required: bool,
+    /// Start once everyone is ready.
     pub auto_start: bool,
+    /// Who opened the room.
     pub opened_by: Option<User>,
+    /// The bot that opened the room, if one did.
     pub opened_by_bot: Option<String>,
+    /// The race monitors.
     pub monitors: Vec<User>,
+    /// Can be recorded.
     pub recordable: bool,
+    /// Recorded (chat is closed).
     pub recorded: bool,
+    /// Entrants may comment.
     pub allow_comments: bool,
+    /// Comments hidden until the race ends.
     pub hide_comments: bool,
+    /// Entrants anonymised.
     pub hide_entrants: bool,
+    /// Chat allowed before the start.
     pub allow_prerace_chat: bool,
+    /// Chat allowed during the race.
     pub allow_midrace_chat: bool,
+    /// Non-entrants may chat.
     pub allow_non_entrant_chat: bool,
+    /// Delay before chat lines show (ISO 8601 duration).
     pub chat_message_delay: Option<String>,
+    /// Data bots attached to the race.
     pub bot_meta: Json,
 }
 
@@ -300,13 +371,21 @@ impl RaceData {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct RaceSummary {
+    /// `{category}/{slug}`.
     pub name: String,
+    /// The race status.
     pub status: Option<RaceStatus>,
+    /// Room path.
     pub url: String,
+    /// Path of the race data.
     pub data_url: String,
+    /// The goal.
     pub goal: Goal,
+    /// Info line.
     pub info: Option<String>,
+    /// Entrants racing.
     pub entrants_count: u32,
+    /// The bot that opened the room, if one did.
     pub opened_by_bot: Option<String>,
 }
 
@@ -314,13 +393,19 @@ pub struct RaceSummary {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct CategoryData {
+    /// Category name.
     pub name: String,
+    /// Short name.
     pub short_name: String,
+    /// Slug.
     pub slug: String,
     /// Active goal names.
     pub goals: Vec<String>,
+    /// Races not yet over.
     pub current_races: Vec<RaceSummary>,
+    /// Category moderators.
     pub moderators: Vec<User>,
+    /// Category owners.
     pub owners: Vec<User>,
 }
 
@@ -328,8 +413,11 @@ pub struct CategoryData {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct UserMinimal {
+    /// Hashid of the user.
     pub id: String,
+    /// `name#discriminator`, or the name.
     pub full_name: String,
+    /// Display name.
     pub name: String,
 }
 
@@ -337,23 +425,37 @@ pub struct UserMinimal {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct ChatMessage {
+    /// Message id.
     pub id: String,
+    /// The sender, for user messages.
     pub user: Option<User>,
+    /// The bot name, for bot messages.
     pub bot: Option<String>,
+    /// Recipient of a direct message.
     pub direct_to: Option<UserMinimal>,
+    /// When it was posted.
     pub posted_at: Option<DateTime<Utc>>,
+    /// The text (HTML-safe).
     pub message: String,
+    /// The text without markup.
     pub message_plain: String,
+    /// Highlighted.
     pub highlight: bool,
+    /// A direct message.
     pub is_dm: bool,
+    /// Posted by a bot.
     pub is_bot: bool,
     /// Computed by the server (moderator, room opener or appointed monitor); `null` for bot
     /// and system messages, read as false.
     #[serde(deserialize_with = "null_as_false")]
     pub is_monitor: bool,
+    /// A system message.
     pub is_system: bool,
+    /// Pinned.
     pub is_pinned: bool,
+    /// Seconds it was held back.
     pub delay: u32,
+    /// Action buttons attached.
     pub actions: Json,
 }
 
@@ -365,9 +467,13 @@ fn null_as_false<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct DirectMessageNotice {
+    /// The DM's message id.
     pub message: String,
+    /// The sending user.
     pub from_user: Option<UserMinimal>,
+    /// The sending bot.
     pub from_bot: Option<String>,
+    /// The recipient.
     pub to: Option<UserMinimal>,
 }
 
@@ -375,16 +481,25 @@ pub struct DirectMessageNotice {
 /// not model (`race.renders`, `race.split`, future ones) arrive as [`ServerMessage::Other`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerMessage {
+    /// `race.data`: the race changed.
     RaceData(Box<RaceData>),
+    /// `chat.message`.
     ChatMessage(Box<ChatMessage>),
+    /// `chat.history`: recent messages on connect.
     ChatHistory(Vec<ChatMessage>),
+    /// `chat.dm`.
     ChatDm(DirectMessageNotice),
+    /// `chat.pin`.
     ChatPin(Box<ChatMessage>),
+    /// `chat.unpin`.
     ChatUnpin(Box<ChatMessage>),
     /// `error`: sent only to the connection whose action failed.
     Error(Vec<String>),
+    /// `pong`, the answer to a ping.
     Pong,
+    /// Any other type.
     Other {
+        /// Its `type` value.
         kind: String,
     },
 }

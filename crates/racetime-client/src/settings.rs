@@ -14,27 +14,45 @@ use crate::model::RaceData;
 pub struct RaceSettings {
     /// An active goal of the category; when empty, `custom_goal` is used.
     pub goal: String,
+    /// A custom goal name (instead of `goal`).
     pub custom_goal: String,
+    /// A team race.
     pub team_race: bool,
+    /// Invitational.
     pub invitational: bool,
+    /// Unlisted.
     pub unlisted: bool,
+    /// May be partitioned into 1v1 races.
     pub partitionable: bool,
+    /// Entrants anonymised.
     pub hide_entrants: bool,
+    /// Counts for ratings.
     pub ranked: bool,
+    /// The user info line.
     pub info_user: String,
+    /// The bot info line.
     pub info_bot: String,
+    /// Teams must be even to start.
     pub require_even_teams: bool,
     /// Seconds, 10..=60.
     pub start_delay: u32,
     /// Hours, 1..=72.
     pub time_limit: u32,
+    /// Finish everyone still racing at the time limit.
     pub time_limit_auto_complete: bool,
+    /// Entrants must stream.
     pub streaming_required: bool,
+    /// Start once everyone is ready.
     pub auto_start: bool,
+    /// Entrants may comment.
     pub allow_comments: bool,
+    /// Comments hidden until the race ends.
     pub hide_comments: bool,
+    /// Chat allowed before the start.
     pub allow_prerace_chat: bool,
+    /// Chat allowed during the race.
     pub allow_midrace_chat: bool,
+    /// Non-entrants may chat.
     pub allow_non_entrant_chat: bool,
     /// Seconds, 0..=90.
     pub chat_message_delay: u32,

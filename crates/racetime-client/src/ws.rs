@@ -42,7 +42,9 @@ pub struct SocketConfig {
     pub pong_timeout: Duration,
     /// Handshake timeout (an unknown slug never completes the handshake).
     pub connect_timeout: Duration,
+    /// First reconnect wait.
     pub backoff_min: Duration,
+    /// Longest reconnect wait.
     pub backoff_max: Duration,
     /// How long [`RoomSocket::call`] waits for the server's verdict.
     pub call_timeout: Duration,
@@ -65,7 +67,10 @@ impl Default for SocketConfig {
 #[derive(Clone, Debug)]
 pub enum SocketEvent {
     /// A connection is up; `reconnect` is false only for the first one.
-    Connected { reconnect: bool },
+    Connected {
+        /// A reconnection (not the first connection).
+        reconnect: bool,
+    },
     /// A newer `race.data` (frames with a lower version are dropped here).
     RaceData(Arc<RaceData>),
     /// A chat line not seen before on this socket (live or from history catch-up).
@@ -75,7 +80,10 @@ pub enum SocketEvent {
     /// An `error` frame no pending call claimed.
     ServerError(Vec<String>),
     /// The connection dropped; the task is reconnecting.
-    Disconnected { reason: String },
+    Disconnected {
+        /// Why.
+        reason: String,
+    },
     /// The handshake was rejected (403/404): the room does not exist (any more).
     NotFound,
 }
@@ -86,10 +94,13 @@ pub enum CallError {
     /// The server's `error` strings, e.g. `Specified user is not a race entrant.`.
     #[error("{}", .0.join("; "))]
     Server(Vec<String>),
+    /// The server refused the action (its message).
     #[error("invalid action: {0}")]
     Invalid(String),
+    /// No answer in time.
     #[error("racetime.gg did not answer in time")]
     Timeout,
+    /// The socket closed.
     #[error("the room connection is closed")]
     Closed,
 }
