@@ -61,46 +61,66 @@ pub const BRANCHES: [&str; 6] = [
 /// A seed request, as every surface asks for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
+    /// The randomizer, e.g. `alttpr`.
     pub randomizer: String,
     /// Preset or weightset reference; for local rollers the preset, flags or URL.
     pub preset: String,
     /// Inline preset YAML (used instead of `preset` when not empty).
     pub preset_yaml: String,
+    /// A race seed (spoiler log hidden).
     pub race: bool,
+    /// A spoiler race (the log is stored and linked).
     pub spoiler: bool,
     /// `spoiler` or `progression`.
     pub spoiler_type: String,
+    /// Hints on (ALTTPR).
     pub hints: bool,
+    /// The randomizer branch, when chosen.
     pub branch: Option<String>,
+    /// Quickswap allowed (ALTTPR).
     pub allow_quickswap: bool,
+    /// Who asked, e.g. `discord:<id>`.
     pub requested_by: String,
+    /// Where: `discord`, `racetime`, `api`, `cli`.
     pub surface: String,
+    /// A fixed RNG seed (replays a roll), else random.
     pub rng_seed: Option<u64>,
     /// Mystery only: show the rolled settings.
     pub unmasked: bool,
+    /// Player names (multiworld).
     pub players: Vec<String>,
+    /// alttpr.com path prefix (seasonal endpoints); empty normally.
     pub endpoint_prefix: String,
 }
 
 /// Why a seed could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
+    /// The request is not valid (the message says why).
     #[error("{0}")]
     Invalid(String),
+    /// The preset cannot be found or read.
     #[error(transparent)]
     Preset(#[from] PresetError),
+    /// The weightset cannot be rolled.
     #[error("the weightset cannot be rolled: {0}")]
     Mystery(#[from] MysteryError),
+    /// The randomizer service failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// A local roller refused the preset.
     #[error(transparent)]
     Roller(#[from] RollerError),
+    /// The spoiler log could not be stored.
     #[error("{0}")]
     Storage(#[from] StorageError),
+    /// The progression spoiler could not be made.
     #[error("{0}")]
     Progression(#[from] ProgressionError),
+    /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// The same idempotency key is being generated right now.
     #[error("a generation with this idempotency key is still running; retry shortly")]
     InProgress,
 }
@@ -117,81 +137,129 @@ impl From<NamespaceError> for GenerateError {
 /// What a finished generation reports (also stored for idempotent replays).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Generated {
+    /// The randomizer.
     pub randomizer: String,
     /// `preset` or `mystery`.
     pub kind: String,
     /// Preset or weightset reference (`name` or `namespace/name`).
     pub option: String,
+    /// The preset's namespace, when namespaced.
     pub namespace: Option<String>,
+    /// The provider that made the seed.
     pub provider: String,
+    /// The seed.
     pub seed: Seed,
     /// What was sent to the provider (empty object for local rollers).
     pub settings: Json,
     /// Mystery rolls whose settings must not be shown.
     pub masked: bool,
+    /// Sent to alttpr.com's customizer.
     pub customizer: bool,
+    /// A Door Randomizer seed.
     pub doors: bool,
+    /// An avianart seed.
     pub avianart: bool,
+    /// Mystery instructions for the racers.
     pub custom_instructions: Option<String>,
+    /// Spoiler races: study time, in seconds.
     pub study_time_seconds: u32,
+    /// The RNG seed of the roll.
     pub rng_seed: u64,
+    /// When it was generated.
     pub generated_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
     pub latency_ms: i64,
+    /// The audit row, once written.
     pub audit_id: Option<i64>,
 }
 
 /// The provider call a request becomes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Job {
+    /// alttpr.com.
     Alttpr(AlttprRequest),
+    /// The Door Randomizer (run locally).
     Doors(DoorsRequest),
+    /// avianart.
     Avianart(AvianartRequest),
+    /// samus.link (SM, SMZ3, multiworld).
     Samus(SamusRequest),
+    /// ctjot.com.
     Ctjets(CtjetsPreset),
+    /// dashrando.net.
     Dash(DashRequest),
+    /// varia.run.
     Varia(VariaRequest),
+    /// ootrandomizer.com.
     Ootr(OotrRequest),
+    /// A local roller (z1r, z2r, smb3r).
     Local(LocalSeed),
 }
 
 /// Spoiler log to produce after an ALTTPR spoiler-race seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpoilerKind {
+    /// The full spoiler log.
     Full,
+    /// The progression spoiler.
     Progression,
 }
 
 /// A planned generation: the job plus what the reply and audit need.
 #[derive(Debug)]
 pub struct Planned {
+    /// The request to make.
     pub job: Job,
+    /// The randomizer.
     pub randomizer: String,
+    /// `preset` or `mystery`.
     pub kind: &'static str,
+    /// Preset or weightset reference.
     pub option: String,
+    /// The preset's namespace, when namespaced.
     pub namespace: Option<String>,
+    /// Sent to alttpr.com's customizer.
     pub customizer: bool,
+    /// A Door Randomizer seed.
     pub doors: bool,
+    /// An avianart seed.
     pub avianart: bool,
+    /// Mystery settings must not be shown.
     pub masked: bool,
+    /// Mystery instructions for the racers.
     pub custom_instructions: Option<String>,
+    /// Spoiler races: study time, in seconds.
     pub study_time_seconds: u32,
+    /// Which spoiler log to store.
     pub spoiler: Option<SpoilerKind>,
+    /// The RNG seed of the roll.
     pub rng_seed: u64,
     rng: MysteryRng,
 }
 
 /// The provider clients and the preset sources.
 pub struct Generator {
+    /// The bundled global presets.
     pub presets: Arc<GlobalPresets>,
+    /// The database (namespaced presets); `None` for the CLI.
     pub db: Option<sea_orm::DatabaseConnection>,
+    /// Spoiler and patch storage.
     pub store: Option<Arc<ObjectStore>>,
+    /// alttpr.com.
     pub alttpr: AlttprClient,
+    /// samus.link.
     pub samus: SamusClient,
+    /// avianart.
     pub avianart: AvianartClient,
+    /// dashrando.net.
     pub dash: DashClient,
+    /// varia.run.
     pub varia: VariaClient,
+    /// ctjot.com.
     pub ctjets: CtjetsClient,
+    /// ootrandomizer.com.
     pub ootr: OotrClient,
+    /// The Door Randomizer.
     pub doors: DoorsClient,
 }
 
