@@ -31,6 +31,7 @@ pub struct RollArgs {
     /// Spoiler race: `spoiler` (full log) or `progression`; uploads the log.
     #[arg(long, value_parser = ["spoiler", "progression"])]
     pub spoilers: Option<String>,
+    /// Hints on.
     #[arg(long)]
     pub hints: bool,
     /// Forbid quickswap (allowed by default, as in Discord; the preset's own setting wins).

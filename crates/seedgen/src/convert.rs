@@ -13,12 +13,20 @@ use crate::constants;
 /// Why a save file could not be converted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConvertError {
+    /// The file is not JSON.
     #[error("the customizer file is not valid JSON: {0}")]
     Json(String),
+    /// The JSON is not an object.
     #[error("the customizer file must be a JSON object of settings, like alttpr.com saves it")]
     NotAnObject,
+    /// A setting has the wrong shape.
     #[error("`{key}` must be {expected}")]
-    Shape { key: String, expected: &'static str },
+    Shape {
+        /// The setting.
+        key: String,
+        /// What it should be.
+        expected: &'static str,
+    },
 }
 
 /// `(save file key, path in the settings)` for the plain values.

@@ -17,6 +17,7 @@ use crate::service::{SeedGenCore, timestamp};
 /// The gRPC front of [`SeedGenCore`].
 #[derive(Debug, Clone)]
 pub struct SeedGenApi {
+    /// The generation core the RPCs run on.
     pub core: SeedGenCore,
 }
 

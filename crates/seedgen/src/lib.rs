@@ -2,6 +2,8 @@
 //! namespaces, mystery weightsets, spoiler-log uploads and the generated-game audit. Serves
 //! `seedgen.v1.SeedGen` (port 50051); `seedgen roll …` runs a generation with no other service.
 
+#![warn(missing_docs)]
+
 pub mod alttpr;
 pub mod cli;
 pub mod constants;
@@ -42,13 +44,21 @@ pub struct SeedgenService;
 pub struct ProvidersSettings {
     /// Timeouts, retries and circuit breaker shared by the remote providers.
     pub http: HttpPolicy,
+    /// alttpr.com and its branch sites.
     pub alttpr: providers::alttpr::AlttprSettings,
+    /// samus.link.
     pub samus: providers::samus::SamusSettings,
+    /// avianart.
     pub avianart: providers::avianart::AvianartSettings,
+    /// dashrando.net.
     pub dash: providers::dash::DashSettings,
+    /// varia.run.
     pub varia: providers::varia::VariaSettings,
+    /// ctjot.com.
     pub ctjets: providers::ctjets::CtjetsSettings,
+    /// ootrandomizer.com.
     pub ootr: providers::ootr::OotrSettings,
+    /// The Door Randomizer (run locally).
     pub doors: providers::doors::DoorsSettings,
 }
 
@@ -59,6 +69,7 @@ pub struct SeedgenSettings {
     /// (`SEEDGEN_PRESETS_DIR`). An operator moving from the Python bot can point this at
     /// the bot's `presets/` folder.
     pub presets_dir: PathBuf,
+    /// The randomizer services.
     pub providers: ProvidersSettings,
     /// Spoiler-log and patch storage.
     pub storage: StorageSettings,

@@ -10,7 +10,9 @@ use crate::constants::flag_presets;
 /// A locally rolled seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalSeed {
+    /// The seed number.
     pub seed: String,
+    /// The flag string.
     pub flags: String,
     /// A URL that opens the seed, when the randomizer has one.
     pub url: Option<String>,
@@ -24,14 +26,19 @@ pub enum RollerError {
     /// One short sentence: the closest names and how many there are, never the whole list.
     #[error("unknown {randomizer} preset `{name}`{hint} (the help lists all {count})")]
     UnknownPreset {
+        /// The randomizer.
         randomizer: &'static str,
+        /// The preset asked for.
         name: String,
         /// "; did you mean `a` or `b`?", or empty when no name is close.
         hint: String,
+        /// How many presets there are.
         count: usize,
     },
+    /// `ff1r` needs a finalfantasyrandomizer.com URL.
     #[error("`{0}` is not a URL with a scheme and host")]
     BadUrl(String),
+    /// The randomizer needs flags.
     #[error("{0} needs flags")]
     NoFlags(&'static str),
 }

@@ -34,8 +34,11 @@ type Flights = Arc<Mutex<HashMap<String, watch::Receiver<()>>>>;
 /// The seedgen core the gRPC API serves.
 #[derive(Clone)]
 pub struct SeedGenCore {
+    /// Makes seeds.
     pub generator: Arc<Generator>,
+    /// Stored replies and the audit trail.
     pub db: DatabaseConnection,
+    /// Where `seedgen.seed.generated` goes.
     pub outbox: Outbox,
     /// How long a second caller with the same key waits for the first to finish.
     pub wait: Duration,

@@ -20,11 +20,13 @@ pub struct StorageSettings {
     pub bucket: String,
     /// Custom endpoint of an S3-compatible store (MinIO, moto); empty for AWS.
     pub endpoint: Option<String>,
+    /// The S3 region.
     pub region: String,
     /// Path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible stores.
     pub force_path_style: bool,
     /// Static credentials; when absent, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
     pub access_key_id: Option<String>,
+    /// Static secret key (never logged).
     #[serde(default, skip_serializing)]
     pub secret_access_key: Option<SecretString>,
     /// Public URL prefix of the bucket (`SPOILERLOGURLBASE`), e.g.
@@ -55,13 +57,17 @@ impl StorageSettings {
 /// A failed storage operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// No bucket is configured.
     #[error("spoiler and patch storage is not configured (set SEEDGEN_STORAGE__BUCKET)")]
     NotConfigured,
     /// `action` is what was attempted: `store`, `read`, `create bucket`.
     #[error("cannot {action} {key}: {message}")]
     Request {
+        /// What was attempted.
         action: &'static str,
+        /// The object key.
         key: String,
+        /// The store's message.
         message: String,
     },
 }

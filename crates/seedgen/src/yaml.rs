@@ -20,6 +20,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 pub struct YamlError {
     /// `(line, column)`, both 1-based.
     pub location: Option<(usize, usize)>,
+    /// What is wrong, with line and column.
     pub message: String,
 }
 

@@ -29,20 +29,28 @@ pub enum AlttprKind {
 /// `"<Location>:1"`), `quantity` times, each with `chance` percent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForcedLocation {
+    /// The item to place.
     pub item: String,
+    /// Candidate locations (base64 of `"<Location>:1"`).
     pub locations: Vec<String>,
+    /// How many times.
     pub quantity: u32,
+    /// Chance of each placement, in percent.
     pub chance: u32,
 }
 
 /// A parsed `alttpr` preset file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlttprPreset {
+    /// Randomizer or customizer preset.
     pub kind: AlttprKind,
+    /// The settings (the alttpr.com body before defaults).
     pub settings: Json,
+    /// The branch the preset asks for.
     pub branch: Option<String>,
     /// Spoiler races: seconds between the log's release and the start (default 900).
     pub studytime: Option<u32>,
+    /// Items placed at chosen locations.
     pub forced_locations: Vec<ForcedLocation>,
 }
 
@@ -212,6 +220,7 @@ pub struct AlttprOptions {
     pub nohints: bool,
     /// `off`, `on`, `generate` (spoiler races) or `mystery`.
     pub spoilers: String,
+    /// A race seed (spoiler log hidden, `tournament: true`).
     pub tournament: bool,
     /// Used when the preset does not set `allow_quickswap` itself.
     pub allow_quickswap: bool,
@@ -242,6 +251,7 @@ pub struct AlttprRequest {
     pub branch: Option<String>,
     /// `/api/randomizer` or `/api/customizer`, after the endpoint prefix.
     pub endpoint: String,
+    /// The request body.
     pub body: Json,
 }
 

@@ -257,6 +257,7 @@ fn meta_with_links(response: &Json, permalink: &str) -> Json {
 /// Why a progression spoiler cannot be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProgressionError {
+    /// Entrance-shuffle seeds have no progression spoiler yet.
     #[error("Entrance randomizer is not yet supported.")]
     EntranceRandomizer,
 }

@@ -32,14 +32,20 @@ pub fn rng(seed: u64) -> MysteryRng {
 /// A roll that cannot complete; the message says what to fix in the weightset.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MysteryError {
+    /// A required option is missing.
     #[error("the weightset has no `{0}` (every mystery weightset needs it)")]
     MissingKey(String),
+    /// A rule tests an option that is not rolled.
     #[error("a rule's condition tests `{0}`, which is not a rolled option")]
     UnknownRuleKey(String),
+    /// A rolled value cannot be used.
     #[error("`{key}` rolled `{value}`, which {problem}")]
     BadValue {
+        /// The option.
         key: String,
+        /// What it rolled.
         value: String,
+        /// Why it cannot be used.
         problem: &'static str,
     },
 }
@@ -47,7 +53,9 @@ pub enum MysteryError {
 /// A compiled weightset with its name.
 #[derive(Clone, Debug)]
 pub struct Weightset {
+    /// The weightset's name.
     pub name: String,
+    /// Its compiled weights.
     pub weights: Arc<Weights>,
 }
 
@@ -70,7 +78,9 @@ pub enum Change {
 /// request is sent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RolledSettings {
+    /// Goes to alttpr.com's customizer.
     pub customizer: bool,
+    /// Goes to the Door Randomizer.
     pub doors: bool,
     /// Door Randomizer checkout branch (doors only).
     pub branch: Option<String>,
@@ -132,8 +142,11 @@ pub enum Rolled {
 /// A finished roll.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Roll {
+    /// Settings, or the preset the weightset chose.
     pub rolled: Rolled,
+    /// Instructions for the racers, if the weightset has them.
     pub custom_instructions: Option<String>,
+    /// The RNG seed (replays the roll).
     pub rng_seed: u64,
 }
 

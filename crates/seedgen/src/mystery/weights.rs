@@ -17,7 +17,9 @@ use crate::yaml::{key_to_string, kind, number_to_json};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("`{path}`: {message}")]
 pub struct WeightsError {
+    /// Where in the weightset (dotted path).
     pub path: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -140,12 +142,16 @@ impl Choice {
 /// A weight spec: a fixed value, a weight map, or nothing (`~` / `{}`, which rolls to none).
 #[derive(Clone, Debug)]
 pub enum Spec {
+    /// Always this value.
     Fixed(Json),
+    /// Drawn from weights.
     Weighted(Choice),
+    /// Rolls nothing (`~` or `{}`).
     Nothing,
 }
 
 impl Spec {
+    /// Compiles the spec at `path`. Errors: a weight map with bad weights.
     pub fn compile(path: &str, value: &Yaml) -> Result<Self, WeightsError> {
         Ok(match value {
             Yaml::Null => Spec::Nothing,
@@ -188,33 +194,46 @@ pub fn randval(value: &Json, rng: &mut impl rand::Rng) -> Json {
 /// `customizer.triforce-hunt` of a weightset.
 #[derive(Clone, Debug, Default)]
 pub struct TriforceHunt {
+    /// `goal`: pieces needed (a value or `[lo, hi]`).
     pub goal: Option<Json>,
+    /// `pool`: pieces placed (a value or `[lo, hi]`).
     pub pool: Option<Json>,
+    /// `min_difference`: pool minus goal at least this.
     pub min_difference: Option<Spec>,
 }
 
 /// One clock of `customizer.timed-ohko.clock`.
 #[derive(Clone, Debug)]
 pub struct Clock {
+    /// The clock item, e.g. `GreenClock`.
     pub name: String,
+    /// Its time value (a value or `[lo, hi]`).
     pub value: Json,
+    /// How many are placed (a value or `[lo, hi]`).
     pub pool: Json,
 }
 
 /// `customizer.timed-ohko` of a weightset.
 #[derive(Clone, Debug, Default)]
 pub struct TimedOhko {
+    /// `timerStart`: starting time (a value or `[lo, hi]`).
     pub timer_start: Option<Json>,
+    /// The clocks.
     pub clocks: Vec<Clock>,
 }
 
 /// The `customizer` section of a weightset.
 #[derive(Clone, Debug, Default)]
 pub struct Customizer {
+    /// `eq`: starting equipment specs.
     pub eq: Vec<(String, Spec)>,
+    /// `custom`: customizer settings specs.
     pub custom: Vec<(String, Spec)>,
+    /// `pool`: item count specs.
     pub pool: Vec<(String, Spec)>,
+    /// `triforce-hunt`.
     pub triforce_hunt: Option<TriforceHunt>,
+    /// `timed-ohko`.
     pub timed_ohko: Option<TimedOhko>,
 }
 
@@ -234,22 +253,29 @@ impl Customizer {
 pub struct Rule {
     /// `(option, value)` pairs compared with `==`; other match types are ignored upstream.
     pub conditions: Vec<(String, Json)>,
+    /// Options set (rolled) when the conditions hold.
     pub actions: Vec<(String, Spec)>,
 }
 
 /// The `options` section.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// `FillItemPoolWith`: the filler item (default `Nothing`).
     pub fill_item_pool_with: Option<String>,
+    /// Always use the Door Randomizer.
     pub force_doors: bool,
+    /// The Door Randomizer branch.
     pub branch: Option<String>,
 }
 
 /// A named subweight with its chance.
 #[derive(Clone, Debug)]
 pub struct Subweight {
+    /// Its name.
     pub name: String,
+    /// Its weight.
     pub chance: f64,
+    /// Its weights, laid over the parent's.
     pub weights: Arc<Weights>,
 }
 
@@ -259,11 +285,17 @@ pub struct Weights {
     /// Rolled options by key. foldhash (randomly seeded per process): a roll looks keys up
     /// dozens of times, and SipHash was a tenth of its time.
     pub specs: HashMap<String, Spec, foldhash::fast::RandomState>,
+    /// Subweights and the choice among them.
     pub subweights: Option<(Vec<Subweight>, Option<Choice>)>,
+    /// `customizer`.
     pub customizer: Option<Arc<Customizer>>,
+    /// `rules`.
     pub rules: Option<Arc<Vec<Rule>>>,
+    /// `options`.
     pub options: Option<Arc<Options>>,
+    /// `startinventory`.
     pub startinventory: Option<Arc<Vec<(String, Spec)>>>,
+    /// `description`.
     pub description: Option<String>,
 }
 

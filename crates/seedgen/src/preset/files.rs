@@ -99,6 +99,7 @@ impl PresetCatalog {
         self.entries.len()
     }
 
+    /// Whether no preset loaded.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -146,6 +147,7 @@ impl GlobalPresets {
         }
     }
 
+    /// The directory presets are loaded from.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

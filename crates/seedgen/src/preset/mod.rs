@@ -22,49 +22,75 @@ pub enum PresetError {
     /// `hint` is " Did you mean `a` or `b`?" (closest names) or empty.
     #[error("Could not find preset `{name}` for {randomizer}.{hint}")]
     NotFound {
+        /// The randomizer.
         randomizer: String,
+        /// The preset asked for.
         name: String,
+        /// " Did you mean …?" or empty.
         hint: String,
     },
+    /// No such preset in that namespace.
     #[error("Could not find preset `{name}` in namespace `{namespace}` for {randomizer}.")]
     NotFoundInNamespace {
+        /// The randomizer.
         randomizer: String,
+        /// The namespace.
         namespace: String,
+        /// The preset asked for.
         name: String,
     },
+    /// No such namespace.
     #[error("Could not find namespace `{0}`.")]
     NamespaceNotFound(String),
+    /// No preset was given.
     #[error("No preset was specified.")]
     NoPreset,
     #[error(
         "`{0}` is not a valid preset name: use 1 to 50 lower-case letters, digits or underscores"
     )]
+    /// The name has characters presets cannot have.
     BadName(String),
+    /// The namespace has characters namespaces cannot have.
     #[error("`{0}` is not a valid namespace: use 1 to 50 lower-case letters, digits or dashes")]
     BadNamespace(String),
     #[error(
         "`{0}` has no presets; randomizers with presets: alttpr, alttprmystery, sm, smz3, ctjets"
     )]
+    /// This randomizer has no presets.
     UnknownRandomizer(String),
+    /// The YAML does not parse.
     #[error("the preset is not valid YAML: {0}")]
     Yaml(YamlError),
+    /// The file is larger than presets may be.
     #[error(
         "the preset is {bytes} bytes; the limit is {} bytes (the largest community file is about 40 KiB)",
         crate::yaml::MAX_DOCUMENT_BYTES
     )]
-    TooLarge { bytes: usize },
+    TooLarge {
+        /// The file's size.
+        bytes: usize,
+    },
+    /// The preset does not fit its randomizer's schema.
     #[error("the {randomizer} preset is invalid: {message}")]
-    Schema { randomizer: String, message: String },
+    Schema {
+        /// The randomizer.
+        randomizer: String,
+        /// What is wrong.
+        message: String,
+    },
     #[error(
         "You may not change presets of namespace `{0}`; ask its owner to add you as a collaborator."
     )]
+    /// The caller may not change this namespace.
     NotAllowed(String),
 }
 
 /// A preset reference: `name` (global) or `namespace/name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PresetRef {
+    /// The namespace, for `namespace/name`.
     pub namespace: Option<String>,
+    /// The preset name.
     pub name: String,
 }
 
@@ -141,19 +167,28 @@ pub struct CtjetsPreset {
 /// A preset's parsed content.
 #[derive(Clone, Debug)]
 pub enum PresetBody {
+    /// An alttpr preset.
     Alttpr(AlttprPreset),
+    /// A mystery weightset.
     Mystery(Arc<Weights>),
+    /// An SM or SMZ3 preset.
     Samus(SamusPreset),
+    /// A Jets of Time preset.
     Ctjets(CtjetsPreset),
 }
 
 /// A preset ready to generate from.
 #[derive(Clone, Debug)]
 pub struct LoadedPreset {
+    /// The randomizer.
     pub randomizer: String,
+    /// The preset name.
     pub name: String,
+    /// Its namespace, when namespaced.
     pub namespace: Option<String>,
+    /// Its description.
     pub description: Option<String>,
+    /// What it holds.
     pub body: PresetBody,
     /// The YAML text as stored.
     pub yaml: String,
@@ -206,6 +241,7 @@ pub fn parse_document(yaml: &str) -> Result<Mapping, PresetError> {
     parse_mapping(yaml).map_err(PresetError::Yaml)
 }
 
+/// Loads `reference` for `randomizer`: global presets, or a namespace's from the database.
 pub fn load(
     randomizer: &str,
     namespace: Option<&str>,

@@ -16,8 +16,10 @@ use crate::db::{collaborator, namespace, preset};
 /// A failed namespace operation: a user-facing preset error or a database error.
 #[derive(Debug, thiserror::Error)]
 pub enum NamespaceError {
+    /// The preset is not valid.
     #[error(transparent)]
     Preset(#[from] PresetError),
+    /// The database failed.
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }

@@ -16,11 +16,15 @@ const NAME: &str = "alttpr.com";
 pub struct AlttprSettings {
     /// Used when no branch is asked for, and for mystery seeds (`ALTTPR_BASEURL`).
     pub base_url: String,
+    /// alttpr.com (the live branch).
     pub live_url: String,
+    /// The beeta branch.
     pub beeta_url: String,
+    /// The tournament branch.
     pub tournament_url: String,
     /// HTTP basic auth, sent when both are set.
     pub username: Option<String>,
+    /// Basic-auth password of the branch sites, if needed.
     #[serde(default, skip_serializing)]
     pub password: Option<SecretString>,
 }
@@ -48,11 +52,14 @@ pub struct AlttprClient {
 /// The current daily challenge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Daily {
+    /// The seed's hash.
     pub hash: String,
+    /// When it was generated.
     pub date: String,
 }
 
 impl AlttprClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: AlttprSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

@@ -16,6 +16,7 @@ const NAME: &str = "avianart";
 /// avianart settings (`providers.avianart`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AvianartSettings {
+    /// avianart's base URL.
     pub base_url: String,
     /// Optional `Authorization` header value.
     #[serde(default, skip_serializing)]
@@ -42,9 +43,11 @@ impl Default for AvianartSettings {
 pub struct AvianartRequest {
     /// The avianart preset, e.g. `kaesden/cabookey`.
     pub preset: String,
+    /// A race seed.
     pub race: bool,
 }
 
+/// The avianart client.
 #[derive(Debug)]
 pub struct AvianartClient {
     http: HttpProvider,
@@ -52,6 +55,7 @@ pub struct AvianartClient {
 }
 
 impl AvianartClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: AvianartSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

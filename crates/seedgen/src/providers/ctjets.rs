@@ -13,8 +13,10 @@ use crate::preset::CtjetsPreset;
 
 const NAME: &str = "ctjot.com";
 
+/// Where Jets of Time seeds are made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CtjetsSettings {
+    /// ctjot.com's base URL.
     pub base_url: String,
     /// The Chrono Trigger ROM uploaded with every request (`CT_ROM`); without it CT:JoT seeds
     /// are refused with a message.
@@ -30,6 +32,7 @@ impl Default for CtjetsSettings {
     }
 }
 
+/// The ctjot.com client.
 #[derive(Debug)]
 pub struct CtjetsClient {
     http: HttpProvider,
@@ -46,6 +49,7 @@ static SHARE_LINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl CtjetsClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: CtjetsSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

@@ -7,8 +7,10 @@ use super::{HttpPolicy, HttpProvider, ProviderError, ProviderErrorKind, Seed, Se
 
 const NAME: &str = "dashrando";
 
+/// Where DASH seeds are made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DashSettings {
+    /// dashrando.net's base URL.
     pub base_url: String,
 }
 
@@ -20,13 +22,16 @@ impl Default for DashSettings {
     }
 }
 
+/// A DASH seed request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DashRequest {
     /// A DASH mode such as `classic`, `recall`, `2017_mm`.
     pub mode: String,
+    /// Include the spoiler.
     pub spoiler: bool,
 }
 
+/// The dashrando.net client.
 #[derive(Debug)]
 pub struct DashClient {
     http: HttpProvider,
@@ -34,6 +39,7 @@ pub struct DashClient {
 }
 
 impl DashClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: DashSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

@@ -30,6 +30,7 @@ pub struct DoorsSettings {
     pub rom: PathBuf,
     /// EnemizerCLI (not passed for `volatile`); empty to leave it out.
     pub enemizer: Option<PathBuf>,
+    /// The flips file the randomizer reads.
     pub flips: PathBuf,
     /// Seconds one generator run may take.
     pub timeout_secs: u64,
@@ -73,6 +74,7 @@ pub struct DoorsRequest {
     pub id: String,
 }
 
+/// Runs the Door Randomizer.
 #[derive(Debug, Clone)]
 pub struct DoorsClient {
     settings: DoorsSettings,
@@ -127,6 +129,7 @@ impl Drop for TempDir {
 }
 
 impl DoorsClient {
+    /// A runner storing patches in `store`.
     pub fn new(settings: DoorsSettings, store: Option<Arc<ObjectStore>>) -> Self {
         Self { settings, store }
     }

@@ -42,15 +42,22 @@ pub enum ProviderErrorKind {
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{provider}: {message}")]
 pub struct ProviderError {
+    /// The provider, e.g. `alttpr.com`.
     pub provider: &'static str,
+    /// What was attempted, e.g. `generate`.
     pub operation: &'static str,
+    /// What kind of failure.
     pub kind: ProviderErrorKind,
+    /// Attempts made.
     pub attempts: u32,
+    /// The HTTP status, when there was one.
     pub status: Option<u16>,
+    /// Details.
     pub message: String,
 }
 
 impl ProviderError {
+    /// A failure of `provider` doing `operation`.
     pub fn new(
         provider: &'static str,
         operation: &'static str,
@@ -95,17 +102,22 @@ pub struct Seed {
     pub hash: String,
     /// File-select code or hash words.
     pub code: Vec<String>,
+    /// The stored spoiler log.
     pub spoiler_url: Option<String>,
+    /// The randomizer version.
     pub version: Option<String>,
     /// The provider's response, kept for spoiler logs and embeds (not stored).
     #[serde(skip)]
     pub raw: Json,
     /// Seed-page title and notes (ALTTPR `spoiler.meta.name`/`notes`).
     pub title: Option<String>,
+    /// Seed page notes, or the flags for local rollers (`description: flags`).
     pub notes: Option<String>,
     /// Local rollers: the flag string, and what the chosen flag set is (z2r `mrb`).
     pub flags: Option<String>,
+    /// What the flag set is (z2r `mrb`).
     pub flags_description: Option<String>,
+    /// Attempts it took.
     pub attempts: u32,
 }
 
@@ -134,6 +146,7 @@ pub struct HttpPolicy {
     /// First wait between attempts in milliseconds (contract: 1000, doubling, capped at
     /// `backoff_max_ms`).
     pub backoff_min_ms: u64,
+    /// Longest wait between retries, in milliseconds.
     pub backoff_max_ms: u64,
     /// Consecutive failed calls that open the breaker.
     pub breaker_failures: u32,
@@ -159,8 +172,11 @@ type Breaker = failsafe::StateMachine<failure_policy::ConsecutiveFailures<backof
 /// An HTTP response with a status below 400.
 #[derive(Debug)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The headers.
     pub headers: reqwest::header::HeaderMap,
+    /// The body.
     pub body: Bytes,
 }
 
@@ -180,6 +196,7 @@ impl Reply {
         })
     }
 
+    /// The body as text (lossy).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -187,6 +204,7 @@ impl Reply {
 
 /// The HTTP side every remote provider shares.
 pub struct HttpProvider {
+    /// The provider name, for errors and metrics.
     pub name: &'static str,
     client: reqwest::Client,
     policy: HttpPolicy,
@@ -240,6 +258,7 @@ impl HttpProvider {
         })
     }
 
+    /// The underlying HTTP client.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }

@@ -9,12 +9,15 @@ use super::{HttpPolicy, HttpProvider, ProviderError, ProviderErrorKind, Seed, Se
 
 const NAME: &str = "ootrandomizer.com";
 
+/// Where OoTR seeds are made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OotrSettings {
+    /// ootrandomizer.com's base URL.
     pub base_url: String,
     /// `OOTR_API_KEY`; without it OoTR seeds are refused with a message.
     #[serde(default, skip_serializing)]
     pub api_key: Option<SecretString>,
+    /// The randomizer version asked for.
     pub version: String,
 }
 
@@ -28,12 +31,16 @@ impl Default for OotrSettings {
     }
 }
 
+/// An OoTR seed request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OotrRequest {
+    /// The settings.
     pub settings: Json,
+    /// Encrypt the patch (race seeds).
     pub encrypt: bool,
 }
 
+/// The ootrandomizer.com client.
 #[derive(Debug)]
 pub struct OotrClient {
     http: HttpProvider,
@@ -41,6 +48,7 @@ pub struct OotrClient {
 }
 
 impl OotrClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: OotrSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

@@ -13,9 +13,13 @@ const NAME: &str = "samus.link";
 /// `release` (e.g. `beta`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SamusSettings {
+    /// SMZ3 generator URL.
     pub smz3_url: String,
+    /// SMZ3 release (non-beta) URL.
     pub smz3_release_url: String,
+    /// SM generator URL.
     pub sm_url: String,
+    /// SM release URL.
     pub sm_release_url: String,
     /// Multiworld seeds always go here (upstream used pyz3r's default base for both games).
     pub multiworld_url: String,
@@ -38,9 +42,11 @@ impl Default for SamusSettings {
 pub struct SamusRequest {
     /// `sm` or `smz3`.
     pub randomizer: String,
+    /// Generator release, when chosen.
     pub release: Option<String>,
     /// String-valued options; `race`, `spoilerKey` and multiworld fields are set here.
     pub settings: Map<String, Json>,
+    /// A race seed.
     pub race: bool,
     /// Set for spoiler races: the key that unlocks the spoiler.
     pub spoiler_key: Option<String>,
@@ -62,6 +68,7 @@ pub fn slug(guid: &str) -> Option<String> {
 }
 
 impl SamusClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: SamusSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,

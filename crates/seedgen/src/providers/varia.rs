@@ -8,8 +8,10 @@ use super::{HttpPolicy, HttpProvider, ProviderError, ProviderErrorKind, Seed, Se
 
 const NAME: &str = "varia";
 
+/// Where VARIA seeds are made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VariaSettings {
+    /// varia.run's base URL.
     pub base_url: String,
 }
 
@@ -21,17 +23,20 @@ impl Default for VariaSettings {
     }
 }
 
+/// A VARIA seed request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VariaRequest {
     /// Skills preset, e.g. `Season_Races`, `regular`.
     pub skills: String,
     /// Settings preset, e.g. `Season_Races`, `default`.
     pub settings: String,
+    /// A race seed.
     pub race: bool,
     /// Extra settings merged last (choozo races, league playoffs).
     pub overrides: Map<String, Json>,
 }
 
+/// The varia.run client.
 #[derive(Debug)]
 pub struct VariaClient {
     http: HttpProvider,
@@ -59,6 +64,7 @@ fn form_value(value: &Json) -> String {
 }
 
 impl VariaClient {
+    /// A client. Errors: the HTTP client cannot be built.
     pub fn new(settings: VariaSettings, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: HttpProvider::new(NAME, policy)?,
