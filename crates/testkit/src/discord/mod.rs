@@ -446,6 +446,18 @@ impl FakeDiscord {
     /// Dispatches a click on a button (component type 2) with `custom_id`, on a message the
     /// bot posted in the invoker's channel.
     pub fn click_button(&self, invoker: &Invoker, custom_id: &str) -> SentInteraction {
+        let (sent, payload) = self.button_interaction(invoker, custom_id);
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
+    /// The INTERACTION_CREATE payload of a button click, recorded but not dispatched (for
+    /// driving a router directly).
+    pub fn button_interaction(
+        &self,
+        invoker: &Invoker,
+        custom_id: &str,
+    ) -> (SentInteraction, Json) {
         let data = json!({"custom_id": custom_id, "component_type": 2});
         let message = self.message(
             invoker.channel_id,
@@ -455,8 +467,7 @@ impl FakeDiscord {
         );
         let (sent, payload) = self.interaction(3, invoker, data, Some(message));
         self.lock().payloads.insert(sent.id, payload.clone());
-        self.dispatch("INTERACTION_CREATE", payload);
-        sent
+        (sent, payload)
     }
 
     /// Dispatches a modal submission with `custom_id` and its text inputs `(custom_id, value)`.
@@ -466,6 +477,18 @@ impl FakeDiscord {
         custom_id: &str,
         fields: &[(&str, &str)],
     ) -> SentInteraction {
+        let (sent, payload) = self.modal_interaction(invoker, custom_id, fields);
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
+    /// The INTERACTION_CREATE payload of a modal submission, recorded but not dispatched.
+    pub fn modal_interaction(
+        &self,
+        invoker: &Invoker,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+    ) -> (SentInteraction, Json) {
         // Discord numbers every component of the modal (`id`) since components v2.
         let rows: Vec<Json> = fields
             .iter()
@@ -479,8 +502,7 @@ impl FakeDiscord {
         let data = json!({"custom_id": custom_id, "components": rows});
         let (sent, payload) = self.interaction(5, invoker, data, None);
         self.lock().payloads.insert(sent.id, payload.clone());
-        self.dispatch("INTERACTION_CREATE", payload);
-        sent
+        (sent, payload)
     }
 
     /// The choices the bot answered an autocomplete with (waits for the callback).
