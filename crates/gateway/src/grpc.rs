@@ -6,9 +6,10 @@
 //! Discord's refusals come back typed: a user who blocks DMs is FAILED_PRECONDITION with
 //! reason `dm_blocked`; a channel the bot cannot see is PERMISSION_DENIED.
 
+use platform::idempotency::{self, KeyState};
 use proto::discord::v1 as pb;
 use proto::discord::v1::discord_server::Discord as DiscordRpc;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 use twilight_model::channel::message::Embed;
 use twilight_model::channel::message::embed::EmbedField;
@@ -18,32 +19,18 @@ use twilight_model::util::Timestamp;
 
 use crate::discord::Discord;
 
-/// `gateway_idempotency`: idempotency key → what it created on Discord.
-pub mod created {
-    use sea_orm::entity::prelude::*;
+/// The idempotency scope of what a key created on Discord.
+const SCOPE: &str = "discord";
 
-    /// What one key created.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "gateway_idempotency")]
-    pub struct Model {
-        /// The caller's idempotency key.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub idempotency_key: String,
-        /// `message` or `scheduled_event`.
-        pub kind: String,
-        /// The channel of a message, the guild of a scheduled event.
-        pub container_id: i64,
-        /// The message or scheduled event id.
-        pub object_id: i64,
-        /// When it was created.
-        pub created_at: ChronoDateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
+/// What an idempotency key created on Discord (the payload of its `idempotency_keys` row).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Created {
+    /// `message` or `scheduled_event`.
+    pub kind: String,
+    /// The channel of a message, the guild of a scheduled event.
+    pub container: u64,
+    /// The message or scheduled event id.
+    pub object: u64,
 }
 
 /// The Discord RPC service.
@@ -67,18 +54,26 @@ impl DiscordApi {
 
     /// What `key` already created, if anything. A key reused for another kind of object is
     /// INVALID_ARGUMENT.
-    async fn created(&self, key: &str, kind: &str) -> Result<Option<created::Model>, Status> {
-        let found = created::Entity::find_by_id(key.to_owned())
-            .one(&self.db)
+    async fn created(&self, key: &str, kind: &str) -> Result<Option<Created>, Status> {
+        let Some(row) = idempotency::get(&self.db, SCOPE, key)
             .await
-            .map_err(db_error)?;
-        match found {
-            Some(row) if row.kind != kind => Err(Status::invalid_argument(format!(
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let found: Created = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
+            .map_err(|e| {
+                db_error(sea_orm::DbErr::Custom(format!(
+                    "idempotency key `{key}`: {e}"
+                )))
+            })?;
+        if found.kind != kind {
+            return Err(Status::invalid_argument(format!(
                 "idempotency key `{key}` was already used for a {}",
-                row.kind
-            ))),
-            other => Ok(other),
+                found.kind
+            )));
         }
+        Ok(Some(found))
     }
 
     async fn remember(
@@ -88,20 +83,26 @@ impl DiscordApi {
         container: u64,
         object: u64,
     ) -> Result<(), Status> {
-        let row = created::ActiveModel {
-            idempotency_key: Set(key.to_owned()),
-            kind: Set(kind.to_owned()),
-            container_id: Set(platform::db::u64_to_db(container)),
-            object_id: Set(platform::db::u64_to_db(object)),
-            created_at: Set(chrono::Utc::now()),
-        };
-        match created::Entity::insert(row).exec(&self.db).await {
-            Ok(_) => Ok(()),
-            // A concurrent retry of the same key got there first; Discord dropped our
-            // duplicate by nonce, or the event is the same one.
-            Err(error) if platform::db::is_unique_violation(&error) => Ok(()),
-            Err(error) => Err(db_error(error)),
-        }
+        let payload = serde_json::to_string(&Created {
+            kind: kind.to_owned(),
+            container,
+            object,
+        })
+        .map_err(|e| db_error(sea_orm::DbErr::Custom(e.to_string())))?;
+        // A concurrent retry of the same key got there first: Discord dropped our duplicate
+        // by nonce, or the event is the same one.
+        idempotency::insert(
+            &self.db,
+            SCOPE,
+            key,
+            KeyState::Done,
+            None,
+            None,
+            Some(&payload),
+        )
+        .await
+        .map(drop)
+        .map_err(db_error)
     }
 
     /// Posts to a channel once per key (see the module docs).
@@ -117,8 +118,8 @@ impl DiscordApi {
         }
         if let Some(done) = self.created(key, "message").await? {
             return Ok(pb::SendMessageReply {
-                channel_id: platform::db::u64_from_db(done.container_id),
-                message_id: platform::db::u64_from_db(done.object_id),
+                channel_id: done.container,
+                message_id: done.object,
             });
         }
         let channel_id =
@@ -305,8 +306,8 @@ impl DiscordRpc for DiscordApi {
             .created(&event.idempotency_key, "scheduled_event")
             .await?
         {
-            event.guild_id = platform::db::u64_from_db(done.container_id);
-            event.event_id = platform::db::u64_from_db(done.object_id);
+            event.guild_id = done.container;
+            event.event_id = done.object;
             return Ok(Response::new(event));
         }
         let guild = Id::new_checked(event.guild_id)

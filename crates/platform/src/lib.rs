@@ -13,6 +13,7 @@ pub mod db;
 pub mod diagnostics;
 pub mod events;
 pub mod grpc;
+pub mod idempotency;
 pub mod metrics;
 pub mod runtime;
 pub mod tasks;

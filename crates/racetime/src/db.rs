@@ -81,44 +81,6 @@ pub mod lease {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// `racetime_open_requests`: OpenRoom intents, recorded before `startrace` is sent.
-pub mod open_request {
-    use sea_orm::entity::prelude::*;
-
-    /// One OpenRoom intent.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "racetime_open_requests")]
-    pub struct Model {
-        /// The caller's key: one room per key.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub idempotency_key: String,
-        /// The category the room is opened in.
-        pub category: String,
-        /// Changes with every attempt; an attempt owns the row while its marker is stored.
-        pub marker: String,
-        /// `pending` (startrace may be in flight or its outcome unknown) or `opened`.
-        pub state: String,
-        /// The room, once known.
-        pub room: Option<String>,
-        /// The race settings asked for (JSON).
-        #[sea_orm(column_type = "Text")]
-        pub request: String,
-        /// The last refusal, if any.
-        #[sea_orm(column_type = "Text", nullable)]
-        pub error: Option<String>,
-        /// When the intent was recorded.
-        pub created_at: ChronoDateTimeUtc,
-        /// When it last changed.
-        pub updated_at: ChronoDateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// `racetime_konot_games`: a KONOT elimination series.
 pub mod konot_game {
     use sea_orm::entity::prelude::*;

@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use chrono::Utc;
 use platform::events::Event;
+use platform::idempotency::{self, Inserted, KeyState};
 use proto::events::v1 as ev;
 use racetime_client::{ApiError, RaceSettings};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 
 use crate::bot::Bot;
-use crate::db::{open_request, room};
+use crate::db::room;
 use crate::state::RoomState;
+
+/// The idempotency scope of OpenRoom keys.
+const SCOPE: &str = "racetime.open";
 
 /// Another caller holds the attempt for this key.
 const IN_PROGRESS: &str = "another caller is opening this room; retry with the same key";
@@ -83,22 +86,20 @@ async fn open_room(
     let guard = bot.open_lock(&format!("open:{key}"));
     let _held = guard.lock().await;
 
-    if let Some(row) = open_request::Entity::find_by_id(key.to_string())
-        .one(&bot.db)
-        .await?
-    {
-        if let (Some(name), "opened") = (&row.room, row.state.as_str()) {
+    if let Some(row) = idempotency::get(&bot.db, SCOPE, key).await? {
+        if let (Some(name), KeyState::Done) = (&row.subject, row.state) {
             if let Err(error) = bot.join(name).await {
                 tracing::warn!(room = %name, %error, "could not join an opened room");
             }
             return Ok(OpenedRoom { name: name.clone() });
         }
         // Pending: an earlier attempt may have created the room.
-        let earlier: RaceSettings = serde_json::from_str(&row.request).unwrap_or_default();
+        let earlier: RaceSettings =
+            serde_json::from_str(row.payload.as_deref().unwrap_or_default()).unwrap_or_default();
         if let Some(name) = find_unclaimed(bot, category, &earlier).await {
             return finish(bot, category, key, &name, initial, earlier.invitational).await;
         }
-        let age = Utc::now() - row.updated_at;
+        let age = idempotency::age(&row);
         if age < chrono::Duration::seconds(bot.settings.open_confirm_window_secs as i64) {
             return Err(OpenError::Unconfirmed(format!(
                 "an earlier attempt for this key has not been confirmed by racetime.gg yet; retry with the same key in {} s",
@@ -107,14 +108,9 @@ async fn open_room(
         }
         // Take the attempt over (only one caller wins the marker swap).
         let marker = uuid::Uuid::now_v7().to_string();
-        let claimed = open_request::Entity::update_many()
-            .col_expr(open_request::Column::Marker, Expr::value(marker))
-            .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(open_request::Column::IdempotencyKey.eq(key))
-            .filter(open_request::Column::Marker.eq(row.marker.clone()))
-            .exec(&bot.db)
-            .await?;
-        if claimed.rows_affected != 1 {
+        let claimed =
+            idempotency::take_over(&bot.db, SCOPE, key, row.owner.as_deref(), &marker).await?;
+        if !claimed {
             return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
         }
         settings = earlier;
@@ -134,26 +130,20 @@ async fn open_room(
         settings
             .validate()
             .map_err(|errors| OpenError::Invalid(errors.join("; ")))?;
-        let now = Utc::now();
-        let inserted = open_request::Entity::insert(open_request::ActiveModel {
-            idempotency_key: Set(key.to_string()),
-            category: Set(category.to_string()),
-            marker: Set(uuid::Uuid::now_v7().to_string()),
-            state: Set("pending".into()),
-            room: Set(None),
-            request: Set(serde_json::to_string(&settings).unwrap_or_default()),
-            error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec_without_returning(&bot.db)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(error) if platform::db::is_unique_violation(&error) => {
-                return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
-            }
-            Err(error) => return Err(error.into()),
+        let marker = uuid::Uuid::now_v7().to_string();
+        let request = serde_json::to_string(&settings).unwrap_or_default();
+        let inserted = idempotency::insert(
+            &bot.db,
+            SCOPE,
+            key,
+            KeyState::Pending,
+            Some(&marker),
+            None,
+            Some(&request),
+        )
+        .await?;
+        if inserted == Inserted::Existing {
+            return Err(OpenError::Unconfirmed(IN_PROGRESS.into()));
         }
     }
 
@@ -171,9 +161,7 @@ async fn open_room(
             | ApiError::InvalidClient),
         ) => {
             // Nothing was created: forget the intent so a corrected request can use the key.
-            open_request::Entity::delete_by_id(key.to_string())
-                .exec(&bot.db)
-                .await?;
+            idempotency::forget(&bot.db, SCOPE, key).await?;
             Err(match error {
                 ApiError::Validation(errors) => OpenError::Invalid(errors.join("; ")),
                 other => OpenError::Refused(other.to_string()),
@@ -181,12 +169,7 @@ async fn open_room(
         }
         Err(error) => {
             tracing::warn!(%category, %key, %error, "startrace outcome unknown; looking for the room before any retry");
-            open_request::Entity::update_many()
-                .col_expr(open_request::Column::Error, Expr::value(error.to_string()))
-                .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(open_request::Column::IdempotencyKey.eq(key))
-                .exec(&bot.db)
-                .await?;
+            idempotency::set_error(&bot.db, SCOPE, key, &error.to_string()).await?;
             tokio::time::sleep(Duration::from_millis(200)).await;
             if let Some(name) = find_unclaimed(bot, category, &settings).await {
                 return finish(bot, category, key, &name, initial, settings.invitational).await;
@@ -222,9 +205,7 @@ async fn find_unclaimed(bot: &Bot, category: &str, settings: &RaceSettings) -> O
         if summary.opened_by_bot.is_none() || !summary.goal.name.eq_ignore_ascii_case(goal) {
             continue;
         }
-        let claimed = open_request::Entity::find()
-            .filter(open_request::Column::Room.eq(summary.name.clone()))
-            .one(&bot.db)
+        let claimed = idempotency::find_by_subject(&bot.db, SCOPE, &summary.name)
             .await
             .ok()?;
         if claimed.is_some() {
@@ -258,13 +239,7 @@ async fn finish(
     let slug = name.split_once('/').map_or(name, |(_, s)| s).to_string();
     let url = bot.http.url(&format!("/{name}")).to_string();
     let txn = bot.db.begin().await?;
-    open_request::Entity::update_many()
-        .col_expr(open_request::Column::State, Expr::value("opened"))
-        .col_expr(open_request::Column::Room, Expr::value(name.to_string()))
-        .col_expr(open_request::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(open_request::Column::IdempotencyKey.eq(key))
-        .exec(&txn)
-        .await?;
+    idempotency::finish(&txn, SCOPE, key, Some(name), None).await?;
     room::Entity::insert(room::ActiveModel {
         name: Set(name.to_string()),
         category: Set(category.to_string()),

@@ -138,34 +138,3 @@ pub mod audit {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-/// `generate_requests`: `Generate` idempotency keys and their stored replies.
-pub mod request {
-    use sea_orm::entity::prelude::*;
-
-    /// A Generate idempotency key and its stored reply.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "generate_requests")]
-    pub struct Model {
-        /// The caller's key.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub idempotency_key: String,
-        /// `pending` or `done`.
-        pub state: String,
-        /// The reply (JSON), once done.
-        #[sea_orm(column_type = "Text", nullable)]
-        pub reply: Option<String>,
-        /// The audit row of the seed.
-        pub audit_id: Option<i64>,
-        /// When the key was first seen.
-        pub created_at: ChronoDateTimeUtc,
-        /// When it last changed.
-        pub updated_at: ChronoDateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

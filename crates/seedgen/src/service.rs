@@ -5,7 +5,7 @@
 //!
 //! How: a stored reply is returned as it is. Otherwise callers of one key in this process
 //! share one roll (the first rolls, the others wait for it and read its stored reply). Across
-//! replicas the primary key of `generate_requests` decides: the second replica to commit a
+//! replicas the primary key of its `idempotency_keys` row (scope `seedgen.generate`) decides: the second replica to commit a
 //! reply for the key rolls back its own seed (never shown to anyone) and returns the first's.
 //! There is no `pending` row any more, so nothing can be left claimed by a failed or crashed
 //! call (the old design kept such keys busy for ten minutes).
@@ -14,19 +14,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::Utc;
 use platform::events::{Event, Outbox};
+use platform::idempotency::{self, Inserted, KeyState};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
 };
 use tokio::sync::watch;
 
-use crate::db::{audit, request};
+use crate::db::audit;
 use crate::generate::{GenerateError, Generated, Generator, Request};
 
-/// The `state` of a stored reply.
-const DONE: &str = "done";
+/// The idempotency scope of `Generate` keys.
+const SCOPE: &str = "seedgen.generate";
 
 /// Keys being rolled in this process; a follower waits until the leader's sender drops.
 type Flights = Arc<Mutex<HashMap<String, watch::Receiver<()>>>>;
@@ -92,14 +92,13 @@ impl SeedGenCore {
 
     /// The reply stored for `key`, if a roll of it was recorded.
     async fn stored(&self, key: &str) -> Result<Option<Generated>, GenerateError> {
-        let Some(row) = request::Entity::find_by_id(key.to_owned())
-            .filter(request::Column::State.eq(DONE))
-            .one(&self.db)
+        let Some(row) = idempotency::get(&self.db, SCOPE, key)
             .await?
+            .filter(|row| row.state == KeyState::Done)
         else {
             return Ok(None);
         };
-        let reply = row.reply.unwrap_or_default();
+        let reply = row.payload.unwrap_or_default();
         serde_json::from_str(&reply).map(Some).map_err(|e| {
             GenerateError::Db(sea_orm::DbErr::Custom(format!(
                 "stored reply of `{key}` is unreadable: {e}"
@@ -209,35 +208,21 @@ impl SeedGenCore {
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         let reply = serde_json::to_string(&generated)
             .map_err(|e| GenerateError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-        let now = Utc::now();
-        let stored = request::ActiveModel {
-            idempotency_key: Set(key.to_owned()),
-            state: Set(DONE.to_owned()),
-            reply: Set(Some(reply)),
-            audit_id: Set(Some(row.id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        match request::Entity::insert(stored)
-            .exec_without_returning(&txn)
-            .await
-        {
-            Ok(_) => {}
-            Err(error) if platform::db::is_unique_violation(&error) => {
-                // Another replica recorded this key first: its seed is the answer, ours is
-                // rolled back unseen.
-                txn.rollback().await?;
-                tracing::info!(
-                    key,
-                    "another replica recorded this key first; returning its seed"
-                );
-                return self.stored(key).await?.ok_or_else(|| {
-                    GenerateError::Db(sea_orm::DbErr::Custom(format!(
-                        "the reply of `{key}` vanished after a conflicting insert"
-                    )))
-                });
-            }
-            Err(error) => return Err(error.into()),
+        let recorded =
+            idempotency::insert(&txn, SCOPE, key, KeyState::Done, None, None, Some(&reply)).await?;
+        if recorded == Inserted::Existing {
+            // Another replica recorded this key first: its seed is the answer, ours is
+            // rolled back unseen.
+            txn.rollback().await?;
+            tracing::info!(
+                key,
+                "another replica recorded this key first; returning its seed"
+            );
+            return self.stored(key).await?.ok_or_else(|| {
+                GenerateError::Db(sea_orm::DbErr::Custom(format!(
+                    "the reply of `{key}` vanished after a conflicting insert"
+                )))
+            });
         }
         txn.commit().await?;
         self.outbox.wake();

@@ -572,7 +572,11 @@ async fn a_cancelled_roll_leaves_the_key_free_and_a_retry_rolls_at_once() {
     let error = h.client.generate(request).await.unwrap_err();
     assert_eq!(error.code(), Code::Cancelled, "{error:?}");
     assert_eq!(
-        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        count(
+            &h.db,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE scope = 'seedgen.generate'"
+        )
+        .await,
         0,
         "nothing is left claimed"
     );
@@ -580,7 +584,11 @@ async fn a_cancelled_roll_leaves_the_key_free_and_a_retry_rolls_at_once() {
     let seed = h.client.generate(cancelled).await.unwrap().into_inner();
     assert_eq!(seed.hash, "AfterCancel");
     assert_eq!(
-        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        count(
+            &h.db,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE scope = 'seedgen.generate'"
+        )
+        .await,
         1
     );
     h.handle.stop().await.unwrap();
@@ -612,7 +620,11 @@ async fn two_replicas_with_one_key_answer_one_seed() {
         1
     );
     assert_eq!(
-        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        count(
+            &h.db,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE scope = 'seedgen.generate'"
+        )
+        .await,
         1
     );
     replica.stop().await.unwrap();
@@ -656,7 +668,11 @@ async fn validate_only_checks_without_rolling() {
     );
     assert!(h.fake.received_requests().await.unwrap().is_empty());
     assert_eq!(
-        count(&h.db, "SELECT COUNT(*) FROM generate_requests").await,
+        count(
+            &h.db,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE scope = 'seedgen.generate'"
+        )
+        .await,
         0
     );
     h.handle.stop().await.unwrap();

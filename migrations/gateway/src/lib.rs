@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261120_000001_event_tables;
 mod m20261121_000002_discord;
 mod m20261130_000003_signed_bigints;
+mod m20261130_000004_idempotency_keys;
 
 /// Applies the `gateway` service's migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261121_000002_discord::Migration),
             Box::new(m20261130_000003_signed_bigints::Migration),
+            Box::new(m20261130_000004_idempotency_keys::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod component_routing;
 mod components;
 mod daily;
 mod guild;
+mod migration;
 mod posting;
 mod seeds;
 mod shutdown;

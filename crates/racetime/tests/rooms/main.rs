@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod migration;
 mod opening;
 mod resilience;
 mod rolling;

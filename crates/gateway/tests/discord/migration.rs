@@ -1,0 +1,37 @@
+//! The move of created-object keys to the shared idempotency table keeps every key.
+
+use sea_orm::ConnectionTrait;
+use sea_orm_migration::MigratorTrait;
+
+use super::*;
+
+#[tokio::test]
+async fn keys_recorded_before_the_move_still_answer_after_it() {
+    testkit::init();
+    let db = TestDb::new().await.unwrap();
+    let conn = sea_orm::Database::connect(db.url()).await.unwrap();
+    gateway_migration::Migrator::up(&conn, Some(3))
+        .await
+        .unwrap();
+    conn.execute_unprepared(
+        "INSERT INTO gateway_idempotency (idempotency_key, kind, container_id, object_id, created_at) \
+         VALUES ('notify:1:2', 'message', 123456789012345678, 876543210987654321, '2026-11-29 10:00:00')",
+    )
+    .await
+    .unwrap();
+    gateway_migration::Migrator::up(&conn, None).await.unwrap();
+    let row = platform::idempotency::get(&conn, "discord", "notify:1:2")
+        .await
+        .unwrap()
+        .expect("the key moved");
+    let created: gateway::grpc::Created =
+        serde_json::from_str(row.payload.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        created,
+        gateway::grpc::Created {
+            kind: "message".into(),
+            container: 123_456_789_012_345_678,
+            object: 876_543_210_987_654_321,
+        }
+    );
+}
