@@ -4,13 +4,18 @@
 //! `proto::events::v1::Envelope`, and so on. [`FILE_DESCRIPTOR_SET`] feeds gRPC reflection.
 
 #![allow(clippy::all, clippy::pedantic, missing_debug_implementations)]
+#![warn(missing_docs)]
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every proto file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
 
 macro_rules! package {
     ($name:ident, $path:literal) => {
+        #[doc = concat!("The `", $path, "` package.")]
         pub mod $name {
+            /// Generated code: its docs are the comments of the `.proto` file, which do not
+            /// cover every generated item.
+            #[allow(missing_docs)]
             pub mod v1 {
                 tonic::include_proto!($path);
             }
