@@ -59,7 +59,7 @@ pub mod entity {
         /// What the key is for, e.g. `seedgen.generate`.
         #[sea_orm(primary_key, auto_increment = false)]
         pub scope: String,
-        /// The caller's key (at most 191 characters).
+        /// The caller's key (at most 200 characters).
         #[sea_orm(primary_key, auto_increment = false)]
         pub idem_key: String,
         /// Pending or done.
@@ -273,7 +273,7 @@ pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .table(Keys::Table)
                 .if_not_exists()
                 .col(ColumnDef::new(Keys::Scope).string_len(64).not_null())
-                .col(ColumnDef::new(Keys::IdemKey).string_len(191).not_null())
+                .col(ColumnDef::new(Keys::IdemKey).string_len(200).not_null())
                 .col(ColumnDef::new(Keys::State).string_len(16).not_null())
                 .col(ColumnDef::new(Keys::Owner).string_len(64).null())
                 .col(ColumnDef::new(Keys::Subject).string_len(191).null())
@@ -298,6 +298,25 @@ pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                     .col(Keys::Subject)
                     .to_owned(),
             )
+            .await?;
+    }
+    Ok(())
+}
+
+/// For a service's `down` migration: removes its `scope` rows, and the table once no service
+/// has rows left in it.
+///
+/// Errors: the database refused a statement.
+pub async fn drop_scope(manager: &SchemaManager<'_>, scope: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    entity::Entity::delete_many()
+        .filter(entity::Column::Scope.eq(scope))
+        .exec(conn)
+        .await?;
+    let left = entity::Entity::find().one(conn).await?;
+    if left.is_none() {
+        manager
+            .drop_table(Table::drop().table(Keys::Table).if_exists().to_owned())
             .await?;
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! What an idempotency key created on Discord moves to the shared `idempotency_keys` table
 //! (scope `discord`, payload `{"kind", "container", "object"}`); `gateway_idempotency` is
-//! dropped. Irreversible: going back would need the old code, which is gone.
+//! dropped. `down` moves them back.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -37,9 +37,54 @@ impl MigrationTrait for Migration {
             .await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "m20261130_000004_idempotency_keys cannot be undone".into(),
-        ))
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let name = |n: &str| Alias::new(n);
+        manager
+            .create_table(
+                Table::create()
+                    .table(name("gateway_idempotency"))
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(name("idempotency_key"))
+                            .string_len(200)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(name("kind")).string_len(20).not_null())
+                    .col(
+                        ColumnDef::new(name("container_id"))
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(name("object_id")).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(name("created_at"))
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        let (kind, container, object) = match manager.get_database_backend() {
+            DbBackend::Sqlite => (
+                "json_extract(payload, '$.kind')",
+                "json_extract(payload, '$.container')",
+                "json_extract(payload, '$.object')",
+            ),
+            _ => (
+                "JSON_UNQUOTE(JSON_EXTRACT(payload, '$.kind'))",
+                "CAST(JSON_EXTRACT(payload, '$.container') AS SIGNED)",
+                "CAST(JSON_EXTRACT(payload, '$.object') AS SIGNED)",
+            ),
+        };
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "INSERT INTO gateway_idempotency (idempotency_key, kind, container_id, object_id, created_at) \
+                 SELECT idem_key, {kind}, {container}, {object}, created_at \
+                 FROM idempotency_keys WHERE scope = 'discord'"
+            ))
+            .await?;
+        platform::idempotency::drop_scope(manager, "discord").await
     }
 }

@@ -1,7 +1,7 @@
 //! OpenRoom intents move to the shared `idempotency_keys` table (scope `racetime.open`: the
 //! attempt marker as the owner, the room as the subject, the requested settings as the
-//! payload, `opened` as done); `racetime_open_requests` is dropped. Irreversible: going back
-//! would need the old code, which is gone.
+//! payload, `opened` as done); `racetime_open_requests` is dropped. `down` moves them back
+//! (the category, which nothing read, comes back empty).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
@@ -32,9 +32,48 @@ impl MigrationTrait for Migration {
             .await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "m20261130_000003_idempotency_keys cannot be undone".into(),
-        ))
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let name = |n: &str| Alias::new(n);
+        manager
+            .create_table(
+                Table::create()
+                    .table(name("racetime_open_requests"))
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(name("idempotency_key"))
+                            .string_len(191)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(name("category")).string_len(50).not_null())
+                    .col(ColumnDef::new(name("marker")).string_len(64).not_null())
+                    .col(ColumnDef::new(name("state")).string_len(20).not_null())
+                    .col(ColumnDef::new(name("room")).string_len(150).null())
+                    .col(ColumnDef::new(name("request")).text().not_null())
+                    .col(ColumnDef::new(name("error")).text().null())
+                    .col(
+                        ColumnDef::new(name("created_at"))
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(name("updated_at"))
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "INSERT INTO racetime_open_requests (idempotency_key, category, marker, state, room, request, error, created_at, updated_at) \
+                 SELECT idem_key, '', COALESCE(owner, ''), \
+                        CASE WHEN state = 'done' THEN 'opened' ELSE 'pending' END, \
+                        subject, COALESCE(payload, '{}'), error, created_at, updated_at \
+                 FROM idempotency_keys WHERE scope = 'racetime.open'",
+            )
+            .await?;
+        platform::idempotency::drop_scope(manager, "racetime.open").await
     }
 }

@@ -1,6 +1,5 @@
 //! `Generate` keys move to the shared `idempotency_keys` table (scope `seedgen.generate`, the
-//! stored reply as the payload); `generate_requests` is dropped. Irreversible: going back
-//! would need the old code, which is gone.
+//! stored reply as the payload); `generate_requests` is dropped. `down` moves them back.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
@@ -28,9 +27,43 @@ impl MigrationTrait for Migration {
             .await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "m20261130_000005_idempotency_keys cannot be undone".into(),
-        ))
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let name = |n: &str| Alias::new(n);
+        manager
+            .create_table(
+                Table::create()
+                    .table(name("generate_requests"))
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(name("idempotency_key"))
+                            .string_len(191)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(name("state")).string_len(16).not_null())
+                    .col(ColumnDef::new(name("reply")).text().null())
+                    .col(ColumnDef::new(name("audit_id")).big_integer().null())
+                    .col(
+                        ColumnDef::new(name("created_at"))
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(name("updated_at"))
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "INSERT INTO generate_requests (idempotency_key, state, reply, audit_id, created_at, updated_at) \
+                 SELECT idem_key, 'done', payload, NULL, created_at, updated_at \
+                 FROM idempotency_keys WHERE scope = 'seedgen.generate'",
+            )
+            .await?;
+        platform::idempotency::drop_scope(manager, "seedgen.generate").await
     }
 }

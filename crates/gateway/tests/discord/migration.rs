@@ -34,4 +34,21 @@ async fn keys_recorded_before_the_move_still_answer_after_it() {
             object: 876_543_210_987_654_321,
         }
     );
+    // And back: the old table has the key again.
+    gateway_migration::Migrator::down(&conn, Some(1))
+        .await
+        .unwrap();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT kind, container_id, object_id FROM gateway_idempotency WHERE idempotency_key = 'notify:1:2'",
+        ))
+        .await
+        .unwrap()
+        .expect("the key moved back");
+    assert_eq!(row.try_get::<String>("", "kind").unwrap(), "message");
+    assert_eq!(
+        row.try_get::<i64>("", "object_id").unwrap(),
+        876_543_210_987_654_321
+    );
 }

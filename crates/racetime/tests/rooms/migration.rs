@@ -41,4 +41,36 @@ async fn open_intents_recorded_before_the_move_keep_their_state() {
         (pending.owner.as_deref(), pending.error.as_deref()),
         (Some("m2"), Some("timeout"))
     );
+    // And back: the old table has both intents again, states included.
+    racetime_migration::Migrator::down(&conn, Some(1))
+        .await
+        .unwrap();
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT idempotency_key, state, room FROM racetime_open_requests ORDER BY idempotency_key",
+        ))
+        .await
+        .unwrap();
+    let back: Vec<(String, String, Option<String>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "idempotency_key").unwrap(),
+                r.try_get("", "state").unwrap(),
+                r.try_get("", "room").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        back,
+        [
+            (
+                "opened-key".to_owned(),
+                "opened".to_owned(),
+                Some("alttpr/witty-zelda-1".to_owned())
+            ),
+            ("pending-key".to_owned(), "pending".to_owned(), None),
+        ]
+    );
 }
