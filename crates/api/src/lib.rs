@@ -1,17 +1,21 @@
 //! The `api` service: the HTTP JSON API and web login, and the owner of users, linked accounts
-//! and API keys. Serves `identity.v1.Identity` (port 50055) and HTTP (port 8080). The identity
-//! bodies and the full HTTP surface arrive with their issues; `GET /api/v1/status` already
-//! reports every peer service it can reach over gRPC.
+//! and API keys. Serves `identity.v1.Identity` (port 50055: users by id, Discord id or
+//! racetime.gg id, API key verification) and HTTP (port 8080; `GET /api/v1/status` reports
+//! every peer service it can reach over gRPC). Login, linking and the REST API arrive with the
+//! api issue.
 
 #![warn(missing_docs)]
 
+pub mod grpc;
 mod http;
+pub mod identity;
+pub mod keys;
 
 use std::net::SocketAddr;
 
 use platform::config::{CommonSettings, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
-use proto::identity::v1::identity_server::{Identity, IdentityServer};
+use proto::identity::v1::identity_server::IdentityServer;
 use serde::{Deserialize, Serialize};
 
 /// The api service.
@@ -33,11 +37,6 @@ pub struct HttpSettings {
 }
 
 impl ServiceSettings for ApiSettings {}
-
-#[derive(Debug)]
-struct IdentityApi;
-
-impl Identity for IdentityApi {}
 
 impl Service for ApiService {
     const NAME: &'static str = "api";
@@ -78,7 +77,7 @@ impl Service for ApiService {
             ctx.peers.clone(),
             ctx.shutdown.clone(),
         ));
-        routes.add_service(IdentityServer::new(IdentityApi));
+        routes.add_service(IdentityServer::new(grpc::IdentityApi::new(ctx.db.clone())));
         Ok(())
     }
 }
