@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod grpc;
 mod http;
 pub mod identity;

@@ -1,3 +1,5 @@
 fn main() -> std::process::ExitCode {
-    platform::cli::main::<api::ApiService>()
+    platform::cli::main_with::<api::ApiService, api::cli::Command>(|command, settings| {
+        Box::pin(api::cli::run(command, settings))
+    })
 }

@@ -12,16 +12,26 @@ use crate::runtime::{self, Listeners, Service};
 use crate::{db, telemetry};
 
 #[derive(Debug, Parser)]
-struct Cli {
+struct Cli<X: Subcommand> {
     /// YAML configuration file layered over the built-in defaults (also `<PREFIX>CONFIG`).
     #[arg(long, short, global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<Command<X>>,
 }
 
+/// No service-specific commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum NoCommands {}
+
+/// A service's own commands, run with its loaded settings (e.g. `api keys create`).
+pub type Extra<S, X> = fn(
+    X,
+    Settings<<S as Service>::Settings>,
+) -> futures::future::BoxFuture<'static, anyhow::Result<()>>;
+
+#[derive(Debug, Subcommand)]
+enum Command<X: Subcommand> {
     /// Run the service (the default).
     Serve,
     /// Apply pending database migrations and exit.
@@ -31,16 +41,23 @@ enum Command {
     /// Exit 0 if this service's `/readyz` on the configured admin port answers 200, else 1
     /// (for container healthchecks; needs no curl in the image).
     Healthcheck,
+    #[command(flatten)]
+    Service(X),
 }
 
 /// Parses the command line, loads settings and runs the chosen command. Exit codes: 0 success,
 /// 1 runtime failure, 2 invalid configuration or usage.
 pub fn main<S: Service>() -> ExitCode {
-    let matches = Cli::command()
+    main_with::<S, NoCommands>(|never, _| match never {})
+}
+
+/// [`main`] with the service's own subcommands `X`, run by `extra` with the loaded settings.
+pub fn main_with<S: Service, X: Subcommand + std::fmt::Debug>(extra: Extra<S, X>) -> ExitCode {
+    let matches = Cli::<X>::command()
         .name(S::NAME)
         .about(format!("SahasrahBot {} service", S::NAME))
         .get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let cli = match Cli::<X>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
@@ -89,6 +106,7 @@ pub fn main<S: Service>() -> ExitCode {
                 Ok(())
             }
             Command::Healthcheck => Ok(()),
+            Command::Service(command) => extra(command, settings).await,
         };
         telemetry.shutdown().await;
         match result {
