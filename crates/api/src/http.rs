@@ -6,10 +6,11 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use platform::grpc::Peers;
 use proto::diagnostics::v1::PingRequest;
 use proto::diagnostics::v1::diagnostics_client::DiagnosticsClient;
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -36,9 +37,21 @@ struct StatusBody {
     services: BTreeMap<&'static str, PeerStatus>,
 }
 
-pub(crate) fn router(peers: Peers) -> Router {
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The other services.
+    pub peers: Peers,
+    /// The api database (users, keys).
+    pub db: DatabaseConnection,
+}
+
+pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/status", get(status))
+        .route("/api/v1/racetime/command", post(crate::racetime::command))
+        // Upstream's path (spec R1), for the tools that call it.
+        .route("/api/racetime/cmd", post(crate::racetime::command))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -47,12 +60,13 @@ pub(crate) fn router(peers: Peers) -> Router {
                 }),
             )
         })
-        .with_state(peers)
+        .with_state(state)
 }
 
 /// `GET /api/v1/status`: 200 when every service answers a diagnostics ping, else 503, with
 /// each service's reachability.
-async fn status(State(peers): State<Peers>) -> (StatusCode, Json<StatusBody>) {
+async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusBody>) {
+    let peers = state.peers;
     let checks = STATUS_PEERS.map(|name| {
         let peers = peers.clone();
         async move {
@@ -95,8 +109,8 @@ async fn status(State(peers): State<Peers>) -> (StatusCode, Json<StatusBody>) {
 }
 
 /// Serves until `shutdown`, letting requests in flight finish.
-pub(crate) async fn serve(listener: TcpListener, peers: Peers, shutdown: CancellationToken) {
-    if let Err(error) = axum::serve(listener, router(peers))
+pub(crate) async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) {
+    if let Err(error) = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
     {

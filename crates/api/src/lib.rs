@@ -6,11 +6,14 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod cli;
+pub mod error;
 pub mod grpc;
-mod http;
+pub mod http;
 pub mod identity;
 pub mod keys;
+mod racetime;
 
 use std::net::SocketAddr;
 
@@ -75,7 +78,10 @@ impl Service for ApiService {
         tracing::info!(http = %listener.local_addr()?, "HTTP API listening");
         ctx.spawn(http::serve(
             listener,
-            ctx.peers.clone(),
+            http::AppState {
+                peers: ctx.peers.clone(),
+                db: ctx.db.clone(),
+            },
             ctx.shutdown.clone(),
         ));
         routes.add_service(IdentityServer::new(grpc::IdentityApi::new(ctx.db.clone())));
