@@ -52,6 +52,23 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/racetime/command", post(crate::racetime::command))
         // Upstream's path (spec R1), for the tools that call it.
         .route("/api/racetime/cmd", post(crate::racetime::command))
+        .route(
+            "/api/v1/mystery/settings",
+            post(crate::mystery::posted).get(crate::mystery::by_query),
+        )
+        .route(
+            "/api/v1/mystery/settings/{weightset}",
+            get(crate::mystery::by_path),
+        )
+        // Upstream's paths (spec S1–S3).
+        .route(
+            "/api/settingsgen/mystery",
+            post(crate::mystery::posted).get(crate::mystery::by_query),
+        )
+        .route(
+            "/api/settingsgen/mystery/{weightset}",
+            get(crate::mystery::by_path),
+        )
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,

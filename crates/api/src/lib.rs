@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod http;
 pub mod identity;
 pub mod keys;
+mod mystery;
 mod racetime;
 
 use std::net::SocketAddr;

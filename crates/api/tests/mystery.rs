@@ -1,0 +1,143 @@
+//! Mystery settings without a seed (spec §3.1 S1–S3): the real api and seedgen services, the
+//! repository's presets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api::ApiService;
+use platform::Service;
+use seedgen::SeedgenService;
+use serde_json::{Value as Json, json};
+use testkit::{ServiceHandle, TestDb, TestNats};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct World {
+    http: String,
+    _api: ServiceHandle,
+    _seedgen: ServiceHandle,
+    _dbs: (TestDb, TestDb),
+    _nats: TestNats,
+}
+
+async fn world() -> World {
+    testkit::init();
+    let nats = TestNats::shared();
+    let seedgen_db = TestDb::new().await.unwrap();
+    let mut settings = SeedgenService::default_settings();
+    testkit::configure(&mut settings.common, &seedgen_db, &nats);
+    settings.service.presets_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../presets");
+    let mut seedgen =
+        ServiceHandle::spawn::<SeedgenService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    seedgen.wait_ready(WAIT).await.unwrap();
+
+    let api_db = TestDb::new().await.unwrap();
+    let mut settings = ApiService::default_settings();
+    testkit::configure(&mut settings.common, &api_db, &nats);
+    settings.common.peers.get_mut("seedgen").unwrap().url = seedgen.grpc_url();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    settings.service.http.listen = ([127, 0, 0, 1], port).into();
+    let mut api =
+        ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    api.wait_ready(WAIT).await.unwrap();
+    World {
+        http: format!("http://127.0.0.1:{port}"),
+        _api: api,
+        _seedgen: seedgen,
+        _dbs: (seedgen_db, api_db),
+        _nats: nats,
+    }
+}
+
+impl World {
+    async fn get(&self, path: &str) -> (u16, Json) {
+        let response = reqwest::get(format!("{}{path}", self.http)).await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, body: String) -> (u16, Json) {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.http))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+}
+
+/// Every key a weightset must have, fixed (so the roll is known).
+fn weights() -> Json {
+    json!({
+        "glitches_required": "none", "item_placement": "advanced", "dungeon_items": "standard",
+        "accessibility": "items", "goals": "ganon", "ganon_open": "7", "tower_open": "7",
+        "world_state": "open", "hints": "off", "weapons": "randomized", "item_pool": "normal",
+        "item_functionality": "normal", "boss_shuffle": "none", "enemy_shuffle": "none",
+        "enemy_damage": "default", "enemy_health": "default", "entrance_shuffle": "none"
+    })
+}
+
+#[tokio::test]
+async fn posted_weights_are_rolled() {
+    let w = world().await;
+    for path in ["/api/v1/mystery/settings", "/api/settingsgen/mystery"] {
+        let (status, answer) = w.post(path, weights().to_string()).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        assert_eq!(answer["settings"]["goal"], "ganon");
+        assert_eq!(answer["settings"]["mode"], "open");
+        assert_eq!(answer["endpoint"], "/api/randomizer");
+        assert_eq!(answer["doors"], false);
+    }
+}
+
+#[tokio::test]
+async fn a_named_weightset_is_rolled_by_query_or_path() {
+    let w = world().await;
+    for path in [
+        "/api/v1/mystery/settings?weightset=weighted",
+        "/api/v1/mystery/settings/weighted",
+        "/api/settingsgen/mystery?weightset=weighted",
+        "/api/settingsgen/mystery/weighted",
+    ] {
+        let (status, answer) = w.get(path).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        assert!(answer["settings"].is_object(), "{path}: {answer}");
+        assert!(answer["rng_seed"].is_u64(), "{path}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn bad_weights_and_unknown_weightsets_are_client_errors() {
+    let w = world().await;
+    let (status, answer) = w.post("/api/v1/mystery/settings", "[1, 2]".into()).await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = w.post("/api/v1/mystery/settings", "{not json".into()).await;
+    assert_eq!(status, 400, "{answer}");
+    let mut missing = weights();
+    missing.as_object_mut().unwrap().remove("goals");
+    let (status, answer) = w
+        .post("/api/v1/mystery/settings", missing.to_string())
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("goals"),
+        "the message names the missing key: {answer}"
+    );
+    let (status, answer) = w.get("/api/v1/mystery/settings/nosuchweightset").await;
+    assert_eq!(status, 404, "{answer}");
+    let (status, _) = w.get("/api/v1/mystery/settings").await;
+    assert_eq!(status, 400);
+}
