@@ -14,6 +14,12 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+/// The largest request body accepted, in bytes (a mystery weightset is at most a few tens of
+/// KiB; presets are capped by seedgen at its own limit).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 /// Names of the services `/api/v1/status` asks about.
 const STATUS_PEERS: [&str; 4] = ["seedgen", "racetime", "tournament", "gateway"];
@@ -78,6 +84,34 @@ pub(crate) fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+        // Outermost last: the id is set first, so even a refused body's answer carries it.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Runs the request in a span carrying its `x-request-id` (set by the layer above, or the
+/// caller's), so every log line of a request can be found by the id the caller sees.
+async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!(
+        "http",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path()
+    );
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "answered"));
+    response
 }
 
 /// `GET /api/v1/status`: 200 when every service answers a diagnostics ping, else 503, with

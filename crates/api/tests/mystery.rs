@@ -141,3 +141,34 @@ async fn bad_weights_and_unknown_weightsets_are_client_errors() {
     let (status, _) = w.get("/api/v1/mystery/settings").await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_and_every_answer_has_a_request_id() {
+    let w = world().await;
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(api::http::MAX_BODY_BYTES));
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/mystery/settings", w.http))
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("a request id");
+    assert!(!id.is_empty());
+
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/mystery/settings/weighted", w.http))
+        .header("x-request-id", "support-ticket-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("x-request-id").unwrap(),
+        "support-ticket-42",
+        "the caller's id is kept"
+    );
+}
