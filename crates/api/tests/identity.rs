@@ -3,44 +3,34 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+mod common;
 
-use api::ApiService;
 use api::identity::{self, NewUser};
 use api::keys;
-use platform::Service;
 use proto::identity::v1 as pb;
 use proto::identity::v1::identity_client::IdentityClient;
 use sea_orm::DatabaseConnection;
-use testkit::{ServiceHandle, TestDb, TestNats};
+use testkit::TestNats;
 use tonic::Code;
 use tonic::transport::Channel;
 
 struct World {
     client: IdentityClient<Channel>,
     db: DatabaseConnection,
-    _service: ServiceHandle,
-    _test_db: TestDb,
+    _api: common::Api,
     _nats: TestNats,
 }
 
 async fn world() -> World {
-    testkit::init();
-    let test_db = TestDb::new().await.unwrap();
     let nats = TestNats::shared();
-    let mut settings = ApiService::default_settings();
-    testkit::configure(&mut settings.common, &test_db, &nats);
-    settings.service.http.listen = "127.0.0.1:0".parse().unwrap();
-    let listeners = testkit::bind_ephemeral().await.unwrap();
-    let mut service = ServiceHandle::spawn::<ApiService>(settings, listeners).unwrap();
-    service.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let client = IdentityClient::connect(service.grpc_url()).await.unwrap();
-    let db = sea_orm::Database::connect(test_db.url()).await.unwrap();
+    let api = common::start(&nats, &[]).await;
+    let client = IdentityClient::connect(api.handle.grpc_url())
+        .await
+        .unwrap();
     World {
         client,
-        db,
-        _service: service,
-        _test_db: test_db,
+        db: api.db.clone(),
+        _api: api,
         _nats: nats,
     }
 }

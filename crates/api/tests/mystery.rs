@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use api::ApiService;
 use platform::Service;
 use seedgen::SeedgenService;
 use serde_json::{Value as Json, json};
@@ -16,9 +17,9 @@ const WAIT: Duration = Duration::from_secs(30);
 
 struct World {
     http: String,
-    _api: ServiceHandle,
+    _api: common::Api,
     _seedgen: ServiceHandle,
-    _dbs: (TestDb, TestDb),
+    _seedgen_db: TestDb,
     _nats: TestNats,
 }
 
@@ -35,25 +36,12 @@ async fn world() -> World {
             .unwrap();
     seedgen.wait_ready(WAIT).await.unwrap();
 
-    let api_db = TestDb::new().await.unwrap();
-    let mut settings = ApiService::default_settings();
-    testkit::configure(&mut settings.common, &api_db, &nats);
-    settings.common.peers.get_mut("seedgen").unwrap().url = seedgen.grpc_url();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    settings.service.http.listen = ([127, 0, 0, 1], port).into();
-    let mut api =
-        ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
-            .unwrap();
-    api.wait_ready(WAIT).await.unwrap();
+    let api = common::start(&nats, &[("seedgen", seedgen.grpc_url())]).await;
     World {
-        http: format!("http://127.0.0.1:{port}"),
+        http: api.http.clone(),
         _api: api,
         _seedgen: seedgen,
-        _dbs: (seedgen_db, api_db),
+        _seedgen_db: seedgen_db,
         _nats: nats,
     }
 }

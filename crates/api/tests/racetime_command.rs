@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::Duration;
 
-use api::ApiService;
 use platform::Service;
 use racetime::RacetimeService;
 use serde_json::{Value as Json, json};
@@ -19,9 +20,9 @@ struct World {
     fake: FakeRacetime,
     db: sea_orm::DatabaseConnection,
     room: String,
-    _api: ServiceHandle,
+    _api: common::Api,
     _racetime: ServiceHandle,
-    _dbs: (TestDb, TestDb),
+    _racetime_db: TestDb,
     _nats: TestNats,
 }
 
@@ -44,21 +45,7 @@ async fn world() -> World {
             .unwrap();
     racetime.wait_ready(WAIT).await.unwrap();
 
-    let api_db = TestDb::new().await.unwrap();
-    let mut settings = ApiService::default_settings();
-    testkit::configure(&mut settings.common, &api_db, &nats);
-    settings.common.peers.get_mut("racetime").unwrap().url = racetime.grpc_url();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    settings.service.http.listen = ([127, 0, 0, 1], port).into();
-    let mut api =
-        ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
-            .unwrap();
-    api.wait_ready(WAIT).await.unwrap();
-    let db = sea_orm::Database::connect(api_db.url()).await.unwrap();
+    let api = common::start(&nats, &[("racetime", racetime.grpc_url())]).await;
 
     let alice = fake.add_user("Alice", &["alttpr"]);
     let room = fake.open_room("alttpr", &alice, "Beat the game", false);
@@ -71,13 +58,13 @@ async fn world() -> World {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     World {
-        http: format!("http://127.0.0.1:{port}"),
+        http: api.http.clone(),
         fake,
-        db,
+        db: api.db.clone(),
         room,
         _api: api,
         _racetime: racetime,
-        _dbs: (racetime_db, api_db),
+        _racetime_db: racetime_db,
         _nats: nats,
     }
 }
