@@ -65,3 +65,118 @@ impl FromRequestParts<AppState> for ApiKey {
         }
     }
 }
+
+/// The logged-in website user of a JSON request (session cookie); 401 JSON when there is none.
+#[derive(Clone, Debug)]
+pub struct SessionUser {
+    /// The user.
+    pub user: crate::identity::user::Model,
+    /// The session, to end or change it.
+    pub session: tower_sessions::Session,
+}
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = tower_sessions::Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| ApiError::internal(message))?;
+        let Some(id) = crate::sessions::user_id(&session).await else {
+            return Err(ApiError::unauthenticated("unauthenticated: log in first"));
+        };
+        match crate::identity::get(&state.db, id).await {
+            Ok(Some(user)) => Ok(Self { user, session }),
+            Ok(None) => Err(ApiError::unauthenticated("unauthenticated: log in first")),
+            Err(error) => Err(ApiError::internal(error)),
+        }
+    }
+}
+
+/// Who makes a REST request: a logged-in website user (session cookie) or a program with an
+/// API key (`Authorization`). A request with a key is judged by the key alone.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// A website session.
+    Session(crate::identity::user::Model),
+    /// An API key, with its owner when it belongs to a user.
+    Key(ApiKey, Option<crate::identity::user::Model>),
+}
+
+impl Caller {
+    /// The user acting: the session's, or the key's owner.
+    pub fn user(&self) -> Option<&crate::identity::user::Model> {
+        match self {
+            Self::Session(user) => Some(user),
+            Self::Key(_, owner) => owner.as_ref(),
+        }
+    }
+
+    /// Passes for a session, or for a key with `scope`.
+    ///
+    /// Errors: 403 naming the missing scope.
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        match self {
+            Self::Session(_) => Ok(()),
+            Self::Key(key, _) => key.require(scope),
+        }
+    }
+
+    /// The Discord account acting on presets (seedgen's namespaces belong to Discord users).
+    ///
+    /// Errors: 403 when the caller has no Discord account (an operator's key, a user who never
+    /// logged in with Discord).
+    pub fn discord_user_id(&self) -> Result<u64, ApiError> {
+        self.user()
+            .and_then(|u| u.discord_user_id)
+            .map(platform::db::u64_from_db)
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    "this needs a user with a Discord account: log in, or use a key that belongs to one",
+                )
+            })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(AUTHORIZATION)
+            || parts.uri.query().is_some_and(|q| q.contains("auth_key="))
+        {
+            let key = ApiKey::from_request_parts(parts, state).await?;
+            let owner = match key.0.user_id {
+                Some(id) => crate::identity::get(&state.db, id)
+                    .await
+                    .map_err(ApiError::internal)?,
+                None => None,
+            };
+            return Ok(Self::Key(key, owner));
+        }
+        SessionUser::from_request_parts(parts, state)
+            .await
+            .map(|s| Self::Session(s.user))
+            .map_err(|_| {
+                ApiError::unauthenticated(
+                    "log in, or send an API key: `Authorization: Bearer <key>`",
+                )
+            })
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    /// No credentials: `None`. A key that is sent must be valid (401 otherwise).
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        match <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(caller) => Ok(Some(caller)),
+            Err(error) if parts.headers.contains_key(AUTHORIZATION) => Err(error),
+            Err(_) => Ok(None),
+        }
+    }
+}

@@ -32,6 +32,7 @@ fn message(user: user::Model) -> pb::User {
     pb::User {
         id: u64::try_from(user.id).unwrap_or_default(),
         discord_user_id: user.discord_user_id.map_or(0, platform::db::u64_from_db),
+        racetime_linked: user.racetime_user_id.is_some(),
         racetime_user_id: user.racetime_user_id.unwrap_or_default(),
         racetime_name: user.racetime_name.unwrap_or_default(),
         display_name: user.display_name.unwrap_or_default(),

@@ -1,94 +1,194 @@
-//! The HTTP JSON API (axum).
+//! The HTTP server: the website ([`crate::web`]) and the JSON API ([`crate::rest`], with its
+//! OpenAPI document at `/api/openapi.json`) on one port, behind the shared layers — request
+//! ids and a log span per request, a body size cap, per-client-IP rate limits, sessions, and
+//! CORS (closed unless origins are configured).
 
-use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use platform::events::Outbox;
 use platform::grpc::Peers;
-use proto::diagnostics::v1::PingRequest;
-use proto::diagnostics::v1::diagnostics_client::DiagnosticsClient;
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_governor::GovernorError;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::ApiError;
+use crate::oauth::OAuth;
+use crate::presets::PresetCache;
+use crate::settings::ApiSettings;
 
 /// The largest request body accepted, in bytes (a mystery weightset is at most a few tens of
 /// KiB; presets are capped by seedgen at its own limit).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
-
-/// Names of the services `/api/v1/status` asks about.
-const STATUS_PEERS: [&str; 4] = ["seedgen", "racetime", "tournament", "gateway"];
-
-#[derive(Debug, Serialize)]
-struct ErrorBody {
-    error: String,
-}
-
-/// Reachability of one service.
-#[derive(Debug, Serialize)]
-struct PeerStatus {
-    reachable: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct StatusBody {
-    status: &'static str,
-    services: BTreeMap<&'static str, PeerStatus>,
-}
 
 /// What the handlers share.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The other services.
     pub peers: Peers,
-    /// The api database (users, keys).
+    /// The api database (users, keys, sessions, webhooks).
     pub db: DatabaseConnection,
+    /// api's outbox (identity events).
+    pub outbox: Outbox,
+    /// The OAuth2 clients.
+    pub oauth: Arc<OAuth>,
+    /// api's settings.
+    pub settings: Arc<ApiSettings>,
+    /// The preset listing cache.
+    pub preset_cache: Arc<PresetCache>,
 }
 
-pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/status", get(status))
-        .route("/api/v1/racetime/command", post(crate::racetime::command))
-        // Upstream's path (spec R1), for the tools that call it.
-        .route("/api/racetime/cmd", post(crate::racetime::command))
+/// The client IP a rate limit is counted against: the peer address, or the proxy's
+/// `X-Forwarded-For`/`X-Real-IP` when `http.trust_forwarded_for` is set.
+#[derive(Clone, Copy, Debug)]
+struct ClientIp {
+    trust_forwarded: bool,
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
+        if self.trust_forwarded {
+            SmartIpKeyExtractor.extract(req)
+        } else {
+            PeerIpKeyExtractor.extract(req)
+        }
+    }
+}
+
+/// The whole application: website and JSON API with every layer.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = crate::rest::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let settings = state.settings.clone();
+    let app = Router::new()
+        .merge(crate::web::router())
+        .merge(api)
         .route(
-            "/api/v1/mystery/settings",
-            post(crate::mystery::posted).get(crate::mystery::by_query),
+            "/api/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { Json((*openapi).clone()) }
+            }),
         )
-        .route(
-            "/api/v1/mystery/settings/{weightset}",
-            get(crate::mystery::by_path),
-        )
-        // Upstream's paths (spec S1–S3).
-        .route(
-            "/api/settingsgen/mystery",
-            post(crate::mystery::posted).get(crate::mystery::by_query),
-        )
-        .route(
-            "/api/settingsgen/mystery/{weightset}",
-            get(crate::mystery::by_path),
-        )
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                Json(ErrorBody {
-                    error: "no such endpoint; see /api/v1/status".to_owned(),
-                }),
-            )
-        })
-        .with_state(state)
-        // Outermost last: the id is set first, so even a refused body's answer carries it.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(log_request))
+        .fallback(not_found)
+        .with_state(state.clone());
+
+    let mut app = app
+        .layer(crate::sessions::layer(
+            state.db.clone(),
+            settings.http.secure_cookies(),
+            settings.http.session_idle_days,
+        ))
+        .layer(cors(&settings.http.cors_origins))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    if settings.http.rate_limit_per_second > 0 {
+        // One request's worth of quota comes back every 1/rate seconds.
+        let period_ns = (1_000_000_000 / u64::from(settings.http.rate_limit_per_second)).max(1);
+        if let Some(config) = GovernorConfigBuilder::default()
+            .per_nanosecond(period_ns)
+            .burst_size(settings.http.rate_limit_burst.max(1))
+            .key_extractor(ClientIp {
+                trust_forwarded: settings.http.trust_forwarded_for,
+            })
+            .finish()
+        {
+            let config = Arc::new(config);
+            // Forget idle clients now and then, so the table does not grow forever; the task
+            // ends with the router.
+            let limiter = Arc::downgrade(config.limiter());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    match limiter.upgrade() {
+                        Some(limiter) => limiter.retain_recent(),
+                        None => break,
+                    }
+                }
+            });
+            app = app.layer(GovernorLayer::new(config).error_handler(|error| {
+                let wait = match &error {
+                    GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+                    _ => 1,
+                };
+                let mut response = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("too many requests; try again in {wait} s"),
+                )
+                .into_response();
+                if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }));
+        }
+    }
+    // Outermost last: the id is set first, so even a refused request's answer carries it.
+    app.layer(axum::middleware::from_fn(log_request))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    // No origins: no Access-Control-Allow-Origin is ever sent, so browsers refuse
+    // cross-origin reads.
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// 404: JSON under `/api/`, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_route",
+            "The requested resource does not exist; see /api/openapi.json",
+        )
+        .into_response()
+    } else {
+        crate::web::WebError::Page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no page here.".to_owned(),
+        )
+        .into_response()
+    }
 }
 
 /// Runs the request in a span carrying its `x-request-id` (set by the layer above, or the
@@ -114,54 +214,10 @@ async fn log_request(
     response
 }
 
-/// `GET /api/v1/status`: 200 when every service answers a diagnostics ping, else 503, with
-/// each service's reachability.
-async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusBody>) {
-    let peers = state.peers;
-    let checks = STATUS_PEERS.map(|name| {
-        let peers = peers.clone();
-        async move {
-            let result = match peers.get(name) {
-                Ok(peer) => peer
-                    .call(|| {
-                        let mut client = DiagnosticsClient::new(peer.channel());
-                        async move { client.ping(PingRequest::default()).await }
-                    })
-                    .await
-                    .map(|_| ())
-                    .map_err(|status| status.message().to_owned()),
-                Err(status) => Err(status.message().to_owned()),
-            };
-            (
-                name,
-                PeerStatus {
-                    reachable: result.is_ok(),
-                    error: result.err(),
-                },
-            )
-        }
-    });
-    let services: BTreeMap<_, _> = futures::future::join_all(checks)
-        .await
-        .into_iter()
-        .collect();
-    let healthy = services.values().all(|peer| peer.reachable);
-    (
-        if healthy {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(StatusBody {
-            status: if healthy { "ok" } else { "degraded" },
-            services,
-        }),
-    )
-}
-
 /// Serves until `shutdown`, letting requests in flight finish.
 pub(crate) async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) {
-    if let Err(error) = axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(error) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
     {

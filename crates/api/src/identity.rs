@@ -80,6 +80,19 @@ pub async fn by_racetime<C: ConnectionTrait>(
         .await
 }
 
+/// The user with this display name.
+///
+/// Errors: the database failed.
+pub async fn by_display_name<C: ConnectionTrait>(
+    conn: &C,
+    display_name: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::DisplayName.eq(display_name))
+        .one(conn)
+        .await
+}
+
 /// The users with these Discord accounts (in no particular order; ids with no user are left
 /// out).
 ///

@@ -88,6 +88,16 @@ pub fn parse_scopes(scopes: &[String]) -> Result<String, String> {
     Ok(scopes.join(" "))
 }
 
+/// `len` random ASCII letters and digits from the thread's CSPRNG (API keys, CSRF tokens,
+/// OAuth2 `state`, webhook secrets).
+pub fn random_alphanumeric(len: usize) -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
 /// The hex SHA-256 of `key`, as stored.
 pub fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
@@ -109,12 +119,7 @@ pub async fn create<C: ConnectionTrait>(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(api_key::Model, String), DbErr> {
     let scopes = parse_scopes(scopes).map_err(DbErr::Custom)?;
-    let secret: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(40)
-        .map(char::from)
-        .collect();
-    let key = format!("{PREFIX}{secret}");
+    let key = format!("{PREFIX}{}", random_alphanumeric(40));
     let row = api_key::ActiveModel {
         name: Set(name.to_owned()),
         key_hash: Set(hash(&key)),

@@ -83,6 +83,17 @@ fn user_id(value: &str, field: &str) -> Result<u64, Status> {
     })
 }
 
+/// A namespaced preset row as a listing entry.
+fn summary(namespace: &str, row: &crate::db::preset::Model) -> pb::PresetSummary {
+    pb::PresetSummary {
+        randomizer: row.randomizer.clone(),
+        name: row.preset_name.clone(),
+        namespace: namespace.to_owned(),
+        description: String::new(),
+        reference: format!("{namespace}/{}", row.preset_name),
+    }
+}
+
 fn preset_randomizer(randomizer: &str) -> Result<String, Status> {
     let r = randomizer.trim().to_lowercase();
     if PRESET_RANDOMIZERS.contains(&r.as_str()) {
@@ -358,6 +369,85 @@ impl SeedGen for SeedGenApi {
             .await
             .map_err(|e| namespace_status(&e))?;
         Ok(Response::new(pb::AddCollaboratorReply {}))
+    }
+
+    async fn remove_collaborator(
+        &self,
+        request: Request<pb::RemoveCollaboratorRequest>,
+    ) -> Result<Response<pb::RemoveCollaboratorReply>, Status> {
+        let r = request.into_inner();
+        let owner = user_id(&r.owner_discord_user_id, "owner_discord_user_id")?;
+        let collaborator = user_id(
+            &r.collaborator_discord_user_id,
+            "collaborator_discord_user_id",
+        )?;
+        let ns = namespaces::by_name(&self.core.db, r.namespace.trim())
+            .await
+            .map_err(|e| namespace_status(&e))?;
+        namespaces::remove_collaborator(&self.core.db, &ns, owner, collaborator)
+            .await
+            .map_err(|e| namespace_status(&e))?;
+        Ok(Response::new(pb::RemoveCollaboratorReply {}))
+    }
+
+    async fn browse_presets(
+        &self,
+        request: Request<pb::BrowsePresetsRequest>,
+    ) -> Result<Response<pb::BrowsePresetsReply>, Status> {
+        let randomizer = preset_randomizer(&request.into_inner().randomizer)?;
+        let catalog = self.core.generator.presets.catalog();
+        let global = catalog
+            .presets(&randomizer)
+            .map(|preset| pb::PresetSummary {
+                randomizer: randomizer.clone(),
+                name: preset.name.clone(),
+                namespace: String::new(),
+                description: preset.description.clone().unwrap_or_default(),
+                reference: preset.name.clone(),
+            })
+            .collect();
+        let namespaces = namespaces::browse(&self.core.db, &randomizer)
+            .await
+            .map_err(db_status)?
+            .into_iter()
+            .map(|(ns, presets)| pb::Namespace {
+                presets: presets.iter().map(|p| summary(&ns.name, p)).collect(),
+                owner_discord_user_id: platform::db::u64_from_db(ns.discord_user_id).to_string(),
+                collaborator_discord_user_ids: Vec::new(),
+                name: ns.name,
+            })
+            .collect();
+        Ok(Response::new(pb::BrowsePresetsReply { global, namespaces }))
+    }
+
+    async fn get_namespace(
+        &self,
+        request: Request<pb::GetNamespaceRequest>,
+    ) -> Result<Response<pb::Namespace>, Status> {
+        let r = request.into_inner();
+        let db = &self.core.db;
+        let ns = if r.create_for_discord_user_id.trim().is_empty() {
+            namespaces::by_name(db, r.name.trim()).await
+        } else {
+            let uid = user_id(&r.create_for_discord_user_id, "create_for_discord_user_id")?;
+            let name = if r.discord_user_name.trim().is_empty() {
+                r.create_for_discord_user_id.clone()
+            } else {
+                r.discord_user_name.clone()
+            };
+            namespaces::get_or_create(db, uid, &name).await
+        }
+        .map_err(|e| namespace_status(&e))?;
+        let collaborators = namespaces::collaborators(db, &ns)
+            .await
+            .map_err(db_status)?;
+        let presets = namespaces::all_presets(db, &ns).await.map_err(db_status)?;
+        Ok(Response::new(pb::Namespace {
+            presets: presets.iter().map(|p| summary(&ns.name, p)).collect(),
+            owner_discord_user_id: platform::db::u64_from_db(ns.discord_user_id).to_string(),
+            collaborator_discord_user_ids: collaborators.iter().map(u64::to_string).collect(),
+            name: ns.name,
+        }))
     }
 
     async fn roll_mystery(

@@ -15,6 +15,7 @@ pub mod mystery;
 pub mod preset;
 pub mod priestmode;
 pub mod providers;
+pub mod purge;
 pub mod rollers;
 pub mod service;
 pub mod storage;
@@ -189,6 +190,7 @@ impl Service for SeedgenService {
             Duration::from_secs(settings.idempotency_wait_secs),
         );
         routes.add_service(SeedGenServer::new(grpc::SeedGenApi { core }));
+        ctx.subscribe(purge::OnUserPurged);
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ mod db;
 pub mod discord;
 pub mod fixtures;
 mod nats;
+pub mod oauth;
 pub mod process;
 pub mod racetime;
 mod service;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_event_tables;
 mod m20261130_000002_identity;
+mod m20261130_000003_web;
 
 /// Applies the `api` service's migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261130_000002_identity::Migration),
+            Box::new(m20261130_000003_web::Migration),
         ]
     }
 }

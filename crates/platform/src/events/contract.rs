@@ -37,6 +37,9 @@ contracts! {
     ev::EntrantRequested => "racetime.entrant.requested",
     ev::CommandInvoked => "racetime.command.invoked",
     ev::TournamentRoomOpened => "tournament.room.opened",
+    ev::UserLinked => "api.user.linked",
+    ev::UserMerged => "api.user.merged",
+    ev::UserPurged => "api.user.purged",
 }
 
 impl Event {

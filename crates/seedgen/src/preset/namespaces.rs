@@ -278,6 +278,114 @@ pub async fn add_collaborator(
     Ok(())
 }
 
+/// Takes `collaborator_id`'s right to edit `ns`; only the owner may do this. Removing someone
+/// who is not a collaborator is a no-op.
+pub async fn remove_collaborator(
+    db: &DatabaseConnection,
+    ns: &namespace::Model,
+    owner_id: u64,
+    collaborator_id: u64,
+) -> Result<(), NamespaceError> {
+    if ns.discord_user_id != u64_to_db(owner_id) {
+        return Err(PresetError::NotAllowed(ns.name.clone()).into());
+    }
+    collaborator::Entity::delete_many()
+        .filter(collaborator::Column::NamespaceId.eq(ns.id))
+        .filter(collaborator::Column::DiscordUserId.eq(u64_to_db(collaborator_id)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The Discord ids of `ns`'s collaborators, sorted.
+pub async fn collaborators(
+    db: &DatabaseConnection,
+    ns: &namespace::Model,
+) -> Result<Vec<u64>, DbErr> {
+    let mut ids: Vec<u64> = collaborator::Entity::find()
+        .filter(collaborator::Column::NamespaceId.eq(ns.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| platform::db::u64_from_db(c.discord_user_id))
+        .collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Every preset of `ns`, sorted by randomizer then name.
+pub async fn all_presets(
+    db: &DatabaseConnection,
+    ns: &namespace::Model,
+) -> Result<Vec<preset::Model>, DbErr> {
+    preset::Entity::find()
+        .filter(preset::Column::NamespaceId.eq(ns.id))
+        .order_by_asc(preset::Column::Randomizer)
+        .order_by_asc(preset::Column::PresetName)
+        .all(db)
+        .await
+}
+
+/// Every namespace with at least one preset of `randomizer`, sorted by name, each with those
+/// presets sorted by name.
+pub async fn browse(
+    db: &DatabaseConnection,
+    randomizer: &str,
+) -> Result<Vec<(namespace::Model, Vec<preset::Model>)>, DbErr> {
+    let presets = preset::Entity::find()
+        .filter(preset::Column::Randomizer.eq(randomizer))
+        .order_by_asc(preset::Column::PresetName)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = presets.iter().map(|p| p.namespace_id).collect();
+    let namespaces = namespace::Entity::find()
+        .filter(namespace::Column::Id.is_in(ids))
+        .order_by_asc(namespace::Column::Name)
+        .all(db)
+        .await?;
+    Ok(namespaces
+        .into_iter()
+        .map(|ns| {
+            let own = presets
+                .iter()
+                .filter(|p| p.namespace_id == ns.id)
+                .cloned()
+                .collect();
+            (ns, own)
+        })
+        .collect())
+}
+
+/// Deletes everything kept about Discord user `user_id`: the namespace they own with its
+/// presets and collaborators, and their collaborations on others' namespaces (spec W6, through
+/// `api.user.purged`). Returns how many namespaces were deleted (0 or 1).
+pub async fn purge_user<C: ConnectionTrait>(conn: &C, user_id: u64) -> Result<u64, DbErr> {
+    let uid = u64_to_db(user_id);
+    collaborator::Entity::delete_many()
+        .filter(collaborator::Column::DiscordUserId.eq(uid))
+        .exec(conn)
+        .await?;
+    let owned = namespace::Entity::find()
+        .filter(namespace::Column::DiscordUserId.eq(uid))
+        .all(conn)
+        .await?;
+    for ns in &owned {
+        preset::Entity::delete_many()
+            .filter(preset::Column::NamespaceId.eq(ns.id))
+            .exec(conn)
+            .await?;
+        collaborator::Entity::delete_many()
+            .filter(collaborator::Column::NamespaceId.eq(ns.id))
+            .exec(conn)
+            .await?;
+    }
+    let result = namespace::Entity::delete_many()
+        .filter(namespace::Column::DiscordUserId.eq(uid))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::slugify;

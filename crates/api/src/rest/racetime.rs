@@ -7,13 +7,14 @@ use axum::extract::State;
 use proto::racetime::v1::InjectCommandRequest;
 use proto::racetime::v1::race_rooms_client::RaceRoomsClient;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::http::AppState;
 
 /// The request body (upstream's shape).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CommandBody {
     /// The racetime.gg category, e.g. `alttpr`.
     pub category: String,
@@ -24,13 +25,18 @@ pub struct CommandBody {
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Done {
     /// Always true.
     pub success: bool,
 }
 
-/// Runs the command (see the module docs).
+/// Runs a chat command in a race room the bot handles, as a monitor (scope
+/// `racetime:cmd:<category>`).
+#[utoipa::path(post, path = "/api/v1/racetime/command", tag = "racetime", request_body = CommandBody,
+    responses((status = 200, body = Done), (status = 400), (status = 401), (status = 403),
+        (status = 404, description = "the room is not handled by the bot")),
+    security(("api_key" = ["racetime:cmd:<category>"])))]
 pub async fn command(
     State(state): State<AppState>,
     key: ApiKey,
@@ -70,4 +76,16 @@ pub async fn command(
     .await
     .map_err(|status| ApiError::from_status(&status))?;
     Ok(Json(Done { success: true }))
+}
+
+/// Upstream R1: the same as `POST /api/v1/racetime/command`.
+#[utoipa::path(post, path = "/api/racetime/cmd", tag = "upstream", request_body = CommandBody,
+    responses((status = 200, body = Done), (status = 401), (status = 403), (status = 404)),
+    security(("api_key" = ["racetime:cmd:<category>"])))]
+pub async fn upstream_command(
+    state: State<AppState>,
+    key: ApiKey,
+    body: Json<CommandBody>,
+) -> Result<Json<Done>, ApiError> {
+    command(state, key, body).await
 }
