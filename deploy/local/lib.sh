@@ -90,3 +90,13 @@ ensure_mariadb() {
     as_root mariadb -uroot -e "ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; FLUSH PRIVILEGES;"
   fi
 }
+
+# Debian's Chromium and its WebDriver for the website's browser tests (TEST_CHROMEDRIVER and
+# TEST_CHROMIUM point the tests at them).
+ensure_chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt_install chromium chromium-driver
+  fi
+  export TEST_CHROMIUM="${TEST_CHROMIUM:-$(command -v chromium)}"
+  export TEST_CHROMEDRIVER="${TEST_CHROMEDRIVER:-$(command -v chromedriver)}"
+}

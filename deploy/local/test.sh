@@ -11,6 +11,7 @@ source deploy/local/lib.sh
 ensure_mariadb
 ensure_nats
 ensure_s3
+ensure_chromium
 export TEST_S3_ENDPOINT="${TEST_S3_ENDPOINT:-http://127.0.0.1:${S3_TEST_PORT:-9300}}"
 say "building the service binaries (build cache: $CARGO_TARGET_DIR)"
 cargo build --locked --bins
