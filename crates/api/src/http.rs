@@ -136,7 +136,8 @@ pub fn router(state: AppState) -> Router {
             });
             app = app.layer(GovernorLayer::new(config).error_handler(|error| {
                 let wait = match &error {
-                    GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+                    // Whole seconds, rounded up: "0" would invite an immediate retry.
+                    GovernorError::TooManyRequests { wait_time, .. } => (*wait_time).max(1),
                     _ => 1,
                 };
                 let mut response = ApiError::new(

@@ -151,6 +151,17 @@ async fn many_discord_ids_are_looked_up_at_once() {
     found.sort_unstable();
     assert_eq!(found, [2, 185_198_185_990_324_225]);
     assert_eq!(reply.missing, [3]);
+    // Link status, for a tournament deciding whom it can invite to a race room.
+    let linked: Vec<(u64, bool)> = {
+        let mut l: Vec<(u64, bool)> = reply
+            .users
+            .iter()
+            .map(|u| (u.discord_user_id, u.racetime_linked))
+            .collect();
+        l.sort_unstable();
+        l
+    };
+    assert_eq!(linked, [(2, false), (185_198_185_990_324_225, true)]);
     let too_many = w
         .client
         .find_by_discord_ids(pb::FindByDiscordIdsRequest {
