@@ -128,6 +128,16 @@ async fn wait_path(client: &Client, path: &str) {
     panic!("the browser is at {seen}, not {path}");
 }
 
+async fn click(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn text(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
@@ -175,35 +185,17 @@ async fn a_newcomer_logs_in_links_racetime_and_manages_a_preset_in_the_browser()
     // Home, then "Log in with Discord": through the fake Discord and back home.
     client.goto(&site.url("/")).await.unwrap();
     fits_a_phone_and_is_labelled(&client, "home").await;
-    client
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "login").await;
     wait_path(&client, "/").await;
     assert_eq!(text(&client, "#nav-profile").await, "Alice");
 
     // Profile, link racetime.gg.
-    client
-        .find(Locator::Id("nav-profile"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "nav-profile").await;
     wait_path(&client, "/me").await;
     assert_eq!(text(&client, "#discord-id").await, ALICE.to_string());
     assert_eq!(text(&client, "#racetime-status").await, "not linked");
     fits_a_phone_and_is_labelled(&client, "profile").await;
-    client
-        .find(Locator::Id("link-racetime"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "link-racetime").await;
     wait_path(&client, "/me").await;
     assert!(
         text(&client, "#flash")
@@ -234,13 +226,7 @@ async fn a_newcomer_logs_in_links_racetime_and_manages_a_preset_in_the_browser()
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
-    client
-        .find(Locator::Id("upload"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "upload").await;
     wait_path(&client, "/presets/manage/alice/alttpr/weekly").await;
     assert!(
         text(&client, "#flash")
@@ -283,13 +269,7 @@ async fn a_newcomer_logs_in_links_racetime_and_manages_a_preset_in_the_browser()
     assert_eq!(download.text().await.unwrap(), uploaded);
 
     // Delete it.
-    client
-        .find(Locator::Id("delete"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "delete").await;
     wait_path(&client, "/presets/manage/alice").await;
     assert!(
         text(&client, "#flash")
@@ -312,13 +292,7 @@ async fn a_newcomer_logs_in_links_racetime_and_manages_a_preset_in_the_browser()
     );
 
     // Log out: the header offers login again and the profile needs a login.
-    client
-        .find(Locator::Id("logout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "logout").await;
     wait_path(&client, "/").await;
     client.find(Locator::Id("login")).await.expect("logged out");
     assert!(
@@ -343,13 +317,7 @@ async fn the_mystery_generator_rolls_a_named_weightset_in_the_browser() {
         .select_by_value("weighted")
         .await
         .expect("the upstream weightsets are offered");
-    client
-        .find(Locator::Id("roll"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "roll").await;
     let settings = client
         .wait()
         .for_element(Locator::Id("settings"))

@@ -5,15 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use platform::Service;
-use seedgen::SeedgenService;
 use serde_json::{Value as Json, json};
 use testkit::{ServiceHandle, TestDb, TestNats};
-
-const WAIT: Duration = Duration::from_secs(30);
 
 struct World {
     http: String,
@@ -24,18 +17,8 @@ struct World {
 }
 
 async fn world() -> World {
-    testkit::init();
     let nats = TestNats::shared();
-    let seedgen_db = TestDb::new().await.unwrap();
-    let mut settings = SeedgenService::default_settings();
-    testkit::configure(&mut settings.common, &seedgen_db, &nats);
-    settings.service.presets_dir =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../presets");
-    let mut seedgen =
-        ServiceHandle::spawn::<SeedgenService>(settings, testkit::bind_ephemeral().await.unwrap())
-            .unwrap();
-    seedgen.wait_ready(WAIT).await.unwrap();
-
+    let (seedgen, seedgen_db) = common::seedgen(&nats).await;
     let api = common::start(&nats, &[("seedgen", seedgen.grpc_url())]).await;
     World {
         http: api.http.clone(),

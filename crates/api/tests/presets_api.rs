@@ -89,19 +89,17 @@ async fn world() -> World {
     site.login(&carol, CAROL, "Carol").await;
     // Alice makes Bob a collaborator through the website's form.
     let csrf = site.csrf_of(&alice).await;
-    let page = alice
-        .post(site.url(&format!("/presets/manage/{namespace}/collaborators")))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("discord_user_id", &BOB.to_string()),
-            ("action", "add"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = site
+        .post_form(
+            &alice,
+            &format!("/presets/manage/{namespace}/collaborators"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("discord_user_id", &BOB.to_string()),
+                ("action", "add"),
+            ],
+        )
+        .await;
     assert!(page.contains("may now edit alice"), "{page}");
 
     let alice_id = user_id(&site, ALICE).await;

@@ -296,15 +296,9 @@ async fn linking_racetime_sets_the_account_and_announces_it() {
 
     // Unlink.
     let csrf = site.csrf_of(&browser).await;
-    let page = browser
-        .post(site.url("/me/racetime/unlink"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = site
+        .post_form(&browser, "/me/racetime/unlink", &[("csrf", csrf.as_str())])
+        .await;
     assert!(page.contains("unlinked"), "{page}");
     let user = identity::get(&site.api.db, user.id).await.unwrap().unwrap();
     assert_eq!(user.racetime_user_id, None);
@@ -312,15 +306,9 @@ async fn linking_racetime_sets_the_account_and_announces_it() {
     assert_eq!(event.racetime_user_id, "");
     assert_eq!(event.previous_racetime_user_id, "vOgN1DmZRxL3kA2b");
     // Twice: says so.
-    let page = browser
-        .post(site.url("/me/racetime/unlink"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = site
+        .post_form(&browser, "/me/racetime/unlink", &[("csrf", csrf.as_str())])
+        .await;
     assert!(page.contains("No racetime.gg account is linked."), "{page}");
 }
 
@@ -410,15 +398,13 @@ async fn display_names_are_one_to_thirty_two_characters_and_unique() {
             "Your display name is now Alice the Great.",
         ),
     ] {
-        let page = browser
-            .post(site.url("/me/display-name"))
-            .form(&[("csrf", csrf.as_str()), ("display_name", name)])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = site
+            .post_form(
+                &browser,
+                "/me/display-name",
+                &[("csrf", csrf.as_str()), ("display_name", name)],
+            )
+            .await;
         assert!(page.contains(expect), "{name:?}: {page}");
     }
     // The JSON route (upstream W11) answers 400 with upstream's message.
@@ -488,15 +474,13 @@ async fn purge_deletes_the_person_in_api_and_their_presets_in_seedgen() {
             .unwrap()
             .is_some()
     );
-    let page = browser
-        .post(site.url("/me/purge"))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = site
+        .post_form(
+            &browser,
+            "/me/purge",
+            &[("csrf", csrf.as_str()), ("confirm", "yes")],
+        )
+        .await;
     assert!(page.contains("being deleted"), "{page}");
     assert!(
         identity::get(&site.api.db, user.id)

@@ -83,6 +83,20 @@ fn user_id(value: &str, field: &str) -> Result<u64, Status> {
     })
 }
 
+/// A namespace as the proto has it.
+fn namespace_message(
+    ns: crate::db::namespace::Model,
+    presets: &[crate::db::preset::Model],
+    collaborators: &[u64],
+) -> pb::Namespace {
+    pb::Namespace {
+        presets: presets.iter().map(|p| summary(&ns.name, p)).collect(),
+        owner_discord_user_id: platform::db::u64_from_db(ns.discord_user_id).to_string(),
+        collaborator_discord_user_ids: collaborators.iter().map(u64::to_string).collect(),
+        name: ns.name,
+    }
+}
+
 /// A namespaced preset row as a listing entry.
 fn summary(namespace: &str, row: &crate::db::preset::Model) -> pb::PresetSummary {
     pb::PresetSummary {
@@ -410,12 +424,7 @@ impl SeedGen for SeedGenApi {
             .await
             .map_err(db_status)?
             .into_iter()
-            .map(|(ns, presets)| pb::Namespace {
-                presets: presets.iter().map(|p| summary(&ns.name, p)).collect(),
-                owner_discord_user_id: platform::db::u64_from_db(ns.discord_user_id).to_string(),
-                collaborator_discord_user_ids: Vec::new(),
-                name: ns.name,
-            })
+            .map(|(ns, presets)| namespace_message(ns, &presets, &[]))
             .collect();
         Ok(Response::new(pb::BrowsePresetsReply { global, namespaces }))
     }
@@ -442,12 +451,11 @@ impl SeedGen for SeedGenApi {
             .await
             .map_err(db_status)?;
         let presets = namespaces::all_presets(db, &ns).await.map_err(db_status)?;
-        Ok(Response::new(pb::Namespace {
-            presets: presets.iter().map(|p| summary(&ns.name, p)).collect(),
-            owner_discord_user_id: platform::db::u64_from_db(ns.discord_user_id).to_string(),
-            collaborator_discord_user_ids: collaborators.iter().map(u64::to_string).collect(),
-            name: ns.name,
-        }))
+        Ok(Response::new(namespace_message(
+            ns,
+            &presets,
+            &collaborators,
+        )))
     }
 
     async fn roll_mystery(

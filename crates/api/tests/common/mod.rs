@@ -201,6 +201,24 @@ impl Site {
         response.text().await.unwrap()
     }
 
+    /// Posts a form as `browser` and returns the page it ends on.
+    pub async fn post_form(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        browser
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The CSRF token in the forms of `html`.
     pub fn csrf(html: &str) -> String {
         let marker = "name=\"csrf\" value=\"";
