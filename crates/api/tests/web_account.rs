@@ -460,6 +460,32 @@ async fn purge_deletes_the_person_in_api_and_their_presets_in_seedgen() {
     .await
     .unwrap();
 
+    // A seed Alice rolled in Discord.
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    seedgen::db::audit::ActiveModel {
+        randomizer: Set("alttpr".into()),
+        hash_id: Set(Some("abc".into())),
+        permalink: Set("https://alttpr.com/h/abc".into()),
+        settings: Set(None),
+        gentype: Set("preset".into()),
+        genoption: Set("open".into()),
+        namespace: Set(None),
+        provider: Set("alttpr".into()),
+        surface: Set("discord".into()),
+        requested_by: Set(format!("discord:{ALICE}")),
+        customizer: Set(false),
+        doors: Set(false),
+        avianart: Set(false),
+        rng_seed: Set(None),
+        spoiler_url: Set(None),
+        attempt_count: Set(1),
+        latency_ms: Set(10),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&site.seedgen_db)
+    .await
+    .unwrap();
     let csrf = site.csrf_of(&browser).await;
     // Without the confirmation nothing happens.
     browser

@@ -357,8 +357,10 @@ pub async fn browse(
 }
 
 /// Deletes everything kept about Discord user `user_id`: the namespace they own with its
-/// presets and collaborators, and their collaborations on others' namespaces (spec W6, through
-/// `api.user.purged`). Returns how many namespaces were deleted (0 or 1).
+/// presets and collaborators, their collaborations on others' namespaces, and their name on
+/// the seeds they rolled (the audit rows stay, as `purged`, so `verifygame` still knows the
+/// seeds) (spec W6, through `api.user.purged`). Returns how many namespaces were deleted
+/// (0 or 1).
 pub async fn purge_user<C: ConnectionTrait>(conn: &C, user_id: u64) -> Result<u64, DbErr> {
     let uid = u64_to_db(user_id);
     collaborator::Entity::delete_many()
@@ -381,6 +383,14 @@ pub async fn purge_user<C: ConnectionTrait>(conn: &C, user_id: u64) -> Result<u6
     }
     let result = namespace::Entity::delete_many()
         .filter(namespace::Column::DiscordUserId.eq(uid))
+        .exec(conn)
+        .await?;
+    crate::db::audit::Entity::update_many()
+        .col_expr(
+            crate::db::audit::Column::RequestedBy,
+            sea_orm::sea_query::Expr::value("purged"),
+        )
+        .filter(crate::db::audit::Column::RequestedBy.eq(format!("discord:{user_id}")))
         .exec(conn)
         .await?;
     Ok(result.rows_affected)
