@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod process;
 pub mod racetime;
 mod service;
+pub mod speedgaming;
 mod ws;
 
 pub use db::{Backend, TestDb};

@@ -1,13 +1,30 @@
-//! The `tournament` service: tournaments, matches, results, async tournaments and ranked-choice
-//! elections. Serves `tournament.v1.Tournaments` (port 50053); the bodies arrive with the
-//! tournament issues.
+//! The `tournament` service: the tournament registry, matches from SpeedGaming or organizers,
+//! and race rooms opened on time, once (spec `tournament.md` §1). Serves
+//! `tournament.v1.Tournaments` and `tournament.v1.TournamentAdmin` (port 50053); runs the
+//! SpeedGaming importer and the room opener. Seed delivery, results, async tournaments and
+//! elections arrive with their issues.
 
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod db;
+pub mod grpc;
+pub mod import;
+pub mod matches;
+pub mod opener;
+pub mod registry;
+pub mod speedgaming;
+
+use std::time::Duration;
+
+use chrono::Utc;
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
-use proto::tournament::v1::tournaments_server::{Tournaments, TournamentsServer};
+use proto::tournament::v1::tournament_admin_server::TournamentAdminServer;
+use proto::tournament::v1::tournaments_server::TournamentsServer;
 use serde::{Deserialize, Serialize};
+
+use crate::db::ScheduleSource;
 
 /// The tournament service.
 #[derive(Debug)]
@@ -15,12 +32,25 @@ pub struct TournamentService;
 
 /// tournament's own settings (environment prefix `TOURNAMENT_`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TournamentSettings {
     /// Base URL of the SpeedGaming schedule API (`TOURNAMENT_SPEEDGAMING_URL`).
     pub speedgaming_url: String,
-    /// How often SpeedGaming schedules are polled, in seconds
+    /// How often SpeedGaming schedules are imported, in seconds
     /// (`TOURNAMENT_SCHEDULE_POLL_SECS`).
     pub schedule_poll_secs: u64,
+    /// How often due rooms are opened, in seconds (`TOURNAMENT_OPENER_POLL_SECS`).
+    pub opener_poll_secs: u64,
+}
+
+impl Default for TournamentSettings {
+    fn default() -> Self {
+        Self {
+            speedgaming_url: "https://speedgaming.org/api".to_owned(),
+            schedule_poll_secs: 60,
+            opener_poll_secs: 20,
+        }
+    }
 }
 
 impl ServiceSettings for TournamentSettings {
@@ -33,14 +63,15 @@ impl ServiceSettings for TournamentSettings {
                 "must be at least 1",
             ));
         }
+        if self.opener_poll_secs == 0 {
+            return Err(ConfigError::invalid(
+                "opener_poll_secs",
+                "must be at least 1",
+            ));
+        }
         Ok(())
     }
 }
-
-#[derive(Debug)]
-struct TournamentsApi;
-
-impl Tournaments for TournamentsApi {}
 
 impl Service for TournamentService {
     const NAME: &'static str = "tournament";
@@ -54,19 +85,80 @@ impl Service for TournamentService {
                 Self::NAME,
                 &["racetime", "seedgen", "gateway", "api"],
             ),
-            service: TournamentSettings {
-                speedgaming_url: "https://speedgaming.org/api".to_owned(),
-                schedule_poll_secs: 60,
-            },
+            service: TournamentSettings::default(),
         }
     }
 
     async fn start(
-        _ctx: &ServiceContext,
-        _settings: &TournamentSettings,
+        ctx: &ServiceContext,
+        settings: &TournamentSettings,
         routes: &mut tonic::service::RoutesBuilder,
     ) -> anyhow::Result<()> {
-        routes.add_service(TournamentsServer::new(TournamentsApi));
+        let opener = opener::Opener::new(ctx.db.clone(), ctx.peers.clone(), ctx.outbox.clone());
+        let api = grpc::Api::new(ctx.db.clone(), opener.clone());
+        routes.add_service(TournamentsServer::new(api.clone()));
+        routes.add_service(TournamentAdminServer::new(api));
+
+        let sg = speedgaming::SpeedGaming::new(&settings.speedgaming_url)?;
+        let db = ctx.db.clone();
+        let importer_opener = opener.clone();
+        ctx.tasks().every(
+            Duration::from_secs(settings.schedule_poll_secs),
+            move || {
+                let (db, sg, opener) = (db.clone(), sg.clone(), importer_opener.clone());
+                async move { import_all(&db, &sg, &opener).await }
+            },
+        );
+        ctx.tasks()
+            .every(Duration::from_secs(settings.opener_poll_secs), move || {
+                let opener = opener.clone();
+                async move {
+                    if let Err(error) = opener.open_due(Utc::now()).await {
+                        tracing::warn!(%error, "room opener round failed");
+                    }
+                }
+            });
         Ok(())
+    }
+}
+
+/// One import round over every live SpeedGaming tournament; failures are logged per
+/// tournament, and a match deleted after its room opened is reported to the audit channel.
+async fn import_all(
+    db: &sea_orm::DatabaseConnection,
+    sg: &speedgaming::SpeedGaming,
+    opener: &opener::Opener,
+) {
+    let now = Utc::now();
+    let tournaments = match registry::list(db, true).await {
+        Ok(list) => list,
+        Err(error) => {
+            tracing::warn!(%error, "could not list tournaments to import");
+            return;
+        }
+    };
+    for t in tournaments {
+        if t.row.schedule_source != ScheduleSource::Speedgaming || !t.live_at(now) {
+            continue;
+        }
+        match import::import(db, sg, &t, now).await {
+            Ok(report) => {
+                if report.created + report.updated.len() + report.deleted.len() > 0 {
+                    tracing::info!(tournament = %t.row.slug, created = report.created, updated = report.updated.len(), deleted = report.deleted.len(), "schedule imported");
+                }
+                for id in &report.deleted {
+                    opener
+                        .audit(
+                            &t,
+                            &format!("deleted:{}:{id}", t.row.slug),
+                            &format!("SpeedGaming episode `{id}` was deleted; its match is gone. Close its race room if one was opened."),
+                        )
+                        .await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(tournament = %t.row.slug, %error, "schedule import failed; next poll retries");
+            }
+        }
     }
 }

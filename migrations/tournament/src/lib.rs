@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_event_tables;
+mod m20261130_000002_matches;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -16,6 +17,9 @@ impl MigratorTrait for Migrator {
     }
 
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261120_000001_event_tables::Migration)]
+        vec![
+            Box::new(m20261120_000001_event_tables::Migration),
+            Box::new(m20261130_000002_matches::Migration),
+        ]
     }
 }

@@ -1,0 +1,472 @@
+//! `tournament.v1.Tournaments` (for racetime and gateway) and `tournament.v1.TournamentAdmin`
+//! (for organizers, through api and gateway): the registry, matches and their rooms. Errors:
+//! NOT_FOUND for unknown tournaments and matches, INVALID_ARGUMENT naming a bad field,
+//! PERMISSION_DENIED when the actor may not change the tournament.
+
+use chrono::{DateTime, Duration, Utc};
+use platform::grpc::timestamp;
+use proto::tournament::v1 as pb;
+use proto::tournament::v1::tournament_admin_server::TournamentAdmin;
+use proto::tournament::v1::tournaments_server::Tournaments;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use tonic::{Request, Response, Status};
+
+use crate::config::{RoomProfile, SeedRoller};
+use crate::db::{Role, ScheduleSource, r#match, match_room};
+use crate::matches::{self, NewMatch, Player};
+use crate::opener::Opener;
+use crate::registry::{self, Actor, RegistryError, Settings, Tournament};
+
+/// The gRPC front.
+#[derive(Clone, Debug)]
+pub struct Api {
+    db: DatabaseConnection,
+    opener: Opener,
+}
+
+impl Api {
+    /// The services over `db`, opening rooms with `opener`.
+    pub fn new(db: DatabaseConnection, opener: Opener) -> Self {
+        Self { db, opener }
+    }
+}
+
+fn status(error: RegistryError) -> Status {
+    match error {
+        RegistryError::Forbidden => Status::permission_denied(error.to_string()),
+        RegistryError::NotFound(_) => Status::not_found(error.to_string()),
+        RegistryError::Invalid(_) => Status::invalid_argument(error.to_string()),
+        RegistryError::Db(db) => db_status(db),
+    }
+}
+
+fn db_status(error: sea_orm::DbErr) -> Status {
+    tracing::error!(%error, "tournament: database error");
+    Status::internal("a database error occurred; try again")
+}
+
+fn actor(actor: Option<pb::Actor>) -> Result<Actor, Status> {
+    match actor {
+        Some(a) if a.operator => Ok(Actor::Operator),
+        Some(a) if a.user_id > 0 => Ok(Actor::User(i64::try_from(a.user_id).unwrap_or(i64::MAX))),
+        _ => Err(Status::permission_denied("the request names no actor")),
+    }
+}
+
+fn time(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+}
+
+fn snowflake(v: Option<i64>) -> u64 {
+    v.map_or(0, platform::db::u64_from_db)
+}
+
+fn nonzero(v: u64) -> Option<u64> {
+    (v != 0).then_some(v)
+}
+
+/// A tournament as the proto has it.
+pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
+    let row = &t.row;
+    pb::TournamentConfig {
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        active: row.active,
+        starts_at: row.starts_at.map(timestamp),
+        ends_at: row.ends_at.map(timestamp),
+        schedule_source: match row.schedule_source {
+            ScheduleSource::Speedgaming => "speedgaming",
+            ScheduleSource::Internal => "internal",
+        }
+        .into(),
+        speedgaming_event: row.speedgaming_event.clone().unwrap_or_default(),
+        racetime_category: row.racetime_category.clone(),
+        racetime_goal: row.racetime_goal.clone(),
+        room_profile_json: row.room_profile.clone(),
+        room_open_minutes_before: u32::try_from(row.room_open_minutes_before).unwrap_or(0),
+        stream_delay_minutes: u32::try_from(row.stream_delay_minutes).unwrap_or(0),
+        require_racetime_link: row.require_racetime_link,
+        seed_roller_json: row.seed_roller.clone(),
+        guild_id: snowflake(row.guild_id),
+        audit_channel_id: snowflake(row.audit_channel_id),
+        commentary_channel_id: snowflake(row.commentary_channel_id),
+        announce_channel_id: snowflake(row.announce_channel_id),
+        helper_role_ids: t.helper_role_ids.clone(),
+        time_zone: row.time_zone.clone(),
+    }
+}
+
+fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
+    let bad = |m: String| Status::invalid_argument(m);
+    let profile: RoomProfile = if c.room_profile_json.trim().is_empty() {
+        RoomProfile::default()
+    } else {
+        serde_json::from_str(&c.room_profile_json)
+            .map_err(|e| bad(format!("room_profile_json: {e}")))?
+    };
+    let roller: SeedRoller = if c.seed_roller_json.trim().is_empty() {
+        SeedRoller::None
+    } else {
+        serde_json::from_str(&c.seed_roller_json)
+            .map_err(|e| bad(format!("seed_roller_json: {e}")))?
+    };
+    let schedule_source = match c.schedule_source.trim() {
+        "speedgaming" | "" => ScheduleSource::Speedgaming,
+        "internal" => ScheduleSource::Internal,
+        other => {
+            return Err(bad(format!(
+                "schedule_source: `{other}` is not `speedgaming` or `internal`"
+            )));
+        }
+    };
+    Ok(Settings {
+        slug: c.slug.trim().to_owned(),
+        name: c.name,
+        active: c.active,
+        starts_at: time(c.starts_at.as_ref()),
+        ends_at: time(c.ends_at.as_ref()),
+        schedule_source,
+        speedgaming_event: Some(c.speedgaming_event).filter(|e| !e.is_empty()),
+        racetime_category: c.racetime_category,
+        racetime_goal: c.racetime_goal,
+        profile,
+        room_open_minutes_before: if c.room_open_minutes_before == 0 {
+            60
+        } else {
+            c.room_open_minutes_before
+        },
+        stream_delay_minutes: c.stream_delay_minutes,
+        require_racetime_link: c.require_racetime_link,
+        roller,
+        guild_id: nonzero(c.guild_id),
+        audit_channel_id: nonzero(c.audit_channel_id),
+        commentary_channel_id: nonzero(c.commentary_channel_id),
+        announce_channel_id: nonzero(c.announce_channel_id),
+        helper_role_ids: c.helper_role_ids,
+        time_zone: if c.time_zone.trim().is_empty() {
+            "UTC".into()
+        } else {
+            c.time_zone.trim().to_owned()
+        },
+    })
+}
+
+fn room_message(room: Option<match_room::Model>) -> Option<pb::MatchRoom> {
+    room.map(|r| pb::MatchRoom {
+        state: serde_json::to_value(r.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        room: r.room.unwrap_or_default(),
+        room_url: r.room_url.unwrap_or_default(),
+        invited_racetime_ids: serde_json::from_str(&r.invited).unwrap_or_default(),
+        opened_at: r.opened_at.map(timestamp),
+        generation: u32::try_from(r.generation).unwrap_or(0),
+        error: r.error.unwrap_or_default(),
+    })
+}
+
+async fn latest_room(
+    db: &DatabaseConnection,
+    match_id: i64,
+) -> Result<Option<match_room::Model>, Status> {
+    match_room::Entity::find()
+        .filter(match_room::Column::MatchId.eq(match_id))
+        .order_by_desc(match_room::Column::Generation)
+        .one(db)
+        .await
+        .map_err(db_status)
+}
+
+async fn match_message(
+    db: &DatabaseConnection,
+    slug: &str,
+    m: r#match::Model,
+) -> Result<pb::Match, Status> {
+    let room = room_message(latest_room(db, m.id).await?);
+    Ok(pb::Match {
+        id: u64::try_from(m.id).unwrap_or_default(),
+        tournament: slug.to_owned(),
+        source: match m.source {
+            ScheduleSource::Speedgaming => "speedgaming",
+            ScheduleSource::Internal => "internal",
+        }
+        .into(),
+        players: matches::players(&m)
+            .into_iter()
+            .map(|p| pb::MatchPlayer {
+                display_name: p.display_name,
+                discord_user_id: p.discord_user_id.unwrap_or(0),
+                discord_tag: p.discord_tag.unwrap_or_default(),
+                streaming_from: p.streaming_from,
+            })
+            .collect(),
+        channels: matches::channels(&m),
+        external_id: m.external_id,
+        title: m.title,
+        scheduled_at: Some(timestamp(m.scheduled_at)),
+        goal_override: m.goal_override.unwrap_or_default(),
+        invitational_override: m.invitational_override,
+        room,
+    })
+}
+
+async fn find_match(
+    db: &DatabaseConnection,
+    t: &Tournament,
+    id: u64,
+) -> Result<r#match::Model, Status> {
+    r#match::Entity::find_by_id(i64::try_from(id).unwrap_or(-1))
+        .filter(r#match::Column::TournamentId.eq(t.row.id))
+        .one(db)
+        .await
+        .map_err(db_status)?
+        .ok_or_else(|| Status::not_found(format!("no match {id} in `{}`", t.row.slug)))
+}
+
+#[tonic::async_trait]
+impl TournamentAdmin for Api {
+    async fn upsert_tournament(
+        &self,
+        request: Request<pb::UpsertTournamentRequest>,
+    ) -> Result<Response<pb::TournamentConfig>, Status> {
+        let r = request.into_inner();
+        let actor = actor(r.actor)?;
+        let config = r
+            .config
+            .ok_or_else(|| Status::invalid_argument("config is required"))?;
+        let saved = registry::upsert(&self.db, actor, settings(config)?)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(config_message(&saved)))
+    }
+
+    async fn get_tournament_config(
+        &self,
+        request: Request<pb::GetTournamentRequest>,
+    ) -> Result<Response<pb::TournamentConfig>, Status> {
+        let t = registry::get(&self.db, request.get_ref().slug.trim())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(config_message(&t)))
+    }
+
+    async fn list_tournament_configs(
+        &self,
+        request: Request<pb::ListTournamentsRequest>,
+    ) -> Result<Response<pb::ListTournamentConfigsReply>, Status> {
+        let list = registry::list(&self.db, request.get_ref().active_only)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListTournamentConfigsReply {
+            tournaments: list.iter().map(config_message).collect(),
+        }))
+    }
+
+    async fn grant_role(
+        &self,
+        request: Request<pb::GrantRoleRequest>,
+    ) -> Result<Response<pb::GrantRoleReply>, Status> {
+        let r = request.into_inner();
+        let role = match r.role.as_str() {
+            "organizer" => Role::Organizer,
+            "helper" => Role::Helper,
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "role: `{other}` is not `organizer` or `helper`"
+                )));
+            }
+        };
+        registry::grant(
+            &self.db,
+            actor(r.actor)?,
+            r.tournament.trim(),
+            role,
+            (r.user_id != 0).then(|| i64::try_from(r.user_id).unwrap_or(i64::MAX)),
+            nonzero(r.discord_role_id),
+        )
+        .await
+        .map_err(status)?;
+        Ok(Response::new(pb::GrantRoleReply {}))
+    }
+
+    async fn create_match(
+        &self,
+        request: Request<pb::CreateMatchRequest>,
+    ) -> Result<Response<pb::Match>, Status> {
+        let r = request.into_inner();
+        let actor = actor(r.actor)?;
+        let t = registry::get(&self.db, r.tournament.trim())
+            .await
+            .map_err(status)?;
+        if !registry::holds(&self.db, t.row.id, actor, Role::Organizer)
+            .await
+            .map_err(db_status)?
+        {
+            return Err(status(RegistryError::Forbidden));
+        }
+        if t.row.schedule_source != ScheduleSource::Internal {
+            return Err(Status::failed_precondition(format!(
+                "`{}` takes its matches from SpeedGaming; create them there",
+                t.row.slug
+            )));
+        }
+        let scheduled_at = time(r.scheduled_at.as_ref())
+            .ok_or_else(|| Status::invalid_argument("scheduled_at is required"))?;
+        if r.title.trim().is_empty() || r.players.is_empty() {
+            return Err(Status::invalid_argument(
+                "a match needs a title and players",
+            ));
+        }
+        let new = NewMatch {
+            external_id: format!("m{}", uuid::Uuid::now_v7().simple()),
+            title: r.title.trim().to_owned(),
+            scheduled_at,
+            broadcast_at: None,
+            players: r
+                .players
+                .into_iter()
+                .map(|p| Player {
+                    display_name: p.display_name,
+                    discord_user_id: nonzero(p.discord_user_id),
+                    discord_tag: Some(p.discord_tag).filter(|t| !t.is_empty()),
+                    streaming_from: p.streaming_from,
+                })
+                .collect(),
+            channels: Vec::new(),
+            goal_override: Some(r.goal_override).filter(|g| !g.trim().is_empty()),
+            invitational_override: r.invitational_override,
+        };
+        let (row, _) = matches::upsert(&self.db, t.row.id, ScheduleSource::Internal, &new)
+            .await
+            .map_err(db_status)?;
+        Ok(Response::new(
+            match_message(&self.db, &t.row.slug, row).await?,
+        ))
+    }
+
+    async fn list_matches(
+        &self,
+        request: Request<pb::ListMatchesRequest>,
+    ) -> Result<Response<pb::ListMatchesReply>, Status> {
+        let r = request.into_inner();
+        let t = registry::get(&self.db, r.tournament.trim())
+            .await
+            .map_err(status)?;
+        let now = Utc::now();
+        let from = time(r.from.as_ref()).unwrap_or(now - Duration::days(1));
+        let to = time(r.to.as_ref()).unwrap_or(now + Duration::days(7));
+        let mut out = Vec::new();
+        for m in matches::between(&self.db, t.row.id, from, to)
+            .await
+            .map_err(db_status)?
+        {
+            out.push(match_message(&self.db, &t.row.slug, m).await?);
+        }
+        Ok(Response::new(pb::ListMatchesReply { matches: out }))
+    }
+
+    async fn get_match(
+        &self,
+        request: Request<pb::GetMatchRequest>,
+    ) -> Result<Response<pb::Match>, Status> {
+        let r = request.into_inner();
+        let t = registry::get(&self.db, r.tournament.trim())
+            .await
+            .map_err(status)?;
+        let m = find_match(&self.db, &t, r.match_id).await?;
+        Ok(Response::new(
+            match_message(&self.db, &t.row.slug, m).await?,
+        ))
+    }
+}
+
+#[tonic::async_trait]
+impl Tournaments for Api {
+    async fn list_tournaments(
+        &self,
+        request: Request<pb::ListTournamentsRequest>,
+    ) -> Result<Response<pb::ListTournamentsReply>, Status> {
+        let list = registry::list(&self.db, request.get_ref().active_only)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListTournamentsReply {
+            tournaments: list.iter().map(summary).collect(),
+        }))
+    }
+
+    async fn get_tournament(
+        &self,
+        request: Request<pb::GetTournamentRequest>,
+    ) -> Result<Response<pb::Tournament>, Status> {
+        let t = registry::get(&self.db, request.get_ref().slug.trim())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(summary(&t)))
+    }
+
+    async fn open_match_room(
+        &self,
+        request: Request<pb::OpenMatchRoomRequest>,
+    ) -> Result<Response<pb::OpenMatchRoomReply>, Status> {
+        let r = request.into_inner();
+        let actor = actor(r.actor)?;
+        let t = registry::get(&self.db, r.tournament.trim())
+            .await
+            .map_err(status)?;
+        if !registry::holds(&self.db, t.row.id, actor, Role::Organizer)
+            .await
+            .map_err(db_status)?
+        {
+            return Err(status(RegistryError::Forbidden));
+        }
+        let m = matches::by_external(&self.db, t.row.id, r.episode_id.trim())
+            .await
+            .map_err(db_status)?
+            .ok_or_else(|| Status::not_found(format!("no match `{}`", r.episode_id)))?;
+        let game = i32::try_from(r.game_number.max(1)).unwrap_or(1);
+        let (room, opened) = self
+            .opener
+            .ensure_room(&t, &m, game)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(pb::OpenMatchRoomReply {
+            room_url: room.room_url.unwrap_or_default(),
+            already_open: !opened,
+            opened_at: room.opened_at.map(timestamp),
+        }))
+    }
+
+    async fn roll_tournament_seed(
+        &self,
+        _request: Request<pb::RollTournamentSeedRequest>,
+    ) -> Result<Response<pb::RollTournamentSeedReply>, Status> {
+        Err(Status::unimplemented(
+            "tournament seeds are rolled from the racetime.command.invoked event",
+        ))
+    }
+
+    async fn can_gatekeep(
+        &self,
+        _request: Request<pb::CanGatekeepRequest>,
+    ) -> Result<Response<pb::CanGatekeepReply>, Status> {
+        Err(Status::unimplemented(
+            "gatekeepers are given to racetime with the room binding",
+        ))
+    }
+}
+
+fn summary(t: &Tournament) -> pb::Tournament {
+    pb::Tournament {
+        slug: t.row.slug.clone(),
+        name: t.row.name.clone(),
+        racetime_category: t.row.racetime_category.clone(),
+        racetime_goal: t.row.racetime_goal.clone(),
+        active: t.row.active,
+        schedule_type: match t.row.schedule_source {
+            ScheduleSource::Speedgaming => "sg",
+            ScheduleSource::Internal => "internal",
+        }
+        .into(),
+    }
+}

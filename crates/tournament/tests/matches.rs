@@ -1,0 +1,623 @@
+//! A match from schedule to room, end to end: the real tournament, racetime, gateway and api
+//! services in-process, with the fake SpeedGaming, racetime.gg and Discord. The room opens once
+//! inside its window, the linked players are invited and DMed, helpers and players are let in
+//! by the binding; faults: two tournament replicas, a crash between the binding row and the
+//! room, SpeedGaming down, a player without a link, a rescheduled and a deleted episode.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use api::ApiService;
+use chrono::Utc;
+use gateway::GatewayService;
+use platform::Service;
+use proto::tournament::v1 as pb;
+use proto::tournament::v1::tournament_admin_client::TournamentAdminClient;
+use proto::tournament::v1::tournaments_client::TournamentsClient;
+use racetime::RacetimeService;
+use serde_json::json;
+use testkit::speedgaming::{self as sg, FakeSpeedGaming};
+use testkit::{FakeDiscord, FakeRacetime, ServiceHandle, TestDb, TestNats};
+use tonic::transport::Channel;
+use tournament::TournamentService;
+
+const WAIT: Duration = Duration::from_secs(30);
+const ALICE: u64 = 185_198_185_990_324_225;
+const BOB: u64 = 100_000_000_000_000_002;
+const AUDIT: u64 = 777;
+
+struct World {
+    racetime_fake: FakeRacetime,
+    discord: FakeDiscord,
+    sg: FakeSpeedGaming,
+    nats: TestNats,
+    tournament_db: TestDb,
+    peers: Vec<(&'static str, String)>,
+    alice_rt: String,
+    bob_rt: String,
+    _services: Vec<ServiceHandle>,
+    _dbs: Vec<TestDb>,
+}
+
+async fn world() -> World {
+    testkit::init();
+    let nats = TestNats::shared();
+    let racetime_fake = FakeRacetime::start().await.unwrap();
+    let discord = FakeDiscord::start().await.unwrap();
+    let sg = FakeSpeedGaming::start().await.unwrap();
+    sg.add_event("alttpr");
+    let mut services = Vec::new();
+    let mut dbs = Vec::new();
+
+    // api, with Alice and Bob linked.
+    let api_db = TestDb::new().await.unwrap();
+    let mut settings = ApiService::default_settings();
+    testkit::configure(&mut settings.common, &api_db, &nats);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    settings.service.http.listen = ([127, 0, 0, 1], port).into();
+    let mut api =
+        ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    api.wait_ready(WAIT).await.unwrap();
+    let conn = sea_orm::Database::connect(api_db.url()).await.unwrap();
+    let alice_rt = racetime_fake.add_user("Alice", &[]);
+    let bob_rt = racetime_fake.add_user("Bob", &[]);
+    for (discord_id, rt, name) in [(ALICE, &alice_rt, "Alice"), (BOB, &bob_rt, "Bob")] {
+        api::identity::create(
+            &conn,
+            api::identity::NewUser {
+                discord_user_id: Some(discord_id),
+                racetime_user_id: Some(rt.clone()),
+                racetime_name: Some(name.into()),
+                display_name: Some(name.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    // racetime, with the alttpr category bot.
+    let racetime_db = TestDb::new().await.unwrap();
+    let mut settings = RacetimeService::default_settings();
+    testkit::configure(&mut settings.common, &racetime_db, &nats);
+    let s = &mut settings.service;
+    s.racetime_url = racetime_fake.url.clone();
+    s.poll_interval_secs = 1;
+    s.open_confirm_window_secs = 0;
+    s.categories.insert(
+        "alttpr".into(),
+        serde_json::from_value(json!({"client_id": "alttpr-id", "client_secret": "alttpr-secret"}))
+            .unwrap(),
+    );
+    let mut racetime =
+        ServiceHandle::spawn::<RacetimeService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    racetime.wait_ready(WAIT).await.unwrap();
+
+    // gateway, on the fake Discord.
+    let gateway_db = TestDb::new().await.unwrap();
+    let mut settings = GatewayService::default_settings();
+    testkit::configure(&mut settings.common, &gateway_db, &nats);
+    let d = &mut settings.service.discord;
+    d.token = Some(testkit::discord::BOT_TOKEN.to_string().into());
+    d.application_id = Some(testkit::discord::APPLICATION_ID);
+    d.api_base_url = discord.url.clone();
+    d.gateway_url = discord.gateway_url.clone();
+    let mut gateway =
+        ServiceHandle::spawn::<GatewayService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    gateway.wait_ready(WAIT).await.unwrap();
+
+    let peers = vec![
+        ("api", api.grpc_url()),
+        ("racetime", racetime.grpc_url()),
+        ("gateway", gateway.grpc_url()),
+    ];
+    services.extend([api, racetime, gateway]);
+    dbs.extend([api_db, racetime_db, gateway_db]);
+    World {
+        racetime_fake,
+        discord,
+        sg,
+        nats,
+        tournament_db: TestDb::new().await.unwrap(),
+        peers,
+        alice_rt,
+        bob_rt,
+        _services: services,
+        _dbs: dbs,
+    }
+}
+
+impl World {
+    /// A tournament service replica on the shared tournament database.
+    async fn tournament(&self) -> ServiceHandle {
+        let mut settings = TournamentService::default_settings();
+        testkit::configure(&mut settings.common, &self.tournament_db, &self.nats);
+        for (name, url) in &self.peers {
+            settings.common.peers.get_mut(*name).unwrap().url = url.clone();
+        }
+        settings.service.speedgaming_url = self.sg.url.clone();
+        settings.service.schedule_poll_secs = 1;
+        settings.service.opener_poll_secs = 1;
+        let mut handle = ServiceHandle::spawn::<TournamentService>(
+            settings,
+            testkit::bind_ephemeral().await.unwrap(),
+        )
+        .unwrap();
+        handle.wait_ready(WAIT).await.unwrap();
+        handle
+    }
+
+    async fn admin(&self, handle: &ServiceHandle) -> TournamentAdminClient<Channel> {
+        TournamentAdminClient::connect(handle.grpc_url())
+            .await
+            .unwrap()
+    }
+
+    async fn create_tournament(&self, handle: &ServiceHandle, source: &str) {
+        self.admin(handle)
+            .await
+            .upsert_tournament(pb::UpsertTournamentRequest {
+                actor: Some(pb::Actor {
+                    operator: true,
+                    user_id: 0,
+                }),
+                config: Some(pb::TournamentConfig {
+                    slug: "alttpr".into(),
+                    name: "ALTTPR Main".into(),
+                    active: true,
+                    schedule_source: source.into(),
+                    racetime_category: "alttpr".into(),
+                    racetime_goal: "Beat the game".into(),
+                    room_open_minutes_before: 60,
+                    audit_channel_id: AUDIT,
+                    seed_roller_json:
+                        r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#.into(),
+                    time_zone: "America/New_York".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn wait_rooms(&self, n: usize) -> Vec<String> {
+        for _ in 0..300 {
+            let rooms = self.racetime_fake.race_names("alttpr");
+            if rooms.len() >= n {
+                return rooms;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{n} rooms never opened: {:?}",
+            self.racetime_fake.race_names("alttpr")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_match_gets_one_room_inside_its_window_with_invites_dms_and_the_seed_button() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::minutes(30);
+    w.sg.put_episode(sg::standard_1v1(
+        501,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    // Outside the window: no room.
+    w.sg.put_episode(sg::standard_1v1(
+        502,
+        "alttpr",
+        start + chrono::Duration::hours(3),
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "speedgaming").await;
+
+    let rooms = w.wait_rooms(1).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rooms_later = w.racetime_fake.race_names("alttpr");
+    assert_eq!(
+        rooms_later.len(),
+        1,
+        "one room, opened once: {rooms_later:?}"
+    );
+    let room = &rooms[0];
+    let race = w.racetime_fake.race(room);
+    assert!(
+        race["info_user"]
+            .as_str()
+            .unwrap()
+            .contains("Alice vs. Bob - Standard"),
+        "{race}"
+    );
+    assert!(
+        race["info_user"].as_str().unwrap().ends_with(" - 501"),
+        "{race}"
+    );
+    // Both linked players invited.
+    let actions: Vec<String> = w
+        .racetime_fake
+        .actions()
+        .into_iter()
+        .filter(|(r, _)| r == room)
+        .map(|(_, a)| a)
+        .collect();
+    let invites = actions.iter().filter(|a| a.contains("invite")).count();
+    assert!(invites >= 2, "{actions:?}");
+    // The welcome and the pinned seed button.
+    let posts = w.racetime_fake.bot_messages(room);
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.starts_with("Welcome! Use the \"Roll Tournament Seed\"")),
+        "{posts:?}"
+    );
+    assert!(
+        posts.iter().any(|p| p == "Tournament Controls:"),
+        "{posts:?}"
+    );
+    // Each player got a DM with the room.
+    for player in [ALICE, BOB] {
+        let mut dm = None;
+        for _ in 0..100 {
+            if let Some(channel) = w.discord.dm_channel(player) {
+                let messages = w.discord.channel_messages(channel);
+                if !messages.is_empty() {
+                    dm = Some(messages);
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let dm = dm.expect("a DM");
+        assert_eq!(dm.len(), 1, "one DM: {dm:?}");
+        assert!(
+            dm[0]
+                .to_string()
+                .contains("RT.gg Room Opened - Alice vs. Bob"),
+            "{dm:?}"
+        );
+    }
+    // The match reports its room.
+    let mut client = TournamentsClient::connect(tournament.grpc_url())
+        .await
+        .unwrap();
+    let reply = client
+        .open_match_room(pb::OpenMatchRoomRequest {
+            tournament: "alttpr".into(),
+            episode_id: "501".into(),
+            game_number: 1,
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reply.already_open);
+    assert!(
+        reply.room_url.ends_with(room.split('/').nth(1).unwrap()),
+        "{reply:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_replicas_and_a_crash_before_the_room_never_give_two_rooms() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::minutes(20);
+    for id in 601..=605 {
+        w.sg.put_episode(sg::standard_1v1(
+            id,
+            "alttpr",
+            start + chrono::Duration::minutes(id - 600),
+            ("Alice", ALICE),
+            ("Bob", BOB),
+        ));
+    }
+    let first = w.tournament().await;
+    w.create_tournament(&first, "speedgaming").await;
+    let second = w.tournament().await;
+    w.wait_rooms(5).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        w.racetime_fake.race_names("alttpr").len(),
+        5,
+        "one room per match with two replicas"
+    );
+    drop(second);
+    drop(first);
+}
+
+#[tokio::test]
+async fn speedgaming_down_is_survived_and_a_deleted_episode_is_confirmed_then_reported() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::hours(5);
+    w.sg.put_episode(sg::standard_1v1(
+        701,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "speedgaming").await;
+    let mut admin = w.admin(&tournament).await;
+    let list = |mut admin: TournamentAdminClient<Channel>| async move {
+        admin
+            .list_matches(pb::ListMatchesRequest {
+                tournament: "alttpr".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .matches
+    };
+    for _ in 0..100 {
+        if !list(admin.clone()).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(list(admin.clone()).await.len(), 1);
+    // Down: the match stays; nothing is deleted for want of an answer.
+    w.sg.set_down(true);
+    w.sg.remove_episode(701);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        list(admin.clone()).await.len(),
+        1,
+        "an outage deletes nothing"
+    );
+    // Back: the episode is confirmed gone and the match deleted.
+    w.sg.set_down(false);
+    for _ in 0..100 {
+        if list(admin.clone()).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(list(admin.clone()).await.is_empty());
+    let audit = w.discord.channel_messages(AUDIT);
+    assert!(
+        audit
+            .iter()
+            .any(|m| m.to_string().contains("`701` was deleted")),
+        "{audit:?}"
+    );
+    let _ = &mut admin;
+}
+
+#[tokio::test]
+async fn an_internal_match_with_an_unlinked_player_opens_and_the_audit_channel_hears_once() {
+    let w = world().await;
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "internal").await;
+    let mut admin = w.admin(&tournament).await;
+    // Not an organizer: refused.
+    let refused = admin
+        .create_match(pb::CreateMatchRequest {
+            actor: Some(pb::Actor {
+                operator: false,
+                user_id: 999,
+            }),
+            tournament: "alttpr".into(),
+            title: "Round 1".into(),
+            scheduled_at: Some(platform::grpc::timestamp(
+                Utc::now() + chrono::Duration::minutes(10),
+            )),
+            players: vec![],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let created = admin
+        .create_match(pb::CreateMatchRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            title: "Round 1".into(),
+            scheduled_at: Some(platform::grpc::timestamp(
+                Utc::now() + chrono::Duration::minutes(10),
+            )),
+            players: vec![
+                pb::MatchPlayer {
+                    display_name: "Alice".into(),
+                    discord_user_id: ALICE,
+                    ..Default::default()
+                },
+                pb::MatchPlayer {
+                    display_name: "Carol".into(),
+                    discord_user_id: 3,
+                    ..Default::default()
+                },
+            ],
+            goal_override: "Custom Rules".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let rooms = w.wait_rooms(1).await;
+    let race = w.racetime_fake.race(&rooms[0]);
+    assert!(
+        race["goal"].to_string().contains("Custom Rules")
+            || race["info_user"].as_str().unwrap().contains("Round 1"),
+        "{race}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let audit: Vec<String> = w
+        .discord
+        .channel_messages(AUDIT)
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let unlinked: Vec<&String> = audit
+        .iter()
+        .filter(|m| m.contains("no linked racetime.gg account for Carol"))
+        .collect();
+    assert_eq!(unlinked.len(), 1, "{audit:?}");
+    let fetched = admin
+        .get_match(pb::GetMatchRequest {
+            tournament: "alttpr".into(),
+            match_id: created.id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let room = fetched.room.unwrap();
+    assert_eq!(room.state, "open");
+    assert_eq!(room.invited_racetime_ids, vec![w.alice_rt.clone()]);
+    let _ = &w.bob_rt;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_binding_row_and_the_room_is_recovered_with_the_same_room() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use tournament::db::{RoomState, match_room};
+    let w = world().await;
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "internal").await;
+    let mut admin = w.admin(&tournament).await;
+    // Far ahead: the opener leaves it alone.
+    let created = admin
+        .create_match(pb::CreateMatchRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            title: "Final".into(),
+            scheduled_at: Some(platform::grpc::timestamp(
+                Utc::now() + chrono::Duration::hours(5),
+            )),
+            players: vec![pb::MatchPlayer {
+                display_name: "Alice".into(),
+                discord_user_id: ALICE,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // A process wrote the binding, asked racetime for the room, and died before recording it.
+    let db = sea_orm::Database::connect(w.tournament_db.url())
+        .await
+        .unwrap();
+    let match_id = i64::try_from(created.id).unwrap();
+    let key = tournament::opener::room_key("alttpr", match_id, 1, 0);
+    let now = Utc::now();
+    let tournament_id = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        tournament::db::tournament::Entity::find()
+            .filter(tournament::db::tournament::Column::Slug.eq("alttpr"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    match_room::ActiveModel {
+        tournament_id: Set(tournament_id),
+        match_id: Set(match_id),
+        game_number: Set(1),
+        generation: Set(0),
+        idempotency_key: Set(key.clone()),
+        state: Set(RoomState::Opening),
+        room: Set(None),
+        room_url: Set(None),
+        invited: Set("[]".into()),
+        error: Set(None),
+        opened_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let racetime_url = w
+        .peers
+        .iter()
+        .find(|(n, _)| *n == "racetime")
+        .unwrap()
+        .1
+        .clone();
+    let mut rooms = proto::racetime::v1::race_rooms_client::RaceRoomsClient::connect(racetime_url)
+        .await
+        .unwrap();
+    let first = rooms
+        .open_room(proto::racetime::v1::OpenRoomRequest {
+            idempotency_key: key,
+            category: "alttpr".into(),
+            settings: Some(proto::racetime::v1::RoomSettings {
+                goal: "Beat the game".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The organizer opens it now: the same room, not a second one.
+    let mut client = TournamentsClient::connect(tournament.grpc_url())
+        .await
+        .unwrap();
+    let reply = client
+        .open_match_room(pb::OpenMatchRoomRequest {
+            tournament: "alttpr".into(),
+            episode_id: created.external_id.clone(),
+            game_number: 1,
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reply.room_url, first.url);
+    assert!(!reply.already_open, "this call finished opening it");
+    assert_eq!(w.racetime_fake.race_names("alttpr").len(), 1);
+    let fetched = admin
+        .get_match(pb::GetMatchRequest {
+            tournament: "alttpr".into(),
+            match_id: created.id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.room.unwrap().state, "open");
+    // Asking again changes nothing.
+    let again = client
+        .open_match_room(pb::OpenMatchRoomRequest {
+            tournament: "alttpr".into(),
+            episode_id: created.external_id,
+            game_number: 1,
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.already_open);
+    assert_eq!(w.racetime_fake.race_names("alttpr").len(), 1);
+}

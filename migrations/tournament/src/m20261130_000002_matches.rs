@@ -1,0 +1,349 @@
+//! The tournament registry, its permissions, matches (SpeedGaming episodes and internal
+//! matches in one table) and the room binding of each match (written before the room is
+//! opened, unique per match, game and generation, so two replicas or a retry never open two).
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveIden)]
+enum Tournaments {
+    Table,
+    Id,
+    Slug,
+    Name,
+    Active,
+    StartsAt,
+    EndsAt,
+    ScheduleSource,
+    SpeedgamingEvent,
+    RacetimeCategory,
+    RacetimeGoal,
+    RoomProfile,
+    RoomOpenMinutesBefore,
+    StreamDelayMinutes,
+    RequireRacetimeLink,
+    SeedRoller,
+    GuildId,
+    AuditChannelId,
+    CommentaryChannelId,
+    AnnounceChannelId,
+    HelperRoleIds,
+    TimeZone,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum TournamentPermissions {
+    Table,
+    Id,
+    TournamentId,
+    Role,
+    UserId,
+    DiscordRoleId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Matches {
+    Table,
+    Id,
+    TournamentId,
+    Source,
+    ExternalId,
+    Title,
+    ScheduledAt,
+    BroadcastAt,
+    Players,
+    Channels,
+    GoalOverride,
+    InvitationalOverride,
+    ContentHash,
+    LinkAlerted,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum MatchRooms {
+    Table,
+    Id,
+    TournamentId,
+    MatchId,
+    GameNumber,
+    Generation,
+    IdempotencyKey,
+    State,
+    Room,
+    RoomUrl,
+    Invited,
+    Error,
+    OpenedAt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, DeriveMigrationName)]
+pub struct Migration;
+
+fn id<T: IntoIden>(col: T) -> ColumnDef {
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Tournaments::Table)
+                    .if_not_exists()
+                    .col(id(Tournaments::Id))
+                    .col(
+                        ColumnDef::new(Tournaments::Slug)
+                            .string_len(40)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(Tournaments::Name).string_len(200).not_null())
+                    .col(ColumnDef::new(Tournaments::Active).boolean().not_null())
+                    .col(ColumnDef::new(Tournaments::StartsAt).date_time().null())
+                    .col(ColumnDef::new(Tournaments::EndsAt).date_time().null())
+                    .col(
+                        ColumnDef::new(Tournaments::ScheduleSource)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::SpeedgamingEvent)
+                            .string_len(100)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::RacetimeCategory)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::RacetimeGoal)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Tournaments::RoomProfile).text().not_null())
+                    .col(
+                        ColumnDef::new(Tournaments::RoomOpenMinutesBefore)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::StreamDelayMinutes)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::RequireRacetimeLink)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Tournaments::SeedRoller).text().not_null())
+                    .col(ColumnDef::new(Tournaments::GuildId).big_integer().null())
+                    .col(
+                        ColumnDef::new(Tournaments::AuditChannelId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::CommentaryChannelId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::AnnounceChannelId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Tournaments::HelperRoleIds).text().not_null())
+                    .col(
+                        ColumnDef::new(Tournaments::TimeZone)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::CreatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Tournaments::UpdatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(TournamentPermissions::Table)
+                    .if_not_exists()
+                    .col(id(TournamentPermissions::Id))
+                    .col(
+                        ColumnDef::new(TournamentPermissions::TournamentId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TournamentPermissions::Role)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TournamentPermissions::UserId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(TournamentPermissions::DiscordRoleId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(TournamentPermissions::CreatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("tournament_permissions_tournament")
+                    .table(TournamentPermissions::Table)
+                    .col(TournamentPermissions::TournamentId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Matches::Table)
+                    .if_not_exists()
+                    .col(id(Matches::Id))
+                    .col(
+                        ColumnDef::new(Matches::TournamentId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Matches::Source).string_len(20).not_null())
+                    .col(
+                        ColumnDef::new(Matches::ExternalId)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Matches::Title).string_len(300).not_null())
+                    .col(ColumnDef::new(Matches::ScheduledAt).date_time().not_null())
+                    .col(ColumnDef::new(Matches::BroadcastAt).date_time().null())
+                    .col(ColumnDef::new(Matches::Players).text().not_null())
+                    .col(ColumnDef::new(Matches::Channels).text().not_null())
+                    .col(ColumnDef::new(Matches::GoalOverride).string_len(200).null())
+                    .col(
+                        ColumnDef::new(Matches::InvitationalOverride)
+                            .boolean()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Matches::ContentHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Matches::LinkAlerted).boolean().not_null())
+                    .col(ColumnDef::new(Matches::CreatedAt).date_time().not_null())
+                    .col(ColumnDef::new(Matches::UpdatedAt).date_time().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("matches_external")
+                    .table(Matches::Table)
+                    .col(Matches::TournamentId)
+                    .col(Matches::Source)
+                    .col(Matches::ExternalId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("matches_scheduled")
+                    .table(Matches::Table)
+                    .col(Matches::ScheduledAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(MatchRooms::Table)
+                    .if_not_exists()
+                    .col(id(MatchRooms::Id))
+                    .col(
+                        ColumnDef::new(MatchRooms::TournamentId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(MatchRooms::MatchId).big_integer().not_null())
+                    .col(ColumnDef::new(MatchRooms::GameNumber).integer().not_null())
+                    .col(ColumnDef::new(MatchRooms::Generation).integer().not_null())
+                    .col(
+                        ColumnDef::new(MatchRooms::IdempotencyKey)
+                            .string_len(200)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(MatchRooms::State).string_len(16).not_null())
+                    .col(ColumnDef::new(MatchRooms::Room).string_len(200).null())
+                    .col(ColumnDef::new(MatchRooms::RoomUrl).string_len(300).null())
+                    .col(ColumnDef::new(MatchRooms::Invited).text().not_null())
+                    .col(ColumnDef::new(MatchRooms::Error).text().null())
+                    .col(ColumnDef::new(MatchRooms::OpenedAt).date_time().null())
+                    .col(ColumnDef::new(MatchRooms::CreatedAt).date_time().not_null())
+                    .col(ColumnDef::new(MatchRooms::UpdatedAt).date_time().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("match_rooms_game")
+                    .table(MatchRooms::Table)
+                    .col(MatchRooms::MatchId)
+                    .col(MatchRooms::GameNumber)
+                    .col(MatchRooms::Generation)
+                    .unique()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            MatchRooms::Table.into_iden(),
+            Matches::Table.into_iden(),
+            TournamentPermissions::Table.into_iden(),
+            Tournaments::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
