@@ -51,6 +51,11 @@ pub enum Forwarded {
         /// Study time, in seconds.
         study_time: u32,
     },
+    /// `SetInfo` with `seed_rolled`.
+    SeedRolled {
+        /// The bot info to set.
+        info_bot: String,
+    },
 }
 
 impl Forwarded {
@@ -71,6 +76,7 @@ impl Forwarded {
                 study_time,
                 reply,
             },
+            Forwarded::SeedRolled { info_bot } => RoomInput::SeedRolled { info_bot, reply },
         }
     }
 }

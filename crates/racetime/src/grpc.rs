@@ -283,6 +283,16 @@ impl RaceRooms for RaceRoomsApi {
                 "info_bot: Ensure this value has at most 1000 characters.",
             ));
         }
+        if r.seed_rolled {
+            self.to_actor(
+                &r.room,
+                Forwarded::SeedRolled {
+                    info_bot: r.info_bot,
+                },
+            )
+            .await?;
+            return Ok(Response::new(pb::Empty {}));
+        }
         self.bot
             .room_call(
                 &room_name(&r.room)?,

@@ -265,6 +265,21 @@ pub mod match_room {
         pub error: Option<String>,
         /// When the room was opened.
         pub opened_at: Option<ChronoDateTimeUtc>,
+        /// The tournament seed's permalink, once rolled.
+        pub seed_permalink: Option<String>,
+        /// Its hash or file-select code.
+        pub seed_hash: Option<String>,
+        /// When it was rolled.
+        pub seed_rolled_at: Option<ChronoDateTimeUtc>,
+        /// The race result ([`crate::results::Standing`]s as JSON), once finished.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub results: Option<String>,
+        /// When the race ended.
+        pub finished_at: Option<ChronoDateTimeUtc>,
+        /// When the result may be announced (end + stream delay).
+        pub result_publish_at: Option<ChronoDateTimeUtc>,
+        /// The result was announced.
+        pub result_published: bool,
         /// Created.
         pub created_at: ChronoDateTimeUtc,
         /// Last changed.

@@ -1,8 +1,9 @@
 //! The `tournament` service: the tournament registry, matches from SpeedGaming or organizers,
 //! and race rooms opened on time, once (spec `tournament.md` §1). Serves
 //! `tournament.v1.Tournaments` and `tournament.v1.TournamentAdmin` (port 50053); runs the
-//! SpeedGaming importer and the room opener. Seed delivery, results, async tournaments and
-//! elections arrive with their issues.
+//! SpeedGaming importer and the room opener; delivers tournament seeds on `!tournamentrace`
+//! and records and announces results. Async tournaments and elections arrive with their
+//! issues.
 
 #![warn(missing_docs)]
 
@@ -13,6 +14,8 @@ pub mod import;
 pub mod matches;
 pub mod opener;
 pub mod registry;
+pub mod results;
+pub mod seeds;
 pub mod speedgaming;
 
 use std::time::Duration;
@@ -109,6 +112,26 @@ impl Service for TournamentService {
                 async move { import_all(&db, &sg, &opener).await }
             },
         );
+        ctx.subscribe(seeds::OnTournamentRace::new(
+            ctx.db.clone(),
+            ctx.peers.clone(),
+            ctx.outbox.clone(),
+            opener.clone(),
+        ));
+        ctx.subscribe(results::OnRaceFinished::new(ctx.db.clone()));
+        ctx.subscribe(results::OnRoomCancelled);
+        let (db, outbox, publisher) = (ctx.db.clone(), ctx.outbox.clone(), opener.clone());
+        ctx.tasks()
+            .every(Duration::from_secs(settings.opener_poll_secs), move || {
+                let (db, outbox, opener) = (db.clone(), outbox.clone(), publisher.clone());
+                async move {
+                    if let Err(error) =
+                        results::publish_due(&db, &outbox, &opener, Utc::now()).await
+                    {
+                        tracing::warn!(%error, "result announcement round failed");
+                    }
+                }
+            });
         ctx.tasks()
             .every(Duration::from_secs(settings.opener_poll_secs), move || {
                 let opener = opener.clone();

@@ -185,6 +185,13 @@ impl Opener {
             invited: Set("[]".into()),
             error: Set(None),
             opened_at: Set(None),
+            seed_permalink: Set(None),
+            seed_hash: Set(None),
+            seed_rolled_at: Set(None),
+            results: Set(None),
+            finished_at: Set(None),
+            result_publish_at: Set(None),
+            result_published: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

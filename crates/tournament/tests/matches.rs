@@ -26,6 +26,7 @@ const WAIT: Duration = Duration::from_secs(30);
 const ALICE: u64 = 185_198_185_990_324_225;
 const BOB: u64 = 100_000_000_000_000_002;
 const AUDIT: u64 = 777;
+const COMMENTARY: u64 = 778;
 
 struct World {
     racetime_fake: FakeRacetime,
@@ -36,6 +37,9 @@ struct World {
     peers: Vec<(&'static str, String)>,
     alice_rt: String,
     bob_rt: String,
+    helper_rt: String,
+    helper_user: i64,
+    _alttpr: wiremock::MockServer,
     _services: Vec<ServiceHandle>,
     _dbs: Vec<TestDb>,
 }
@@ -81,6 +85,19 @@ async fn world() -> World {
         .await
         .unwrap();
     }
+    let helper_rt = racetime_fake.add_user("Helper", &[]);
+    let helper_user = api::identity::create(
+        &conn,
+        api::identity::NewUser {
+            discord_user_id: Some(55),
+            racetime_user_id: Some(helper_rt.clone()),
+            display_name: Some("Helper".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
 
     // racetime, with the alttpr category bot.
     let racetime_db = TestDb::new().await.unwrap();
@@ -114,13 +131,39 @@ async fn world() -> World {
             .unwrap();
     gateway.wait_ready(WAIT).await.unwrap();
 
+    // seedgen, on a fake alttpr.com.
+    let alttpr = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/api/randomizer"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(testkit::fixtures::alttpr_seed_response("ToUrNeY", "off")),
+        )
+        .mount(&alttpr)
+        .await;
+    let seedgen_db = TestDb::new().await.unwrap();
+    let mut settings = seedgen::SeedgenService::default_settings();
+    testkit::configure(&mut settings.common, &seedgen_db, &nats);
+    settings.service.presets_dir =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("../../presets");
+    settings.service.providers.alttpr.base_url = alttpr.uri();
+    settings.service.providers.http.attempts = 1;
+    let mut seedgen = ServiceHandle::spawn::<seedgen::SeedgenService>(
+        settings,
+        testkit::bind_ephemeral().await.unwrap(),
+    )
+    .unwrap();
+    seedgen.wait_ready(WAIT).await.unwrap();
+
     let peers = vec![
         ("api", api.grpc_url()),
         ("racetime", racetime.grpc_url()),
         ("gateway", gateway.grpc_url()),
+        ("seedgen", seedgen.grpc_url()),
     ];
-    services.extend([api, racetime, gateway]);
-    dbs.extend([api_db, racetime_db, gateway_db]);
+    services.extend([api, racetime, gateway, seedgen]);
+    dbs.extend([api_db, racetime_db, gateway_db, seedgen_db]);
     World {
         racetime_fake,
         discord,
@@ -130,6 +173,9 @@ async fn world() -> World {
         peers,
         alice_rt,
         bob_rt,
+        helper_rt,
+        helper_user,
+        _alttpr: alttpr,
         _services: services,
         _dbs: dbs,
     }
@@ -178,6 +224,7 @@ impl World {
                     racetime_goal: "Beat the game".into(),
                     room_open_minutes_before: 60,
                     audit_channel_id: AUDIT,
+                    commentary_channel_id: COMMENTARY,
                     seed_roller_json:
                         r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#.into(),
                     time_zone: "America/New_York".into(),
@@ -546,6 +593,13 @@ async fn a_crash_between_the_binding_row_and_the_room_is_recovered_with_the_same
         invited: Set("[]".into()),
         error: Set(None),
         opened_at: Set(None),
+        seed_permalink: Set(None),
+        seed_hash: Set(None),
+        seed_rolled_at: Set(None),
+        results: Set(None),
+        finished_at: Set(None),
+        result_publish_at: Set(None),
+        result_published: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -620,4 +674,163 @@ async fn a_crash_between_the_binding_row_and_the_room_is_recovered_with_the_same
         .into_inner();
     assert!(again.already_open);
     assert_eq!(w.racetime_fake.race_names("alttpr").len(), 1);
+}
+
+#[tokio::test]
+async fn from_room_to_result_the_seed_reaches_everyone_once_and_the_result_is_recorded() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::minutes(30);
+    w.sg.put_episode(sg::standard_1v1(
+        801,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "speedgaming").await;
+    w.admin(&tournament)
+        .await
+        .grant_role(pb::GrantRoleRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            role: "helper".into(),
+            user_id: u64::try_from(w.helper_user).unwrap(),
+            discord_role_id: 0,
+        })
+        .await
+        .unwrap();
+    let room = w.wait_rooms(1).await.remove(0);
+    // Join requests: players accepted, the helper accepted and made monitor.
+    for user in [&w.alice_rt, &w.bob_rt, &w.helper_rt] {
+        w.racetime_fake.request_to_join(&room, user);
+    }
+    let accepted = |w: &World, user: &str| {
+        w.racetime_fake.race(&room)["entrants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"]["id"] == user && e["status"]["value"] != "requested")
+    };
+    for _ in 0..100 {
+        if [&w.alice_rt, &w.bob_rt, &w.helper_rt]
+            .iter()
+            .all(|u| accepted(&w, u))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        accepted(&w, &w.alice_rt) && accepted(&w, &w.bob_rt),
+        "players let in: {}",
+        w.racetime_fake.race(&room)["entrants"]
+    );
+    assert!(accepted(&w, &w.helper_rt), "the helper let in");
+    let monitors: Vec<String> = w
+        .racetime_fake
+        .actions()
+        .into_iter()
+        .filter(|(r, a)| r == &room && a.contains("add_monitor"))
+        .map(|(_, a)| a)
+        .collect();
+    // The helper is the only gatekeeper, so the room's one promotion is theirs.
+    assert_eq!(monitors.len(), 1, "{monitors:?}");
+
+    // !tournamentrace: the seed everywhere, once.
+    w.racetime_fake.chat(&room, &w.alice_rt, "!tournamentrace");
+    w.racetime_fake
+        .wait_for_bot(&room, WAIT, |lines| {
+            lines
+                .iter()
+                .any(|l| l.starts_with("Seed has been generated"))
+        })
+        .await;
+    let messages = w.racetime_fake.messages(&room);
+    for user in [&w.alice_rt, &w.bob_rt] {
+        assert!(
+            messages.iter().any(
+                |m| m.direct_to.as_deref() == Some(user.as_str()) && m.text.contains("ToUrNeY")
+            ),
+            "a whisper to {user}: {messages:?}"
+        );
+    }
+    let race = w.racetime_fake.race(&room);
+    assert!(
+        race["info_bot"].as_str().unwrap_or_default().contains('/'),
+        "the code in the room info: {race}"
+    );
+    let audit = w.discord.channel_messages(AUDIT);
+    assert!(
+        audit
+            .iter()
+            .any(|m| m.to_string().contains("Permalink") && m.to_string().contains("ToUrNeY")),
+        "{audit:?}"
+    );
+    let commentary = w.discord.channel_messages(COMMENTARY);
+    assert_eq!(commentary.len(), 1, "{commentary:?}");
+    assert!(
+        !commentary[0].to_string().contains("Permalink"),
+        "restreamers get no permalink"
+    );
+    for player in [ALICE, BOB] {
+        let dms = w
+            .discord
+            .channel_messages(w.discord.dm_channel(player).unwrap());
+        assert_eq!(dms.len(), 2, "room DM and seed DM: {dms:?}");
+        assert!(dms[1].to_string().contains("ToUrNeY"));
+    }
+    // A second roll is refused by the room, across restarts of nothing.
+    w.racetime_fake.chat(&room, &w.bob_rt, "!tournamentrace");
+    w.racetime_fake
+        .wait_for_bot(&room, WAIT, |lines| {
+            lines
+                .iter()
+                .any(|l| l.starts_with("I already rolled a seed!"))
+        })
+        .await;
+
+    // The race: Alice finishes, Bob forfeits.
+    w.racetime_fake.ready(&room, &w.alice_rt);
+    w.racetime_fake.ready(&room, &w.bob_rt);
+    w.racetime_fake.begin(&room);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    w.racetime_fake.forfeit(&room, &w.bob_rt);
+    w.racetime_fake.forfeit(&room, &w.helper_rt);
+    w.racetime_fake.finish(&room, &w.alice_rt);
+    let mut result = None;
+    for _ in 0..300 {
+        let audit = w.discord.channel_messages(AUDIT);
+        if let Some(m) = audit.iter().find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("finished")
+        }) {
+            result = Some(m["content"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let result = result.expect("a result post");
+    assert!(
+        result.contains("Match `801` (Standard) finished"),
+        "{result}"
+    );
+    assert!(result.contains("1. Alice"), "{result}");
+    assert!(result.contains("Bob DNF"), "{result}");
+    let matches = w
+        .admin(&tournament)
+        .await
+        .get_match(pb::GetMatchRequest {
+            tournament: "alttpr".into(),
+            match_id: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(matches.room.unwrap().state, "finished");
 }

@@ -78,6 +78,13 @@ enum MatchRooms {
     Invited,
     Error,
     OpenedAt,
+    SeedPermalink,
+    SeedHash,
+    SeedRolledAt,
+    Results,
+    FinishedAt,
+    ResultPublishAt,
+    ResultPublished,
     CreatedAt,
     UpdatedAt,
 }
@@ -314,6 +321,25 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(MatchRooms::Invited).text().not_null())
                     .col(ColumnDef::new(MatchRooms::Error).text().null())
                     .col(ColumnDef::new(MatchRooms::OpenedAt).date_time().null())
+                    .col(
+                        ColumnDef::new(MatchRooms::SeedPermalink)
+                            .string_len(500)
+                            .null(),
+                    )
+                    .col(ColumnDef::new(MatchRooms::SeedHash).string_len(200).null())
+                    .col(ColumnDef::new(MatchRooms::SeedRolledAt).date_time().null())
+                    .col(ColumnDef::new(MatchRooms::Results).text().null())
+                    .col(ColumnDef::new(MatchRooms::FinishedAt).date_time().null())
+                    .col(
+                        ColumnDef::new(MatchRooms::ResultPublishAt)
+                            .date_time()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(MatchRooms::ResultPublished)
+                            .boolean()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MatchRooms::CreatedAt).date_time().not_null())
                     .col(ColumnDef::new(MatchRooms::UpdatedAt).date_time().not_null())
                     .to_owned(),

@@ -37,6 +37,8 @@ contracts! {
     ev::EntrantRequested => "racetime.entrant.requested",
     ev::CommandInvoked => "racetime.command.invoked",
     ev::TournamentRoomOpened => "tournament.room.opened",
+    ev::TournamentSeedRolled => "tournament.seed.rolled",
+    ev::TournamentMatchFinished => "tournament.match.finished",
     ev::UserLinked => "api.user.linked",
     ev::UserMerged => "api.user.merged",
     ev::UserPurged => "api.user.purged",

@@ -32,6 +32,12 @@ pub(crate) enum RoomInput {
         study_time: u32,
         reply: oneshot::Sender<()>,
     },
+    /// A seed was rolled for the room elsewhere (a tournament seed): set the info and refuse
+    /// further rolls until `!cancel`.
+    SeedRolled {
+        info_bot: String,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 pub(crate) struct RoomActor {
@@ -180,6 +186,11 @@ impl RoomActor {
                 let _ = reply.send(());
             }
             RoomInput::Bind { binding, reply } => {
+                // Players and gatekeepers who asked before the binding arrived (the room is
+                // public for a moment after it opens) are looked at again.
+                self.state
+                    .requests_seen
+                    .retain(|u| !binding.players.contains(u) && !binding.gatekeepers.contains(u));
                 self.state.tournament = Some(binding);
                 self.persist(Vec::new()).await;
                 // Requests already waiting are handled now.
@@ -198,6 +209,12 @@ impl RoomActor {
                     study_time,
                     ..SpoilerRace::default()
                 });
+                self.persist(Vec::new()).await;
+                let _ = reply.send(());
+            }
+            RoomInput::SeedRolled { info_bot, reply } => {
+                self.state.seed_rolled = true;
+                self.set_info(&info_bot).await;
                 self.persist(Vec::new()).await;
                 let _ = reply.send(());
             }
