@@ -163,6 +163,22 @@ fn room_message(room: Option<match_room::Model>) -> Option<pb::MatchRoom> {
         opened_at: r.opened_at.map(timestamp),
         generation: u32::try_from(r.generation).unwrap_or(0),
         error: r.error.unwrap_or_default(),
+        standings: r
+            .results
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Vec<crate::results::Standing>>(json).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| pb::Standing {
+                racetime_user_id: s.racetime_user_id,
+                name: s.name,
+                status: s.status,
+                place: s.place,
+                finish_time_ms: s.finish_time_ms,
+            })
+            .collect(),
+        finished_at: r.finished_at.map(timestamp),
+        seed_permalink: r.seed_permalink.unwrap_or_default(),
     })
 }
 
@@ -211,17 +227,29 @@ async fn match_message(
     })
 }
 
-async fn find_match(
+/// Match `id` with its tournament (`slug`, or any when empty).
+async fn locate(
     db: &DatabaseConnection,
-    t: &Tournament,
+    slug: &str,
     id: u64,
-) -> Result<r#match::Model, Status> {
-    r#match::Entity::find_by_id(i64::try_from(id).unwrap_or(-1))
-        .filter(r#match::Column::TournamentId.eq(t.row.id))
+) -> Result<(Tournament, r#match::Model), Status> {
+    let m = r#match::Entity::find_by_id(i64::try_from(id).unwrap_or(-1))
         .one(db)
         .await
         .map_err(db_status)?
-        .ok_or_else(|| Status::not_found(format!("no match {id} in `{}`", t.row.slug)))
+        .ok_or_else(|| Status::not_found(format!("no match {id}")))?;
+    let row = crate::db::tournament::Entity::find_by_id(m.tournament_id)
+        .one(db)
+        .await
+        .map_err(db_status)?
+        .ok_or_else(|| Status::not_found(format!("no match {id}")))?;
+    if !slug.trim().is_empty() && row.slug != slug.trim() {
+        return Err(Status::not_found(format!(
+            "no match {id} in `{}`",
+            slug.trim()
+        )));
+    }
+    Ok((Tournament::from_row(row).map_err(status)?, m))
 }
 
 #[tonic::async_trait]
@@ -371,10 +399,7 @@ impl TournamentAdmin for Api {
         request: Request<pb::GetMatchRequest>,
     ) -> Result<Response<pb::Match>, Status> {
         let r = request.into_inner();
-        let t = registry::get(&self.db, r.tournament.trim())
-            .await
-            .map_err(status)?;
-        let m = find_match(&self.db, &t, r.match_id).await?;
+        let (t, m) = locate(&self.db, &r.tournament, r.match_id).await?;
         Ok(Response::new(
             match_message(&self.db, &t.row.slug, m).await?,
         ))

@@ -797,7 +797,12 @@ async fn from_room_to_result_the_seed_reaches_everyone_once_and_the_result_is_re
     w.racetime_fake.ready(&room, &w.alice_rt);
     w.racetime_fake.ready(&room, &w.bob_rt);
     w.racetime_fake.begin(&room);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..100 {
+        if w.racetime_fake.race(&room)["status"]["value"] == "in_progress" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     w.racetime_fake.forfeit(&room, &w.bob_rt);
     w.racetime_fake.forfeit(&room, &w.helper_rt);
     w.racetime_fake.finish(&room, &w.alice_rt);

@@ -9,6 +9,7 @@ pub mod mystery;
 pub mod presets;
 pub mod racetime;
 pub mod status;
+pub mod tournaments;
 pub mod webhooks;
 
 use utoipa::openapi::security::{
@@ -31,6 +32,7 @@ use crate::http::AppState;
         (name = "mystery", description = "Mystery settings without a seed"),
         (name = "racetime", description = "Race-room commands"),
         (name = "account", description = "The caller's own account"),
+        (name = "tournaments", description = "Tournaments, matches, rooms and results"),
         (name = "webhooks", description = "Signed outbound webhooks"),
         (name = "admin", description = "Operator routes"),
         (name = "upstream", description = "Paths of the bot this one replaces, kept for existing tools")
@@ -88,4 +90,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::remove))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(tournaments::list))
+        .routes(routes!(tournaments::get, tournaments::put))
+        .routes(routes!(tournaments::grant))
+        .routes(routes!(tournaments::matches, tournaments::create_match))
+        .routes(routes!(tournaments::results))
+        .routes(routes!(tournaments::room, tournaments::open_room))
 }
