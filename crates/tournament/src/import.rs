@@ -10,8 +10,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::db::ScheduleSource;
+use crate::db::{ScheduleSource, r#match};
 use crate::matches::{self, Change, NewMatch};
+use crate::opener::Opener;
 use crate::registry::Tournament;
 use crate::speedgaming::{SgError, SpeedGaming};
 
@@ -46,6 +47,7 @@ pub enum ImportError {
 pub async fn import(
     db: &DatabaseConnection,
     sg: &SpeedGaming,
+    opener: &Opener,
     tournament: &Tournament,
     now: DateTime<Utc>,
 ) -> Result<Report, ImportError> {
@@ -63,8 +65,11 @@ pub async fn import(
         }
         let new = NewMatch::from_episode(episode);
         seen.insert(new.external_id.clone());
-        let (_, change) =
+        let (stored, change) =
             matches::upsert(db, tournament.row.id, ScheduleSource::Speedgaming, &new).await?;
+        if tournament.row.require_racetime_link && !stored.link_alerted {
+            check_links(db, opener, tournament, stored).await?;
+        }
         match change {
             Change::Created => report.created += 1,
             Change::Updated => report.updated.push(new.external_id),
@@ -96,4 +101,47 @@ pub async fn import(
         }
     }
     Ok(report)
+}
+
+/// `require_racetime_link`: tells the audit channel, once per match, which players cannot be
+/// invited (no Discord id on the schedule, or no linked racetime.gg account), days before the
+/// room opens rather than at the start. Identity being down is retried at the next import.
+async fn check_links(
+    db: &DatabaseConnection,
+    opener: &Opener,
+    tournament: &Tournament,
+    stored: r#match::Model,
+) -> Result<(), ImportError> {
+    let Ok(players) = opener.resolve(matches::players(&stored)).await else {
+        return Ok(());
+    };
+    let missing: Vec<String> = players
+        .iter()
+        .filter(|p| p.racetime_user_id.is_none())
+        .map(|p| p.player.display_name.clone())
+        .collect();
+    if !missing.is_empty() {
+        opener
+            .audit(
+                tournament,
+                &format!(
+                    "link-check:{}:{}:{}",
+                    tournament.row.slug,
+                    stored.id,
+                    stored.content_hash.get(..12).unwrap_or_default()
+                ),
+                &format!(
+                    "Match `{}` ({}) on {}: {} cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page).",
+                    stored.external_id,
+                    stored.title,
+                    stored.scheduled_at.format("%Y-%m-%d %H:%M UTC"),
+                    missing.join(", ")
+                ),
+            )
+            .await;
+    }
+    let mut active = sea_orm::IntoActiveModel::into_active_model(stored);
+    active.link_alerted = sea_orm::ActiveValue::Set(true);
+    sea_orm::ActiveModelTrait::update(active, db).await?;
+    Ok(())
 }

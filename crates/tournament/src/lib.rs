@@ -164,7 +164,7 @@ async fn import_all(
         if t.row.schedule_source != ScheduleSource::Speedgaming || !t.live_at(now) {
             continue;
         }
-        match import::import(db, sg, &t, now).await {
+        match import::import(db, sg, opener, &t, now).await {
             Ok(report) => {
                 if report.created + report.updated.len() + report.deleted.len() > 0 {
                     tracing::info!(tournament = %t.row.slug, created = report.created, updated = report.updated.len(), deleted = report.deleted.len(), "schedule imported");

@@ -128,7 +128,12 @@ pub async fn upsert<C: ConnectionTrait>(
         .await?;
     let (mut active, change) = match existing {
         Some(row) if row.content_hash == hash => return Ok((row, Change::Unchanged)),
-        Some(row) => (row.into_active_model(), Change::Updated),
+        Some(row) => {
+            let mut active = row.into_active_model();
+            // Players or times changed: check the players' links again.
+            active.link_alerted = Set(false);
+            (active, Change::Updated)
+        }
         None => (
             r#match::ActiveModel {
                 tournament_id: Set(tournament_id),

@@ -839,3 +839,59 @@ async fn from_room_to_result_the_seed_reaches_everyone_once_and_the_result_is_re
         .into_inner();
     assert_eq!(matches.room.unwrap().state, "finished");
 }
+
+#[tokio::test]
+async fn require_racetime_link_warns_the_audit_channel_once_at_import() {
+    let w = world().await;
+    let tournament = w.tournament().await;
+    w.sg.put_episode(sg::without_discord(
+        901,
+        "alttpr",
+        Utc::now() + chrono::Duration::hours(5),
+        ("Alice", ALICE),
+        "Nobody",
+    ));
+    w.admin(&tournament)
+        .await
+        .upsert_tournament(pb::UpsertTournamentRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            config: Some(pb::TournamentConfig {
+                slug: "alttpr".into(),
+                name: "ALTTPR Main".into(),
+                active: true,
+                schedule_source: "speedgaming".into(),
+                racetime_category: "alttpr".into(),
+                racetime_goal: "Beat the game".into(),
+                require_racetime_link: true,
+                audit_channel_id: AUDIT,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let warned = |w: &World| {
+        w.discord
+            .channel_messages(AUDIT)
+            .iter()
+            .filter(|m| {
+                m["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Nobody cannot be invited")
+            })
+            .count()
+    };
+    for _ in 0..100 {
+        if warned(&w) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Several more imports: still one warning, and no room (the match is hours away).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(warned(&w), 1, "{:?}", w.discord.channel_messages(AUDIT));
+    assert!(w.racetime_fake.race_names("alttpr").is_empty());
+}
