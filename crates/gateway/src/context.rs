@@ -176,6 +176,14 @@ impl Call {
         }
     }
 
+    /// A user option: the chosen user's id.
+    pub fn user(&self, name: &str) -> Option<u64> {
+        match self.options.get(name) {
+            Some(CommandOptionValue::User(id)) => Some(id.get()),
+            _ => None,
+        }
+    }
+
     /// An integer option.
     pub fn integer(&self, name: &str) -> Option<i64> {
         match self.options.get(name)? {
@@ -313,6 +321,10 @@ pub struct App {
     /// For attachments and the SpeedGaming schedule: at most 3 redirects and the
     /// `attachment_timeout_ms` timeout.
     pub files: reqwest::Client,
+    /// The tournament service (`/tournament`); `None` when not configured.
+    pub tournament: Option<Peer>,
+    /// The api service (who a Discord user is); `None` when not configured.
+    pub identity: Option<Peer>,
 }
 
 impl App {
@@ -329,6 +341,8 @@ impl App {
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()?;
         Ok(Self {
+            tournament: None,
+            identity: None,
             discord,
             seedgen,
             settings,

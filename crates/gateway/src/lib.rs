@@ -171,13 +171,15 @@ impl Service for GatewayService {
         let discord = discord::Discord::from_settings(&settings.discord)?;
         let seedgen = ctx.peers.get("seedgen").ok().cloned();
         let config = guild_config::GuildConfig::new(ctx.db.clone());
-        let app = context::App::new(
+        let mut app = context::App::new(
             discord.clone(),
             seedgen,
             settings.clone(),
             ctx.db.clone(),
             config.clone(),
         )?;
+        app.tournament = ctx.peers.get("tournament").ok().cloned();
+        app.identity = ctx.peers.get("api").ok().cloned();
         let router = Arc::new(router::Router::new(
             app,
             commands::Registry::standard(settings)?,

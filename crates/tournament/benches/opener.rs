@@ -68,17 +68,24 @@ async fn run() {
     settings.service.open_confirm_window_secs = 0;
     settings.service.categories.insert(
         "alttpr".into(),
-        serde_json::from_value(json!({"client_id": "alttpr-id", "client_secret": "alttpr-secret"})).unwrap(),
+        serde_json::from_value(json!({"client_id": "alttpr-id", "client_secret": "alttpr-secret"}))
+            .unwrap(),
     );
     let mut racetime =
-        ServiceHandle::spawn::<RacetimeService>(settings, testkit::bind_ephemeral().await.unwrap()).unwrap();
+        ServiceHandle::spawn::<RacetimeService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
     racetime.wait_ready(Duration::from_secs(30)).await.unwrap();
 
     let db = TestDb::new().await.unwrap();
     let first = replica(&db, &nats, &racetime.grpc_url()).await;
     let second = replica(&db, &nats, &racetime.grpc_url()).await;
-    let mut admin = TournamentAdminClient::connect(format!("http://{}", first.grpc)).await.unwrap();
-    let operator = Some(pb::Actor { operator: true, user_id: 0 });
+    let mut admin = TournamentAdminClient::connect(format!("http://{}", first.grpc))
+        .await
+        .unwrap();
+    let operator = Some(pb::Actor {
+        operator: true,
+        user_id: 0,
+    });
     admin
         .upsert_tournament(pb::UpsertTournamentRequest {
             actor: operator,
@@ -119,7 +126,9 @@ async fn run() {
     }
     // Go.
     let mut config = admin
-        .get_tournament_config(pb::GetTournamentRequest { slug: "bench".into() })
+        .get_tournament_config(pb::GetTournamentRequest {
+            slug: "bench".into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -131,7 +140,10 @@ async fn run() {
         })
         .await
         .unwrap();
-    println!("{MATCHES} matches, windows opening over {} s, 2 replicas", SPREAD.as_secs());
+    println!(
+        "{MATCHES} matches, windows opening over {} s, 2 replicas",
+        SPREAD.as_secs()
+    );
     let started = Instant::now();
     let wait_until = |at: chrono::DateTime<Utc>| {
         let d = (at - Utc::now()).to_std().unwrap_or_default();
@@ -140,7 +152,10 @@ async fn run() {
     // Kill one replica halfway through the windows.
     wait_until(t0 + chrono::Duration::from_std(SPREAD / 2).unwrap()).await;
     drop(first);
-    println!("replica 1 killed at {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "replica 1 killed at {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     wait_until(t0 + chrono::Duration::from_std(SPREAD + Duration::from_secs(60)).unwrap()).await;
 
     let conn = sea_orm::Database::connect(db.url()).await.unwrap();

@@ -19,11 +19,11 @@ use proto::seedgen::v1 as sg;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use crate::config::SeedRoller;
-use crate::db::{r#match, match_room};
+use crate::db::match_room;
 use crate::matches;
 use crate::opener::Opener;
 use crate::registry;
@@ -185,13 +185,14 @@ impl Subscriber for OnTournamentRace {
                 )
                 .await;
         };
-        let binding = match_room::Entity::find()
-            .filter(match_room::Column::Room.eq(&event.room))
-            .one(&self.db)
-            .await?;
-        let m = match &binding {
-            Some(b) => {
-                r#match::Entity::find_by_id(b.match_id)
+        // The match from the room's binding (tournament, episode); its room binding by match,
+        // newest generation first (the opener may still be writing the room's name).
+        let m = crate::matches::by_external(&self.db, tournament.row.id, &event.episode_id).await?;
+        let binding = match &m {
+            Some(m) => {
+                match_room::Entity::find()
+                    .filter(match_room::Column::MatchId.eq(m.id))
+                    .order_by_desc(match_room::Column::Generation)
                     .one(&self.db)
                     .await?
             }
@@ -309,6 +310,23 @@ impl Subscriber for OnTournamentRace {
             .map_err(Self::transient("racetime"))?;
 
         let room_url = binding.room_url.clone().unwrap_or_default();
+        let room_url = if room_url.is_empty() {
+            // Still being recorded by the opener: racetime knows it.
+            let get = rt::GetRoomRequest {
+                room: event.room.clone(),
+            };
+            racetime
+                .call(|| {
+                    let mut client = RaceRoomsClient::new(racetime.channel());
+                    let request = get.clone();
+                    async move { client.get_room(request).await }
+                })
+                .await
+                .map(|r| r.into_inner().url)
+                .unwrap_or_default()
+        } else {
+            room_url
+        };
         let channels = matches::channels(&m);
         let versus = speedgaming::versus(&names);
         let title = speedgaming::race_info(

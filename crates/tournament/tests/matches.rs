@@ -40,6 +40,7 @@ struct World {
     helper_rt: String,
     helper_user: i64,
     _alttpr: wiremock::MockServer,
+    first_listeners: std::sync::Mutex<Option<platform::runtime::Listeners>>,
     _services: Vec<ServiceHandle>,
     _dbs: Vec<TestDb>,
 }
@@ -117,10 +118,15 @@ async fn world() -> World {
             .unwrap();
     racetime.wait_ready(WAIT).await.unwrap();
 
-    // gateway, on the fake Discord.
+    // gateway, on the fake Discord; it reaches the first tournament replica (`/tournament`)
+    // at listeners reserved now.
+    let first_listeners = testkit::bind_ephemeral().await.unwrap();
+    let tournament_url = format!("http://{}", first_listeners.local_addrs().unwrap().0);
     let gateway_db = TestDb::new().await.unwrap();
     let mut settings = GatewayService::default_settings();
     testkit::configure(&mut settings.common, &gateway_db, &nats);
+    settings.common.peers.get_mut("tournament").unwrap().url = tournament_url;
+    settings.common.peers.get_mut("api").unwrap().url = api.grpc_url();
     let d = &mut settings.service.discord;
     d.token = Some(testkit::discord::BOT_TOKEN.to_string().into());
     d.application_id = Some(testkit::discord::APPLICATION_ID);
@@ -176,6 +182,7 @@ async fn world() -> World {
         helper_rt,
         helper_user,
         _alttpr: alttpr,
+        first_listeners: std::sync::Mutex::new(Some(first_listeners)),
         _services: services,
         _dbs: dbs,
     }
@@ -192,11 +199,12 @@ impl World {
         settings.service.speedgaming_url = self.sg.url.clone();
         settings.service.schedule_poll_secs = 1;
         settings.service.opener_poll_secs = 1;
-        let mut handle = ServiceHandle::spawn::<TournamentService>(
-            settings,
-            testkit::bind_ephemeral().await.unwrap(),
-        )
-        .unwrap();
+        let reserved = self.first_listeners.lock().unwrap().take();
+        let listeners = match reserved {
+            Some(l) => l,
+            None => testkit::bind_ephemeral().await.unwrap(),
+        };
+        let mut handle = ServiceHandle::spawn::<TournamentService>(settings, listeners).unwrap();
         handle.wait_ready(WAIT).await.unwrap();
         handle
     }
@@ -894,4 +902,141 @@ async fn require_racetime_link_warns_the_audit_channel_once_at_import() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(warned(&w), 1, "{:?}", w.discord.channel_messages(AUDIT));
     assert!(w.racetime_fake.race_names("alttpr").is_empty());
+}
+
+#[tokio::test]
+async fn organizers_use_the_tournament_command_in_discord() {
+    let w = world().await;
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "internal").await;
+    w.discord.wait_for_session(WAIT).await;
+    let mut admin = w.admin(&tournament).await;
+    let created = admin
+        .create_match(pb::CreateMatchRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            title: "Week 2".into(),
+            scheduled_at: Some(platform::grpc::timestamp(
+                Utc::now() + chrono::Duration::hours(8),
+            )),
+            players: vec![pb::MatchPlayer {
+                display_name: "Bob".into(),
+                discord_user_id: BOB,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let alice = testkit::discord::Invoker::member(ALICE, "alice");
+    let reply = |sent: testkit::discord::SentInteraction| {
+        let discord = w.discord.clone();
+        async move {
+            discord
+                .wait_for_reply(&sent, WAIT, |m| {
+                    m["content"].as_str().is_some_and(|c| !c.is_empty())
+                })
+                .await["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let listed = reply(
+        w.discord
+            .slash_command(&alice, &["tournament", "list"], &[], &[]),
+    )
+    .await;
+    assert!(
+        listed.contains("`alttpr` — ALTTPR Main (active"),
+        "{listed}"
+    );
+    let matches = reply(w.discord.slash_command(
+        &alice,
+        &["tournament", "matches"],
+        &[("tournament", json!("alttpr"))],
+        &[],
+    ))
+    .await;
+    assert!(
+        matches.contains("Week 2") && matches.contains("no room yet"),
+        "{matches}"
+    );
+    // Not an organizer yet: refused by the tournament service.
+    let open = [
+        ("tournament", json!("alttpr")),
+        ("match", json!(created.id)),
+    ];
+    let refused = reply(
+        w.discord
+            .slash_command(&alice, &["tournament", "open"], &open, &[]),
+    )
+    .await;
+    assert!(
+        refused.contains("only the tournament's organizers"),
+        "{refused}"
+    );
+    assert!(w.racetime_fake.race_names("alttpr").is_empty());
+    // Made organizer, Alice opens the room and grants Bob the helper role.
+    let alice_user = {
+        let api_url = w.peers.iter().find(|(n, _)| *n == "api").unwrap().1.clone();
+        let mut identity = proto::identity::v1::identity_client::IdentityClient::connect(api_url)
+            .await
+            .unwrap();
+        identity
+            .find_by_discord_id(proto::identity::v1::FindByDiscordIdRequest {
+                discord_user_id: ALICE,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .id
+    };
+    admin
+        .grant_role(pb::GrantRoleRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            role: "organizer".into(),
+            user_id: alice_user,
+            discord_role_id: 0,
+        })
+        .await
+        .unwrap();
+    let opened = reply(
+        w.discord
+            .slash_command(&alice, &["tournament", "open"], &open, &[]),
+    )
+    .await;
+    assert!(
+        opened.starts_with(&format!("Opened the room of match {}:", created.id)),
+        "{opened}"
+    );
+    assert_eq!(w.racetime_fake.race_names("alttpr").len(), 1);
+    let granted = reply(w.discord.slash_command(
+        &alice,
+        &["tournament", "grant"],
+        &[
+            ("tournament", json!("alttpr")),
+            ("role", json!("helper")),
+            ("user", json!({"user": BOB.to_string()})),
+        ],
+        &[],
+    ))
+    .await;
+    assert!(granted.contains("is now helper of `alttpr`"), "{granted}");
+    let off = reply(w.discord.slash_command(
+        &alice,
+        &["tournament", "activate"],
+        &[("tournament", json!("alttpr")), ("on", json!(false))],
+        &[],
+    ))
+    .await;
+    assert!(off.contains("`alttpr` is now inactive."), "{off}");
 }

@@ -25,6 +25,7 @@ pub mod options;
 pub mod samus;
 pub mod seed;
 pub mod sgdaily;
+pub mod tournament;
 pub mod web;
 pub mod welcome;
 pub mod z2r;
@@ -130,6 +131,7 @@ impl Registry {
             Box::new(welcome::Welcome),
             Box::new(welcome::Rom),
             Box::new(sgdaily::SgDaily),
+            Box::new(tournament::Tournament),
         ])
     }
 
@@ -214,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn the_global_and_community_sets_are_upstreams() {
+    fn the_global_and_community_sets_are_upstreams_and_ours() {
         let registry = registry();
         let names = |scope| {
             registry
@@ -237,7 +239,8 @@ mod tests {
                 "ctjets",
                 "smvaria",
                 "smdash",
-                "dailygame"
+                "dailygame",
+                "tournament"
             ]
         );
         assert_eq!(names(Scope::Community), ["welcome", "rom", "sgdaily"]);

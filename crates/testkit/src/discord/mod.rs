@@ -363,7 +363,8 @@ impl FakeDiscord {
 
     /// Dispatches a slash command. `path` is the command and its subcommand (e.g.
     /// `["alttpr", "preset"]`); `options` are the leaf options as `(name, value)` where the
-    /// value's JSON type picks the option type (string 3, integer 4, boolean 5); attachments
+    /// value's JSON type picks the option type (string 3, integer 4, boolean 5; an object
+    /// `{"user": "<snowflake>"}` is a user option, type 6); attachments
     /// go in `attachments` as `(option name, file name, url, size, content type)`.
     pub fn slash_command(
         &self,
@@ -375,6 +376,9 @@ impl FakeDiscord {
         let mut leaf: Vec<Json> = options
             .iter()
             .map(|(name, value)| {
+                if let Some(user) = value.get("user") {
+                    return json!({"name": name, "type": 6, "value": user});
+                }
                 let kind = match value {
                     Json::Bool(_) => 5,
                     Json::Number(n) if n.is_i64() || n.is_u64() => 4,
