@@ -67,13 +67,16 @@ pub async fn import(
         seen.insert(new.external_id.clone());
         let (stored, change) =
             matches::upsert(db, tournament.row.id, ScheduleSource::Speedgaming, &new).await?;
-        if tournament.row.require_racetime_link && !stored.link_alerted {
-            check_links(db, opener, tournament, stored).await?;
-        }
         match change {
             Change::Created => report.created += 1,
-            Change::Updated => report.updated.push(new.external_id),
+            Change::Updated => {
+                opener.rescheduled(tournament, &stored).await;
+                report.updated.push(new.external_id);
+            }
             Change::Unchanged => {}
+        }
+        if tournament.row.require_racetime_link && !stored.link_alerted {
+            check_links(db, opener, tournament, stored).await?;
         }
     }
     for stored in matches::between(db, tournament.row.id, from, to).await? {

@@ -485,6 +485,51 @@ impl Opener {
         }
     }
 
+    /// A match changed after its room opened (rescheduled, retitled, players changed): the room
+    /// and the audit channel are told the new start, once per change.
+    pub async fn rescheduled(&self, tournament: &Tournament, m: &r#match::Model) {
+        let Ok(Some(binding)) = self.latest(m.id, 1).await else {
+            return;
+        };
+        let (RoomState::Open, Some(room)) = (binding.state, binding.room.as_deref()) else {
+            return;
+        };
+        let key = format!(
+            "{}:changed:{}",
+            binding.idempotency_key,
+            m.content_hash.get(..12).unwrap_or_default()
+        );
+        let text = format!(
+            "This match was changed on the schedule: {} now starts at {}.",
+            m.title,
+            m.scheduled_at.format("%Y-%m-%d %H:%M UTC")
+        );
+        if let Ok(racetime) = self.peers.get("racetime") {
+            let mut client = RaceRoomsClient::new(racetime.channel());
+            let message = rt::SendMessageRequest {
+                idempotency_key: key.clone(),
+                room: room.to_owned(),
+                text: text.clone(),
+                pinned: false,
+                direct_to: String::new(),
+                actions: Vec::new(),
+            };
+            if let Err(status) = client.send_message(message).await {
+                tracing::warn!(%room, %status, "could not tell the room about a schedule change");
+            }
+        }
+        self.audit(
+            tournament,
+            &key,
+            &format!(
+                "Match `{}`: {text} Room: {}",
+                m.external_id,
+                binding.room_url.unwrap_or_default()
+            ),
+        )
+        .await;
+    }
+
     /// Posts `text` to the tournament's audit channel once per `key` (nothing without one).
     pub async fn audit(&self, tournament: &Tournament, key: &str, text: &str) {
         let Some(channel) = tournament.row.audit_channel_id else {
