@@ -227,6 +227,24 @@ async fn match_message(
     })
 }
 
+/// Passes for the operator and the tournament's organizers.
+///
+/// Errors: PERMISSION_DENIED for anyone else.
+async fn require_organizer(
+    db: &DatabaseConnection,
+    t: &Tournament,
+    actor: Actor,
+) -> Result<(), Status> {
+    if registry::holds(db, t.row.id, actor, Role::Organizer)
+        .await
+        .map_err(db_status)?
+    {
+        Ok(())
+    } else {
+        Err(status(RegistryError::Forbidden))
+    }
+}
+
 /// Match `id` with its tournament (`slug`, or any when empty).
 async fn locate(
     db: &DatabaseConnection,
@@ -327,12 +345,7 @@ impl TournamentAdmin for Api {
         let t = registry::get(&self.db, r.tournament.trim())
             .await
             .map_err(status)?;
-        if !registry::holds(&self.db, t.row.id, actor, Role::Organizer)
-            .await
-            .map_err(db_status)?
-        {
-            return Err(status(RegistryError::Forbidden));
-        }
+        require_organizer(&self.db, &t, actor).await?;
         if t.row.schedule_source != ScheduleSource::Internal {
             return Err(Status::failed_precondition(format!(
                 "`{}` takes its matches from SpeedGaming; create them there",
@@ -439,12 +452,7 @@ impl Tournaments for Api {
         let t = registry::get(&self.db, r.tournament.trim())
             .await
             .map_err(status)?;
-        if !registry::holds(&self.db, t.row.id, actor, Role::Organizer)
-            .await
-            .map_err(db_status)?
-        {
-            return Err(status(RegistryError::Forbidden));
-        }
+        require_organizer(&self.db, &t, actor).await?;
         let m = matches::by_external(&self.db, t.row.id, r.episode_id.trim())
             .await
             .map_err(db_status)?
