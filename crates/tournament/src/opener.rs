@@ -420,6 +420,7 @@ impl Opener {
 
         self.notify_players(tournament, m, &updated, &players, &names, &room.url)
             .await;
+        self.announce(tournament, m, &updated, &room.url).await;
         Ok(updated)
     }
 
@@ -482,6 +483,44 @@ impl Opener {
                 ),
             )
             .await;
+        }
+    }
+
+    /// Open races (dailies, qualifiers — spec §1.5.5): a tournament with an announcement channel
+    /// posts each room there, once: `{name} - {title} - <t:start:f> (<t:start:R>)[ on
+    /// channels] - {room url}`.
+    async fn announce(
+        &self,
+        tournament: &Tournament,
+        m: &r#match::Model,
+        binding: &match_room::Model,
+        url: &str,
+    ) {
+        let Some(channel) = tournament.row.announce_channel_id else {
+            return;
+        };
+        let Ok(gateway) = self.peers.get("gateway") else {
+            return;
+        };
+        let start = m.scheduled_at.timestamp();
+        let channels = matches::channels(m);
+        let on = if channels.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", channels.join(", "))
+        };
+        let request = discord::SendMessageRequest {
+            idempotency_key: format!("{}:announce", binding.idempotency_key),
+            channel_id: platform::db::u64_from_db(channel),
+            content: format!(
+                "{} - {} - <t:{start}:f> (<t:{start}:R>){on} - {url}",
+                tournament.row.name, m.title
+            ),
+            embeds: Vec::new(),
+        };
+        let mut client = DiscordClient::new(gateway.channel());
+        if let Err(status) = client.send_message(request).await {
+            tracing::warn!(%status, "could not announce an open race");
         }
     }
 

@@ -1040,3 +1040,66 @@ async fn organizers_use_the_tournament_command_in_discord() {
     .await;
     assert!(off.contains("`alttpr` is now inactive."), "{off}");
 }
+
+#[tokio::test]
+async fn an_open_race_is_announced_once_with_its_room() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::minutes(20);
+    w.sg.put_episode(sg::daily(1001, "alttpr", start));
+    let tournament = w.tournament().await;
+    w.admin(&tournament)
+        .await
+        .upsert_tournament(pb::UpsertTournamentRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            config: Some(pb::TournamentConfig {
+                slug: "alttpr".into(),
+                name: "SpeedGaming Daily Race Series".into(),
+                active: true,
+                schedule_source: "speedgaming".into(),
+                racetime_category: "alttpr".into(),
+                racetime_goal: "Beat the game".into(),
+                room_profile_json: r#"{"invitational": false}"#.into(),
+                announce_channel_id: 4242,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let rooms = w.wait_rooms(1).await;
+    let race = w.racetime_fake.race(&rooms[0]);
+    assert_ne!(
+        race["status"]["value"], "invitational",
+        "an open race: {race}"
+    );
+    let mut posts = Vec::new();
+    for _ in 0..100 {
+        posts = w.discord.channel_messages(4242);
+        if !posts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let posts = w.discord.channel_messages(4242).len().max(posts.len());
+    assert_eq!(posts, 1, "announced once");
+    let text = w.discord.channel_messages(4242)[0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = start.timestamp();
+    assert!(
+        text.starts_with("SpeedGaming Daily Race Series - Daily 1 - <t:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(<t:{start}:R>) on SpeedGaming - ")),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(rooms[0].split('/').nth(1).unwrap()),
+        "{text}"
+    );
+}
