@@ -31,6 +31,14 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     }
 }
 
+/// A protobuf `google.protobuf.Timestamp` as a chrono UTC time; `None` when absent or out of
+/// chrono's range.
+pub fn datetime(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    at.and_then(|t| {
+        chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+    })
+}
+
 /// Deadline of any request on our servers when the caller sets none, or a longer one.
 pub const SERVER_DEADLINE: Duration = Duration::from_secs(60);
 

@@ -3,7 +3,7 @@
 //! NOT_FOUND for unknown tournaments and matches, INVALID_ARGUMENT naming a bad field,
 //! PERMISSION_DENIED when the actor may not change the tournament.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use platform::grpc::timestamp;
 use proto::tournament::v1 as pb;
 use proto::tournament::v1::tournament_admin_server::TournamentAdmin;
@@ -51,10 +51,6 @@ fn actor(actor: Option<pb::Actor>) -> Result<Actor, Status> {
         Some(a) if a.user_id > 0 => Ok(Actor::User(i64::try_from(a.user_id).unwrap_or(i64::MAX))),
         _ => Err(Status::permission_denied("the request names no actor")),
     }
-}
-
-fn time(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
 }
 
 fn snowflake(v: Option<i64>) -> u64 {
@@ -123,8 +119,8 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
         slug: c.slug.trim().to_owned(),
         name: c.name,
         active: c.active,
-        starts_at: time(c.starts_at.as_ref()),
-        ends_at: time(c.ends_at.as_ref()),
+        starts_at: platform::grpc::datetime(c.starts_at.as_ref()),
+        ends_at: platform::grpc::datetime(c.ends_at.as_ref()),
         schedule_source,
         speedgaming_event: Some(c.speedgaming_event).filter(|e| !e.is_empty()),
         racetime_category: c.racetime_category,
@@ -352,7 +348,7 @@ impl TournamentAdmin for Api {
                 t.row.slug
             )));
         }
-        let scheduled_at = time(r.scheduled_at.as_ref())
+        let scheduled_at = platform::grpc::datetime(r.scheduled_at.as_ref())
             .ok_or_else(|| Status::invalid_argument("scheduled_at is required"))?;
         if r.title.trim().is_empty() || r.players.is_empty() {
             return Err(Status::invalid_argument(
@@ -395,8 +391,8 @@ impl TournamentAdmin for Api {
             .await
             .map_err(status)?;
         let now = Utc::now();
-        let from = time(r.from.as_ref()).unwrap_or(now - Duration::days(1));
-        let to = time(r.to.as_ref()).unwrap_or(now + Duration::days(7));
+        let from = platform::grpc::datetime(r.from.as_ref()).unwrap_or(now - Duration::days(1));
+        let to = platform::grpc::datetime(r.to.as_ref()).unwrap_or(now + Duration::days(7));
         let mut out = Vec::new();
         for m in matches::between(&self.db, t.row.id, from, to)
             .await

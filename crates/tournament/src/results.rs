@@ -46,10 +46,6 @@ pub fn describe(standing: &Standing) -> String {
     )
 }
 
-fn time(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-}
-
 async fn binding(
     txn: &DatabaseTransaction,
     room: &str,
@@ -96,7 +92,7 @@ impl Subscriber for OnRaceFinished {
             .one(&self.db)
             .await?;
         let delay = tournament.map_or(0, |t| t.stream_delay_minutes);
-        let ended = time(event.ended_at.as_ref()).unwrap_or_else(Utc::now);
+        let ended = platform::grpc::datetime(event.ended_at.as_ref()).unwrap_or_else(Utc::now);
         let mut standings: Vec<Standing> = event
             .entrants
             .iter()

@@ -54,10 +54,7 @@ fn parsed(preset: &pb::Preset) -> Result<Value, ApiError> {
 fn data(preset: pb::Preset) -> Result<PresetData, ApiError> {
     let data = parsed(&preset)?;
     Ok(PresetData {
-        updated_at: preset.updated_at.as_ref().and_then(|t| {
-            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-                .map(|d| d.to_rfc3339())
-        }),
+        updated_at: platform::grpc::datetime(preset.updated_at.as_ref()).map(|d| d.to_rfc3339()),
         randomizer: preset.randomizer,
         name: preset.name,
         namespace: preset.namespace,

@@ -65,10 +65,6 @@ macro_rules! call {
     }};
 }
 
-fn time(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-}
-
 fn stamp(t: Option<DateTime<Utc>>) -> Option<prost_types::Timestamp> {
     t.map(platform::grpc::timestamp)
 }
@@ -141,8 +137,8 @@ fn id_string(v: u64) -> Option<String> {
 impl From<pb::TournamentConfig> for TournamentBody {
     fn from(c: pb::TournamentConfig) -> Self {
         Self {
-            starts_at: time(c.starts_at.as_ref()),
-            ends_at: time(c.ends_at.as_ref()),
+            starts_at: platform::grpc::datetime(c.starts_at.as_ref()),
+            ends_at: platform::grpc::datetime(c.ends_at.as_ref()),
             room_profile: serde_json::from_str(&c.room_profile_json).unwrap_or(Value::Null),
             seed_roller: serde_json::from_str(&c.seed_roller_json).unwrap_or(Value::Null),
             guild_id: id_string(c.guild_id),
@@ -365,8 +361,8 @@ fn room_body(r: pb::MatchRoom) -> RoomBody {
         state: r.state,
         room_slug: r.room,
         room_url: r.room_url,
-        created_at: time(r.opened_at.as_ref()),
-        finished_at: time(r.finished_at.as_ref()),
+        created_at: platform::grpc::datetime(r.opened_at.as_ref()),
+        finished_at: platform::grpc::datetime(r.finished_at.as_ref()),
         standings: r
             .standings
             .into_iter()
@@ -390,7 +386,7 @@ fn match_body(m: pb::Match) -> MatchBody {
         source: m.source,
         external_id: m.external_id,
         title: m.title,
-        scheduled_at: time(m.scheduled_at.as_ref()),
+        scheduled_at: platform::grpc::datetime(m.scheduled_at.as_ref()),
         players: m.players.into_iter().map(|p| p.display_name).collect(),
         channels: m.channels,
         room: m.room.filter(|r| !r.state.is_empty()).map(room_body),

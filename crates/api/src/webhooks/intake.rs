@@ -19,8 +19,7 @@ pub trait WebhookEvent: Contract {
 }
 
 fn time(t: Option<&prost_types::Timestamp>) -> Value {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-        .map_or(Value::Null, |d| Value::String(d.to_rfc3339()))
+    platform::grpc::datetime(t).map_or(Value::Null, |d| Value::String(d.to_rfc3339()))
 }
 
 impl WebhookEvent for ev::SeedGenerated {

@@ -369,13 +369,9 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// The time of an RFC 3339 string from the envelope, or now.
+/// When the event occurred (from its envelope), or now.
 pub(crate) fn occurred_at(envelope: &proto::events::v1::Envelope) -> DateTime<Utc> {
-    envelope
-        .occurred_at
-        .as_ref()
-        .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-        .unwrap_or_else(Utc::now)
+    platform::grpc::datetime(envelope.occurred_at.as_ref()).unwrap_or_else(Utc::now)
 }
 
 #[cfg(test)]
