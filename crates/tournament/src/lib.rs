@@ -12,6 +12,7 @@ pub mod db;
 pub mod grpc;
 pub mod import;
 pub mod matches;
+pub mod notify;
 pub mod opener;
 pub mod registry;
 pub mod results;

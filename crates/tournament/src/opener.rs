@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use platform::events::{Event, Outbox};
 use platform::grpc::Peers;
 use proto::discord::v1 as discord;
-use proto::discord::v1::discord_client::DiscordClient;
 use proto::events::v1 as ev;
 use proto::identity::v1 as identity;
 use proto::identity::v1::identity_client::IdentityClient;
@@ -34,6 +33,7 @@ use tonic::Status;
 
 use crate::db::{Role, RoomState, r#match, match_room};
 use crate::matches::{self, CATCH_UP, Player};
+use crate::notify;
 use crate::registry::{self, Tournament};
 use crate::speedgaming;
 
@@ -374,15 +374,15 @@ impl Opener {
             ),
         ] {
             let message = rt::SendMessageRequest {
-                idempotency_key: format!("{}:{suffix}", binding.idempotency_key),
-                room: room.name.clone(),
-                text: text.into(),
                 pinned,
-                direct_to: String::new(),
                 actions,
+                ..notify::message(
+                    format!("{}:{suffix}", binding.idempotency_key),
+                    &room.name,
+                    text,
+                )
             };
-            let mut client = RaceRoomsClient::new(racetime.channel());
-            if let Err(status) = client.send_message(message).await {
+            if let Err(status) = notify::say(&self.peers, message).await {
                 tracing::warn!(room = %room.name, %status, "could not post the tournament welcome");
             }
         }
@@ -442,24 +442,16 @@ impl Opener {
             let Some(discord_id) = p.player.discord_user_id else {
                 continue;
             };
-            let Ok(gateway) = self.peers.get("gateway") else {
-                return;
+            let embed = discord::Embed {
+                title: format!("RT.gg Room Opened - {versus}"),
+                description: format!(
+                    "Greetings!  A RaceTime.gg race room has been automatically opened for you.\nYou may access it at {url}\n\nEnjoy!"
+                ),
+                url: url.to_owned(),
+                ..Default::default()
             };
-            let request = discord::SendDirectMessageRequest {
-                idempotency_key: format!("{}:dm:{discord_id}", binding.idempotency_key),
-                user_id: discord_id,
-                content: String::new(),
-                embeds: vec![discord::Embed {
-                    title: format!("RT.gg Room Opened - {versus}"),
-                    description: format!(
-                        "Greetings!  A RaceTime.gg race room has been automatically opened for you.\nYou may access it at {url}\n\nEnjoy!"
-                    ),
-                    url: url.to_owned(),
-                    ..Default::default()
-                }],
-            };
-            let mut client = DiscordClient::new(gateway.channel());
-            if let Err(status) = client.send_direct_message(request).await {
+            let key = format!("{}:dm:{discord_id}", binding.idempotency_key);
+            if let Err(status) = notify::dm(&self.peers, key, discord_id, embed).await {
                 tracing::info!(%status, player = %p.player.display_name, "room DM refused");
                 self.audit(
                     tournament,
@@ -499,9 +491,6 @@ impl Opener {
         let Some(channel) = tournament.row.announce_channel_id else {
             return;
         };
-        let Ok(gateway) = self.peers.get("gateway") else {
-            return;
-        };
         let start = m.scheduled_at.timestamp();
         let channels = matches::channels(m);
         let on = if channels.is_empty() {
@@ -509,17 +498,13 @@ impl Opener {
         } else {
             format!(" on {}", channels.join(", "))
         };
-        let request = discord::SendMessageRequest {
-            idempotency_key: format!("{}:announce", binding.idempotency_key),
-            channel_id: platform::db::u64_from_db(channel),
-            content: format!(
-                "{} - {} - <t:{start}:f> (<t:{start}:R>){on} - {url}",
-                tournament.row.name, m.title
-            ),
-            embeds: Vec::new(),
-        };
-        let mut client = DiscordClient::new(gateway.channel());
-        if let Err(status) = client.send_message(request).await {
+        let text = format!(
+            "{} - {} - <t:{start}:f> (<t:{start}:R>){on} - {url}",
+            tournament.row.name, m.title
+        );
+        let key = format!("{}:announce", binding.idempotency_key);
+        let channel = platform::db::u64_from_db(channel);
+        if let Err(status) = notify::post(&self.peers, key, channel, &text, Vec::new()).await {
             tracing::warn!(%status, "could not announce an open race");
         }
     }
@@ -543,19 +528,10 @@ impl Opener {
             m.title,
             m.scheduled_at.format("%Y-%m-%d %H:%M UTC")
         );
-        if let Ok(racetime) = self.peers.get("racetime") {
-            let mut client = RaceRoomsClient::new(racetime.channel());
-            let message = rt::SendMessageRequest {
-                idempotency_key: key.clone(),
-                room: room.to_owned(),
-                text: text.clone(),
-                pinned: false,
-                direct_to: String::new(),
-                actions: Vec::new(),
-            };
-            if let Err(status) = client.send_message(message).await {
-                tracing::warn!(%room, %status, "could not tell the room about a schedule change");
-            }
+        if let Err(status) =
+            notify::say(&self.peers, notify::message(key.clone(), room, &text)).await
+        {
+            tracing::warn!(%room, %status, "could not tell the room about a schedule change");
         }
         self.audit(
             tournament,
@@ -574,17 +550,9 @@ impl Opener {
         let Some(channel) = tournament.row.audit_channel_id else {
             return;
         };
-        let Ok(gateway) = self.peers.get("gateway") else {
-            return;
-        };
-        let request = discord::SendMessageRequest {
-            idempotency_key: format!("tournament-audit:{key}"),
-            channel_id: platform::db::u64_from_db(channel),
-            content: text.chars().take(2000).collect(),
-            embeds: Vec::new(),
-        };
-        let mut client = DiscordClient::new(gateway.channel());
-        if let Err(status) = client.send_message(request).await {
+        let key = format!("tournament-audit:{key}");
+        let channel = platform::db::u64_from_db(channel);
+        if let Err(status) = notify::post(&self.peers, key, channel, text, Vec::new()).await {
             tracing::warn!(%status, "could not post to the audit channel");
         }
     }

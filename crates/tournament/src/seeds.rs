@@ -11,7 +11,6 @@ use chrono::Utc;
 use platform::events::{Event, HandlerError, Outbox, Subscriber};
 use platform::grpc::Peers;
 use proto::discord::v1 as discord;
-use proto::discord::v1::discord_client::DiscordClient;
 use proto::events::v1 as ev;
 use proto::racetime::v1 as rt;
 use proto::racetime::v1::race_rooms_client::RaceRoomsClient;
@@ -25,6 +24,7 @@ use sea_orm::{
 use crate::config::SeedRoller;
 use crate::db::match_room;
 use crate::matches;
+use crate::notify;
 use crate::opener::Opener;
 use crate::registry;
 use crate::speedgaming;
@@ -65,41 +65,18 @@ impl OnTournamentRace {
         text: &str,
         direct_to: &str,
     ) -> Result<(), HandlerError> {
-        let racetime = self
-            .peers
-            .get("racetime")
-            .map_err(Self::transient("racetime"))?;
         let request = rt::SendMessageRequest {
-            idempotency_key: key.to_owned(),
-            room: room.to_owned(),
-            text: text.to_owned(),
-            pinned: false,
             direct_to: direct_to.to_owned(),
-            actions: Vec::new(),
+            ..notify::message(key.to_owned(), room, text)
         };
-        racetime
-            .call(|| {
-                let mut client = RaceRoomsClient::new(racetime.channel());
-                let request = request.clone();
-                async move { client.send_message(request).await }
-            })
+        notify::say(&self.peers, request)
             .await
-            .map_err(Self::transient("racetime"))?;
-        Ok(())
+            .map_err(Self::transient("racetime"))
     }
 
     async fn post(&self, key: String, channel: i64, embed: discord::Embed) {
-        let Ok(gateway) = self.peers.get("gateway") else {
-            return;
-        };
-        let mut client = DiscordClient::new(gateway.channel());
-        let request = discord::SendMessageRequest {
-            idempotency_key: key,
-            channel_id: platform::db::u64_from_db(channel),
-            content: String::new(),
-            embeds: vec![embed],
-        };
-        if let Err(status) = client.send_message(request).await {
+        let channel = platform::db::u64_from_db(channel);
+        if let Err(status) = notify::post(&self.peers, key, channel, "", vec![embed]).await {
             tracing::warn!(%status, "could not post a tournament seed");
         }
     }
@@ -309,24 +286,25 @@ impl Subscriber for OnTournamentRace {
             .await
             .map_err(Self::transient("racetime"))?;
 
-        let room_url = binding.room_url.clone().unwrap_or_default();
-        let room_url = if room_url.is_empty() {
-            // Still being recorded by the opener: racetime knows it.
-            let get = rt::GetRoomRequest {
-                room: event.room.clone(),
-            };
-            racetime
-                .call(|| {
-                    let mut client = RaceRoomsClient::new(racetime.channel());
-                    let request = get.clone();
-                    async move { client.get_room(request).await }
-                })
-                .await
-                .map(|r| r.into_inner().url)
-                .unwrap_or_default()
-        } else {
-            room_url
+        // The room as it is after the roll: its entrants get the whisper, and its URL stands in
+        // while the opener is still recording the binding.
+        let get = rt::GetRoomRequest {
+            room: event.room.clone(),
         };
+        let room = racetime
+            .call(|| {
+                let mut client = RaceRoomsClient::new(racetime.channel());
+                let request = get.clone();
+                async move { client.get_room(request).await }
+            })
+            .await
+            .map_err(Self::transient("racetime"))?
+            .into_inner();
+        let room_url = binding
+            .room_url
+            .clone()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| room.url.clone());
         let channels = matches::channels(&m);
         let versus = speedgaming::versus(&names);
         let title = speedgaming::race_info(
@@ -355,19 +333,17 @@ impl Subscriber for OnTournamentRace {
             .await;
         }
         // DMs to the players.
-        if let Ok(gateway) = self.peers.get("gateway") {
+        if self.peers.get("gateway").is_ok() {
             for player in matches::players(&m) {
                 let Some(discord_id) = player.discord_user_id else {
                     continue;
                 };
-                let mut client = DiscordClient::new(gateway.channel());
-                let request = discord::SendDirectMessageRequest {
-                    idempotency_key: format!("{key}:dm:{discord_id}"),
-                    user_id: discord_id,
-                    content: String::new(),
-                    embeds: vec![embed(&title, &versus, &seed, &room_url, &channels, true)],
-                };
-                if client.send_direct_message(request).await.is_err() {
+                let dm = embed(&title, &versus, &seed, &room_url, &channels, true);
+                let dm_key = format!("{key}:dm:{discord_id}");
+                if notify::dm(&self.peers, dm_key, discord_id, dm)
+                    .await
+                    .is_err()
+                {
                     self.opener
                         .audit(
                             &tournament,
@@ -386,18 +362,6 @@ impl Subscriber for OnTournamentRace {
             }
         }
         // Whispers to every entrant, read after the roll.
-        let get = rt::GetRoomRequest {
-            room: event.room.clone(),
-        };
-        let room = racetime
-            .call(|| {
-                let mut client = RaceRoomsClient::new(racetime.channel());
-                let request = get.clone();
-                async move { client.get_room(request).await }
-            })
-            .await
-            .map_err(Self::transient("racetime"))?
-            .into_inner();
         for entrant in &room.entrants {
             self.say(
                 &format!("{key}:whisper:{}", entrant.user_id),
