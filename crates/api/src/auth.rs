@@ -82,10 +82,7 @@ impl FromRequestParts<AppState> for SessionUser {
         let session = tower_sessions::Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, message)| ApiError::internal(message))?;
-        let Some(id) = crate::sessions::user_id(&session).await else {
-            return Err(ApiError::unauthenticated("unauthenticated: log in first"));
-        };
-        match crate::identity::get(&state.db, id).await {
+        match crate::sessions::current_user(&session, &state.db).await {
             Ok(Some(user)) => Ok(Self { user, session }),
             Ok(None) => Err(ApiError::unauthenticated("unauthenticated: log in first")),
             Err(error) => Err(ApiError::internal(error)),

@@ -186,3 +186,17 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<u64, DbErr> {
 pub async fn user_id(session: &Session) -> Option<i64> {
     session.get::<i64>(USER_ID).await.ok().flatten()
 }
+
+/// The logged-in user of `session`: none when nobody logged in or the user is gone (purged,
+/// merged).
+///
+/// Errors: the database failed.
+pub async fn current_user(
+    session: &Session,
+    db: &DatabaseConnection,
+) -> Result<Option<crate::identity::user::Model>, DbErr> {
+    match user_id(session).await {
+        Some(id) => crate::identity::get(db, id).await,
+        None => Ok(None),
+    }
+}

@@ -106,6 +106,14 @@ async fn pages_carry_security_headers_and_unknown_paths_answer_by_kind() {
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert_eq!(page.text().await.unwrap(), "User-agent: *\nDisallow: /\n");
+    // An anonymous page view starts no session (no cookie, no row).
+    let home = reqwest::get(format!("{}/", api.http)).await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(
+        !home.headers().contains_key("set-cookie"),
+        "{:?}",
+        home.headers()
+    );
     let json = reqwest::get(format!("{}/api/v1/nothing", api.http))
         .await
         .unwrap();

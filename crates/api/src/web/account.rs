@@ -210,7 +210,7 @@ struct LogoutPage {
 /// `GET /logout/`: a button (logging out changes state, so it is a POST with a CSRF token).
 pub async fn logout_page(viewer: Viewer) -> Response {
     render(&LogoutPage {
-        chrome: viewer.chrome("Log out").await,
+        chrome: viewer.form_chrome("Log out").await,
     })
 }
 

@@ -83,12 +83,9 @@ impl FromRequestParts<AppState> for Viewer {
                     .map_or_else(|| "/".to_owned(), ToString::to_string)
             })
             .unwrap_or_else(|_| "/".to_owned());
-        let user = match crate::sessions::user_id(&session).await {
-            Some(id) => crate::identity::get(&state.db, id)
-                .await
-                .map_err(|error| WebError::internal(error).into_response())?,
-            None => None,
-        };
+        let user = crate::sessions::current_user(&session, &state.db)
+            .await
+            .map_err(|error| WebError::internal(error).into_response())?;
         Ok(Self {
             session,
             user,
@@ -98,9 +95,24 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 impl Viewer {
-    /// The layout data for a page titled `title`; takes the pending flash message.
+    /// The layout data for a page titled `title`; takes the pending flash message. The CSRF
+    /// token is only made for a logged-in visitor (their forms need it): an anonymous page view
+    /// writes no session. Pages with a form open to anyone use [`Viewer::form_chrome`].
     pub async fn chrome(&self, title: &str) -> Chrome {
-        let flash = self.session.remove::<Flash>(FLASH).await.ok().flatten();
+        self.chrome_with(title, self.user.is_some()).await
+    }
+
+    /// Like [`Viewer::chrome`], with a CSRF token also for an anonymous visitor.
+    pub async fn form_chrome(&self, title: &str) -> Chrome {
+        self.chrome_with(title, true).await
+    }
+
+    async fn chrome_with(&self, title: &str, with_token: bool) -> Chrome {
+        // Removing marks the session changed (and saves it), so only when there is a message.
+        let flash = match self.session.get::<Flash>(FLASH).await {
+            Ok(Some(_)) => self.session.remove::<Flash>(FLASH).await.ok().flatten(),
+            _ => None,
+        };
         Chrome {
             user: self.user.as_ref().map(|u| UserChip {
                 name: u
@@ -108,7 +120,11 @@ impl Viewer {
                     .clone()
                     .unwrap_or_else(|| "Your profile".to_owned()),
             }),
-            csrf: crate::csrf::token(&self.session).await,
+            csrf: if with_token {
+                crate::csrf::token(&self.session).await
+            } else {
+                String::new()
+            },
             flash,
             title: title.to_owned(),
             path: self.path.clone(),

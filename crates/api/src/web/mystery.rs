@@ -42,7 +42,7 @@ async fn weightsets(state: &AppState) -> Result<Vec<String>, WebError> {
 /// `GET /mystery`.
 pub async fn form(viewer: Viewer, State(state): State<AppState>) -> Result<Response, WebError> {
     Ok(render(&MysteryPage {
-        chrome: viewer.chrome("Mystery settings").await,
+        chrome: viewer.form_chrome("Mystery settings").await,
         weightsets: weightsets(&state).await?,
         chosen: String::new(),
         weights: String::new(),
@@ -92,7 +92,7 @@ pub async fn roll(
         }
     };
     Ok(render(&MysteryPage {
-        chrome: viewer.chrome("Mystery settings").await,
+        chrome: viewer.form_chrome("Mystery settings").await,
         weightsets: weightsets(&state).await?,
         chosen: form.weightset,
         weights: form.weights,
