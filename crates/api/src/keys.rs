@@ -100,10 +100,7 @@ pub fn random_alphanumeric(len: usize) -> String {
 
 /// The hex SHA-256 of `key`, as stored.
 pub fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// Creates a key named `name` for `user_id` (none: an operator's key) with `scopes`, valid

@@ -81,10 +81,7 @@ impl NewMatch {
 
     fn hash(&self) -> String {
         let text = serde_json::to_string(self).unwrap_or_default();
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(text.as_bytes()))
     }
 }
 
