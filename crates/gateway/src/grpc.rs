@@ -242,7 +242,7 @@ fn discord_error(error: twilight_http::Error) -> Status {
             50001 | 50013 => {
                 Status::permission_denied(format!("the bot cannot post there: {}", general.message))
             }
-            10003 | 10013 | 10070 => Status::not_found(general.message.clone()),
+            10003 | 10007 | 10013 | 10070 => Status::not_found(general.message.clone()),
             _ if status.get() == 429 || status.is_server_error() => {
                 Status::unavailable(format!("Discord: {}", general.message))
             }
@@ -254,6 +254,30 @@ fn discord_error(error: twilight_http::Error) -> Status {
         ErrorType::Validation => Status::invalid_argument(error.to_string()),
         _ => Status::unavailable(format!("Discord: {error}")),
     }
+}
+
+/// A guild member as the RPC answers it.
+fn member(m: &twilight_model::guild::Member) -> pb::Member {
+    pb::Member {
+        user_id: m.user.id.get(),
+        username: m.user.name.clone(),
+        global_name: m.user.global_name.clone().unwrap_or_default(),
+        nick: m.nick.clone().unwrap_or_default(),
+        role_ids: m.roles.iter().map(|r| r.get()).collect(),
+    }
+}
+
+/// Whether Discord tag `tag` names `user`: `name` and `name#0` the (new-style) username,
+/// `name#1234` a legacy username with its discriminator; case-insensitive, like usernames.
+pub(crate) fn tag_matches(tag: &str, user: &twilight_model::user::User) -> bool {
+    let tag = tag.trim().trim_start_matches('@');
+    let (name, discriminator) = match tag.rsplit_once('#') {
+        Some((name, d)) if d.chars().all(|c| c.is_ascii_digit()) && !d.is_empty() => {
+            (name, d.parse::<u16>().unwrap_or(u16::MAX))
+        }
+        _ => (tag, 0),
+    };
+    user.name.eq_ignore_ascii_case(name) && user.discriminator == discriminator
 }
 
 #[tonic::async_trait]
@@ -292,6 +316,58 @@ impl DiscordRpc for DiscordApi {
         self.send(&r.idempotency_key, channel.id.get(), &r.content, &embeds)
             .await
             .map(Response::new)
+    }
+
+    async fn get_member(
+        &self,
+        request: Request<pb::GetMemberRequest>,
+    ) -> Result<Response<pb::Member>, Status> {
+        let r = request.into_inner();
+        let guild =
+            Id::new_checked(r.guild_id).ok_or_else(|| Status::invalid_argument("guild_id is 0"))?;
+        let user =
+            Id::new_checked(r.user_id).ok_or_else(|| Status::invalid_argument("user_id is 0"))?;
+        let found = self
+            .discord()?
+            .http
+            .guild_member(guild, user)
+            .await
+            .map_err(discord_error)?
+            .model()
+            .await
+            .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
+        Ok(Response::new(member(&found)))
+    }
+
+    async fn find_member(
+        &self,
+        request: Request<pb::FindMemberRequest>,
+    ) -> Result<Response<pb::Member>, Status> {
+        let r = request.into_inner();
+        let guild =
+            Id::new_checked(r.guild_id).ok_or_else(|| Status::invalid_argument("guild_id is 0"))?;
+        let tag = r.tag.trim().trim_start_matches('@');
+        let name = tag.rsplit_once('#').map_or(tag, |(name, _)| name);
+        if name.is_empty() {
+            return Err(Status::invalid_argument("tag is empty"));
+        }
+        // Discord's search matches the start of usernames and nicknames; the exact match is
+        // picked here.
+        let found = self
+            .discord()?
+            .http
+            .search_guild_members(guild, name)
+            .limit(1000)
+            .await
+            .map_err(discord_error)?
+            .models()
+            .await
+            .map_err(|e| Status::internal(format!("unreadable Discord answer: {e}")))?;
+        found
+            .iter()
+            .find(|m| tag_matches(tag, &m.user))
+            .map(|m| Response::new(member(m)))
+            .ok_or_else(|| Status::not_found(format!("no member of the guild is `{tag}`")))
     }
 
     async fn create_scheduled_event(

@@ -1,6 +1,7 @@
 //! What every SahasrahBot service shares, so no service re-invents it: typed layered
 //! configuration ([`config`]), logs and traces ([`telemetry`]), the database ([`db`]), events
-//! through a transactional outbox and durable consumers ([`events`]), gRPC servers and clients
+//! through a transactional outbox and durable consumers ([`events`]), one-replica-at-a-time
+//! leases ([`lease`]), gRPC servers and clients
 //! ([`grpc`]), the admin HTTP port ([`admin`], [`metrics`]), and the start/stop sequence
 //! ([`runtime`], [`cli`]).
 
@@ -14,6 +15,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod grpc;
 pub mod idempotency;
+pub mod lease;
 pub mod metrics;
 pub mod runtime;
 pub mod tasks;

@@ -4,6 +4,7 @@
 //! series carries a constant `service` label.
 
 use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -52,7 +53,7 @@ fn latency_histogram() -> Histogram {
 /// The metrics every service exports.
 #[derive(Debug)]
 pub struct Metrics {
-    registry: Registry,
+    registry: Mutex<Registry>,
     /// gRPC requests served, by method and status code.
     pub grpc_requests: Family<GrpcCallLabels, Counter>,
     /// gRPC request latency in seconds, by method.
@@ -122,7 +123,7 @@ impl Metrics {
             consumer_ack_pending.clone(),
         );
         Self {
-            registry,
+            registry: Mutex::new(registry),
             grpc_requests,
             grpc_latency,
             outbox_backlog,
@@ -143,11 +144,26 @@ impl Metrics {
             .inc();
     }
 
+    /// Adds a service's own metric (named without the `sahasrahbot_` prefix, which is added;
+    /// a histogram of seconds ends in `_seconds`). Register each name once, at start.
+    pub fn register(
+        &self,
+        name: &str,
+        help: &str,
+        metric: impl prometheus_client::registry::Metric,
+    ) {
+        self.registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .register(name, help, metric);
+    }
+
     /// The Prometheus text exposition (OpenMetrics) of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         out
     }
 }
@@ -169,6 +185,31 @@ mod tests {
         );
         assert!(
             text.contains(r#"sahasrahbot_outbox_backlog{service="seedgen"} 3"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_service_metric_is_rendered_with_the_prefix_and_label() {
+        let metrics = Metrics::new("tournament");
+        let lateness = Histogram::new([1.0, 10.0, 60.0]);
+        metrics.register(
+            "room_open_lateness_seconds",
+            "Seconds after its window opened that a room opened",
+            lateness.clone(),
+        );
+        lateness.observe(4.0);
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"sahasrahbot_room_open_lateness_seconds_bucket{le="10.0",service="tournament"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"sahasrahbot_room_open_lateness_seconds_bucket{le="1.0",service="tournament"} 0"#
+            ),
             "{text}"
         );
     }

@@ -11,17 +11,23 @@ use platform::events::{Event, Outbox};
 use platform::grpc::Peer;
 use proto::seedgen::v1::seed_gen_client::SeedGenClient;
 use racetime_client::{Action, CallError, RacetimeHttp, Resume, RoomSocket, SocketConfig};
-use sea_orm::sea_query::{Condition, Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{lease, room};
+use crate::db::room;
 use crate::room::{CategoryBot, RoomActor, RoomHost, RoomInput, RoomRecord};
 use crate::settings::RacetimeSettings;
 use crate::state::RoomState;
+
+/// Who handles a room (migration `racetime_room_leases`).
+const ROOM_LEASES: platform::lease::LeaseTable = platform::lease::LeaseTable {
+    table: "racetime_room_leases",
+    key_column: "room",
+};
 
 /// A room this process handles.
 #[derive(Debug)]
@@ -203,38 +209,14 @@ impl Bot {
 
     /// Takes or renews the lease of a room for this process.
     pub(crate) async fn acquire_lease(&self, room: &str) -> Result<bool, sea_orm::DbErr> {
-        let now = Utc::now();
-        let expires = now + chrono::Duration::seconds(self.settings.lease_ttl_secs as i64);
-        // Insert if absent; whoever inserted or holds an expired lease then wins the update.
-        lease::Entity::insert(lease::ActiveModel {
-            room: Set(room.to_string()),
-            owner: Set(self.instance.clone()),
-            expires_at: Set(now - chrono::Duration::seconds(1)),
-        })
-        .on_conflict_do_nothing_on([lease::Column::Room])
-        .exec_without_returning(&self.db)
-        .await?;
-        let updated = lease::Entity::update_many()
-            .col_expr(lease::Column::Owner, Expr::value(self.instance.clone()))
-            .col_expr(lease::Column::ExpiresAt, Expr::value(expires))
-            .filter(lease::Column::Room.eq(room))
-            .filter(
-                Condition::any()
-                    .add(lease::Column::Owner.eq(self.instance.clone()))
-                    .add(lease::Column::ExpiresAt.lt(now)),
-            )
-            .exec(&self.db)
-            .await?;
-        Ok(updated.rows_affected == 1)
+        let ttl = std::time::Duration::from_secs(self.settings.lease_ttl_secs);
+        platform::lease::acquire(&self.db, ROOM_LEASES, room, &self.instance, ttl).await
     }
 
     pub(crate) async fn release_lease(&self, room: &str) {
-        let result = lease::Entity::delete_many()
-            .filter(lease::Column::Room.eq(room))
-            .filter(lease::Column::Owner.eq(self.instance.clone()))
-            .exec(&self.db)
-            .await;
-        if let Err(error) = result {
+        if let Err(error) =
+            platform::lease::release(&self.db, ROOM_LEASES, room, &self.instance).await
+        {
             tracing::warn!(%room, %error, "could not release a room lease");
         }
     }

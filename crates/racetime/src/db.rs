@@ -57,30 +57,6 @@ pub mod room {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// `racetime_room_leases`: which process handles a room, until when.
-pub mod lease {
-    use sea_orm::entity::prelude::*;
-
-    /// Who handles a room.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "racetime_room_leases")]
-    pub struct Model {
-        /// `{category}/{slug}`.
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub room: String,
-        /// The process (replica) holding it.
-        pub owner: String,
-        /// When the lease lapses unless renewed.
-        pub expires_at: ChronoDateTimeUtc,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// `racetime_konot_games`: a KONOT elimination series.
 pub mod konot_game {
     use sea_orm::entity::prelude::*;

@@ -416,4 +416,44 @@ impl RaceRooms for RaceRoomsApi {
         .await?;
         Ok(Response::new(pb::Empty {}))
     }
+
+    async fn get_team(
+        &self,
+        request: Request<pb::GetTeamRequest>,
+    ) -> Result<Response<pb::Team>, Status> {
+        let slug = request.into_inner().slug;
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Status::invalid_argument(
+                "slug: a racetime.gg team slug such as `sg-volunteers`",
+            ));
+        }
+        let team = match self.bot.http.team_data(&slug).await {
+            Ok(team) => team,
+            Err(racetime_client::ApiError::NotFound(_)) => {
+                return Err(Status::not_found(format!(
+                    "racetime.gg has no team `{slug}`"
+                )));
+            }
+            Err(error) => return Err(Status::unavailable(error.to_string())),
+        };
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        Ok(Response::new(pb::Team {
+            slug: text(&team["slug"]),
+            name: text(&team["name"]),
+            members: team["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| pb::TeamMember {
+                    user_id: text(&m["id"]),
+                    name: text(&m["name"]),
+                    owner: m["owner"].as_bool().unwrap_or(false),
+                })
+                .collect(),
+        }))
+    }
 }

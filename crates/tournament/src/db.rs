@@ -134,6 +134,8 @@ pub mod tournament {
         /// Helper roles (JSON list of snowflakes as strings).
         #[sea_orm(column_type = "Text")]
         pub helper_role_ids: String,
+        /// racetime.gg team slugs whose members are helpers, as a JSON array.
+        pub helper_racetime_teams: String,
         /// IANA zone for input and display.
         pub time_zone: String,
         /// Created.

@@ -13,21 +13,36 @@ use tonic::{Request, Response, Status};
 
 use crate::config::{RoomProfile, SeedRoller};
 use crate::db::{Role, ScheduleSource, r#match, match_room};
+use crate::gatekeeping::Gatekeeper;
 use crate::matches::{self, NewMatch, Player};
 use crate::opener::Opener;
 use crate::registry::{self, Actor, RegistryError, Settings, Tournament};
+use crate::seeds::OnTournamentRace;
 
 /// The gRPC front.
 #[derive(Clone, Debug)]
 pub struct Api {
     db: DatabaseConnection,
     opener: Opener,
+    seeds: OnTournamentRace,
+    gatekeeper: Gatekeeper,
 }
 
 impl Api {
-    /// The services over `db`, opening rooms with `opener`.
-    pub fn new(db: DatabaseConnection, opener: Opener) -> Self {
-        Self { db, opener }
+    /// The services over `db`, opening rooms with `opener`, rolling tournament seeds with
+    /// `seeds` and answering who helps with `gatekeeper`.
+    pub fn new(
+        db: DatabaseConnection,
+        opener: Opener,
+        seeds: OnTournamentRace,
+        gatekeeper: Gatekeeper,
+    ) -> Self {
+        Self {
+            db,
+            opener,
+            seeds,
+            gatekeeper,
+        }
     }
 }
 
@@ -89,6 +104,7 @@ pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
         announce_channel_id: snowflake(row.announce_channel_id),
         helper_role_ids: t.helper_role_ids.clone(),
         time_zone: row.time_zone.clone(),
+        helper_racetime_teams: t.helper_racetime_teams.clone(),
     }
 }
 
@@ -139,6 +155,12 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
         commentary_channel_id: nonzero(c.commentary_channel_id),
         announce_channel_id: nonzero(c.announce_channel_id),
         helper_role_ids: c.helper_role_ids,
+        helper_racetime_teams: c
+            .helper_racetime_teams
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
         time_zone: if c.time_zone.trim().is_empty() {
             "UTC".into()
         } else {
@@ -466,22 +488,98 @@ impl Tournaments for Api {
         }))
     }
 
+    /// `!tournamentrace` without the chat: rolls the room's tournament seed now, exactly as the
+    /// command would (same roller, deliveries and records). `rolled` is false, with the reason,
+    /// when the room already has a seed (until `!cancel`) or nothing could be rolled.
     async fn roll_tournament_seed(
         &self,
-        _request: Request<pb::RollTournamentSeedRequest>,
+        request: Request<pb::RollTournamentSeedRequest>,
     ) -> Result<Response<pb::RollTournamentSeedReply>, Status> {
-        Err(Status::unimplemented(
-            "tournament seeds are rolled from the racetime.command.invoked event",
-        ))
+        use platform::events::{HandlerError, Subscriber};
+        use sea_orm::TransactionTrait;
+        let r = request.into_inner();
+        let binding = match_room::Entity::find()
+            .filter(match_room::Column::Room.eq(r.room.clone()))
+            .one(&self.db)
+            .await
+            .map_err(db_status)?
+            .ok_or_else(|| {
+                Status::not_found(format!("room `{}` is not a tournament match room", r.room))
+            })?;
+        let row = crate::db::tournament::Entity::find_by_id(binding.tournament_id)
+            .one(&self.db)
+            .await
+            .map_err(db_status)?
+            .ok_or_else(|| Status::not_found("the room's tournament is gone"))?;
+        let m = r#match::Entity::find_by_id(binding.match_id)
+            .one(&self.db)
+            .await
+            .map_err(db_status)?
+            .ok_or_else(|| Status::not_found("the room's match is gone"))?;
+        if self.seeds.room_has_seed(&r.room).await? {
+            return Ok(Response::new(pb::RollTournamentSeedReply {
+                rolled: false,
+                message: crate::seeds::ALREADY_ROLLED.into(),
+            }));
+        }
+        // One roll per binding and earlier roll: a retried call gets the same seed.
+        let previous = binding.seed_rolled_at.map_or(0, |at| at.timestamp_millis());
+        let event = proto::events::v1::CommandInvoked {
+            category: row.racetime_category.clone(),
+            room: r.room.clone(),
+            command: "tournamentrace".into(),
+            args: r.args,
+            user_id: r.requested_by_racetime_id,
+            user_name: String::new(),
+            is_monitor: true,
+            message_id: format!("rpc:{}:{previous}", binding.id),
+            tournament: row.slug.clone(),
+            episode_id: m.external_id.clone(),
+        };
+        let txn = self.db.begin().await.map_err(db_status)?;
+        match self
+            .seeds
+            .on(&txn, event, &proto::events::v1::Envelope::default())
+            .await
+        {
+            Ok(()) => txn.commit().await.map_err(db_status)?,
+            Err(HandlerError::Transient(e)) => return Err(Status::unavailable(e.to_string())),
+            Err(e) => return Err(Status::internal(e.to_string())),
+        }
+        let after = match_room::Entity::find_by_id(binding.id)
+            .one(&self.db)
+            .await
+            .map_err(db_status)?;
+        Ok(Response::new(match after {
+            Some(b)
+                if b.seed_rolled_at.map(|at| at.timestamp_millis())
+                    != binding.seed_rolled_at.map(|at| at.timestamp_millis()) =>
+            {
+                pb::RollTournamentSeedReply {
+                    rolled: true,
+                    message: b.seed_permalink.unwrap_or_default(),
+                }
+            }
+            _ => pb::RollTournamentSeedReply {
+                rolled: false,
+                message: "No seed was rolled; the room says why.".into(),
+            },
+        }))
     }
 
     async fn can_gatekeep(
         &self,
-        _request: Request<pb::CanGatekeepRequest>,
+        request: Request<pb::CanGatekeepRequest>,
     ) -> Result<Response<pb::CanGatekeepReply>, Status> {
-        Err(Status::unimplemented(
-            "gatekeepers are given to racetime with the room binding",
-        ))
+        let r = request.into_inner();
+        let tournament = registry::get(&self.db, &r.tournament)
+            .await
+            .map_err(status)?;
+        let allowed = self
+            .gatekeeper
+            .can_gatekeep(&tournament, &r.racetime_user_id)
+            .await?;
+        Ok(Response::new(pb::CanGatekeepReply { allowed }))
     }
 }
 

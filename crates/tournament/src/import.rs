@@ -115,15 +115,40 @@ async fn check_links(
     tournament: &Tournament,
     stored: r#match::Model,
 ) -> Result<(), ImportError> {
-    let Ok(players) = opener.resolve(matches::players(&stored)).await else {
+    let Ok(players) = opener.resolve(tournament, matches::players(&stored)).await else {
         return Ok(());
     };
-    let missing: Vec<String> = players
+    // Not found on Discord (no id on the schedule, and the tag matches no guild member), and
+    // found but without a linked racetime.gg account.
+    let (unknown, unlinked): (Vec<_>, Vec<_>) = players
         .iter()
         .filter(|p| p.racetime_user_id.is_none())
-        .map(|p| p.player.display_name.clone())
-        .collect();
-    if !missing.is_empty() {
+        .partition(|p| p.player.discord_user_id.is_none());
+    let mut problems = Vec::new();
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown
+            .iter()
+            .map(|p| match p.player.discord_tag.as_deref() {
+                Some(tag) if !tag.is_empty() => format!("{} (`{tag}`)", p.player.display_name),
+                _ => p.player.display_name.clone(),
+            })
+            .collect();
+        problems.push(format!(
+            "{} cannot be found on Discord (no Discord id on the schedule, and no member of the server has the tag)",
+            names.join(", ")
+        ));
+    }
+    if !unlinked.is_empty() {
+        let names: Vec<String> = unlinked
+            .iter()
+            .map(|p| p.player.display_name.clone())
+            .collect();
+        problems.push(format!(
+            "{} cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page)",
+            names.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
         opener
             .audit(
                 tournament,
@@ -134,11 +159,11 @@ async fn check_links(
                     stored.content_hash.get(..12).unwrap_or_default()
                 ),
                 &format!(
-                    "Match `{}` ({}) on {}: {} cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page).",
+                    "Match `{}` ({}) on {}: {}.",
                     stored.external_id,
                     stored.title,
                     stored.scheduled_at.format("%Y-%m-%d %H:%M UTC"),
-                    missing.join(", ")
+                    problems.join("; ")
                 ),
             )
             .await;

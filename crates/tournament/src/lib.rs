@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod db;
+pub mod gatekeeping;
 pub mod grpc;
 pub mod import;
 pub mod matches;
@@ -29,6 +30,12 @@ use proto::tournament::v1::tournaments_server::TournamentsServer;
 use serde::{Deserialize, Serialize};
 
 use crate::db::ScheduleSource;
+
+/// The job leases (migration `tournament_job_leases`).
+const OPENER_LEASE: platform::lease::LeaseTable = platform::lease::LeaseTable {
+    table: "tournament_job_leases",
+    key_column: "name",
+};
 
 /// The tournament service.
 #[derive(Debug)]
@@ -98,8 +105,28 @@ impl Service for TournamentService {
         settings: &TournamentSettings,
         routes: &mut tonic::service::RoutesBuilder,
     ) -> anyhow::Result<()> {
-        let opener = opener::Opener::new(ctx.db.clone(), ctx.peers.clone(), ctx.outbox.clone());
-        let api = grpc::Api::new(ctx.db.clone(), opener.clone());
+        let lateness =
+            prometheus_client::metrics::histogram::Histogram::new(opener::LATENESS_BUCKETS);
+        ctx.metrics.register(
+            "tournament_room_open_lateness_seconds",
+            "Seconds from a match room's window opening to the room being open",
+            lateness.clone(),
+        );
+        let opener = opener::Opener::new(ctx.db.clone(), ctx.peers.clone(), ctx.outbox.clone())
+            .with_lateness(lateness);
+        let seeds = seeds::OnTournamentRace::new(
+            ctx.db.clone(),
+            ctx.peers.clone(),
+            ctx.outbox.clone(),
+            opener.clone(),
+        );
+        let gatekeeper = gatekeeping::Gatekeeper::new(ctx.db.clone(), ctx.peers.clone());
+        let api = grpc::Api::new(
+            ctx.db.clone(),
+            opener.clone(),
+            seeds.clone(),
+            gatekeeper.clone(),
+        );
         routes.add_service(TournamentsServer::new(api.clone()));
         routes.add_service(TournamentAdminServer::new(api));
 
@@ -113,12 +140,10 @@ impl Service for TournamentService {
                 async move { import_all(&db, &sg, &opener).await }
             },
         );
-        ctx.subscribe(seeds::OnTournamentRace::new(
-            ctx.db.clone(),
-            ctx.peers.clone(),
-            ctx.outbox.clone(),
-            opener.clone(),
-        ));
+        ctx.subscribe(seeds);
+        ctx.subscribe(opener::OnRoomOpened(opener.clone()));
+        ctx.subscribe(gatekeeping::OnJoinRequest(gatekeeper.clone()));
+        ctx.subscribe(gatekeeping::OnPromote(gatekeeper));
         ctx.subscribe(results::OnRaceFinished::new(ctx.db.clone()));
         ctx.subscribe(results::OnRoomCancelled);
         let (db, outbox, publisher) = (ctx.db.clone(), ctx.outbox.clone(), opener.clone());
@@ -133,15 +158,39 @@ impl Service for TournamentService {
                     }
                 }
             });
-        ctx.tasks()
-            .every(Duration::from_secs(settings.opener_poll_secs), move || {
-                let opener = opener.clone();
-                async move {
-                    if let Err(error) = opener.open_due(Utc::now()).await {
-                        tracing::warn!(%error, "room opener round failed");
+        // One replica at a time opens rooms (the binding rows already make a second room
+        // impossible; the lease keeps two replicas from doing the same work). It outlives three
+        // missed rounds, so a killed holder is replaced within a minute or so.
+        let instance = format!("tournament-{}", uuid::Uuid::now_v7().simple());
+        let poll = Duration::from_secs(settings.opener_poll_secs);
+        let ttl = (poll * 3).max(Duration::from_secs(30));
+        let (db, shutdown, holder) = (ctx.db.clone(), ctx.shutdown.clone(), instance.clone());
+        // Handed over at a clean stop, so the other replica need not wait for it to lapse.
+        ctx.spawn(async move {
+            shutdown.cancelled().await;
+            if let Err(error) =
+                platform::lease::release(&db, OPENER_LEASE, "room-opener", &holder).await
+            {
+                tracing::warn!(%error, "could not release the room opener lease");
+            }
+        });
+        let db = ctx.db.clone();
+        ctx.tasks().every(poll, move || {
+            let (opener, db, instance) = (opener.clone(), db.clone(), instance.clone());
+            async move {
+                match platform::lease::acquire(&db, OPENER_LEASE, "room-opener", &instance, ttl)
+                    .await
+                {
+                    Ok(true) => {
+                        if let Err(error) = opener.open_due(Utc::now()).await {
+                            tracing::warn!(%error, "room opener round failed");
+                        }
                     }
+                    Ok(false) => tracing::trace!("another replica holds the room opener"),
+                    Err(error) => tracing::warn!(%error, "could not take the room opener lease"),
                 }
-            });
+            }
+        });
         Ok(())
     }
 }

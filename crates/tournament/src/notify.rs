@@ -9,6 +9,19 @@ use proto::racetime::v1 as rt;
 use proto::racetime::v1::race_rooms_client::RaceRoomsClient;
 use tonic::Status;
 
+/// Whether a refused send is an outage worth retrying (the peer or Discord is unavailable,
+/// rate limited or timed out) rather than a refusal (DMs closed, no access, bad request).
+pub fn is_outage(status: &Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Unavailable
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::ResourceExhausted
+            | tonic::Code::Unknown
+            | tonic::Code::Aborted
+    )
+}
+
 /// A plain room message (no pin, no whisper, no buttons).
 pub fn message(key: String, room: &str, text: &str) -> rt::SendMessageRequest {
     rt::SendMessageRequest {

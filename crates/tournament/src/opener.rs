@@ -19,7 +19,9 @@
 use chrono::{DateTime, Utc};
 use platform::events::{Event, Outbox};
 use platform::grpc::Peers;
+use prometheus_client::metrics::histogram::Histogram;
 use proto::discord::v1 as discord;
+use proto::discord::v1::discord_client::DiscordClient;
 use proto::events::v1 as ev;
 use proto::identity::v1 as identity;
 use proto::identity::v1::identity_client::IdentityClient;
@@ -78,7 +80,13 @@ pub struct Opener {
     db: DatabaseConnection,
     peers: Peers,
     outbox: Outbox,
+    lateness: Option<Histogram>,
 }
+
+/// Buckets of the room-open lateness histogram, in seconds.
+pub const LATENESS_BUCKETS: [f64; 11] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+];
 
 /// The idempotency key of a match's room.
 pub fn room_key(slug: &str, match_id: i64, game: i32, generation: i32) -> String {
@@ -88,7 +96,19 @@ pub fn room_key(slug: &str, match_id: i64, game: i32, generation: i32) -> String
 impl Opener {
     /// An opener over tournament's database and peers.
     pub fn new(db: DatabaseConnection, peers: Peers, outbox: Outbox) -> Self {
-        Self { db, peers, outbox }
+        Self {
+            db,
+            peers,
+            outbox,
+            lateness: None,
+        }
+    }
+
+    /// Records each room's lateness — seconds from its window opening (`room_open_minutes_before`
+    /// plus the stream delay before the start) to the room being open — in `histogram`.
+    pub fn with_lateness(mut self, histogram: Histogram) -> Self {
+        self.lateness = Some(histogram);
+        self
     }
 
     /// Opens every room that is due at `now`; returns how many rooms were opened (or found
@@ -113,7 +133,14 @@ impl Opener {
             .await?;
             for m in due {
                 match self.ensure_room(&tournament, &m, 1).await {
-                    Ok((_, true)) => opened += 1,
+                    Ok((_, true)) => {
+                        opened += 1;
+                        if let Some(histogram) = &self.lateness {
+                            let window = m.scheduled_at - tournament.open_lead();
+                            let late = (Utc::now() - window).num_milliseconds().max(0);
+                            histogram.observe(late as f64 / 1000.0);
+                        }
+                    }
                     Ok((_, false)) => {}
                     Err(error) => {
                         tracing::warn!(tournament = %tournament.row.slug, r#match = m.id, %error, "could not open a match room");
@@ -206,10 +233,26 @@ impl Opener {
         }
     }
 
-    /// Resolves the players through Identity.
+    /// Resolves the players (spec §1.5.3): a player the schedule gives only a Discord tag is
+    /// looked up among the members of the tournament's guild (through the gateway), then every
+    /// Discord id goes to Identity for the linked racetime.gg account.
     ///
-    /// Errors: Identity failed.
-    pub async fn resolve(&self, players: Vec<Player>) -> Result<Vec<Resolved>, OpenError> {
+    /// Errors: Identity or the gateway failed.
+    pub async fn resolve(
+        &self,
+        tournament: &Tournament,
+        mut players: Vec<Player>,
+    ) -> Result<Vec<Resolved>, OpenError> {
+        if let Some(guild) = tournament.row.guild_id {
+            for player in players.iter_mut().filter(|p| p.discord_user_id.is_none()) {
+                let Some(tag) = player.discord_tag.clone().filter(|t| !t.trim().is_empty()) else {
+                    continue;
+                };
+                player.discord_user_id = self
+                    .member_by_tag(platform::db::u64_from_db(guild), &tag)
+                    .await?;
+            }
+        }
         let ids: Vec<u64> = players.iter().filter_map(|p| p.discord_user_id).collect();
         let mut users = Vec::new();
         if !ids.is_empty() {
@@ -243,6 +286,37 @@ impl Opener {
                 }
             })
             .collect())
+    }
+
+    /// The Discord id of the guild member with tag `tag` (`None`: nobody, or no gateway).
+    async fn member_by_tag(&self, guild: u64, tag: &str) -> Result<Option<u64>, OpenError> {
+        let Ok(gateway) = self.peers.get("gateway") else {
+            return Ok(None);
+        };
+        let request = discord::FindMemberRequest {
+            guild_id: guild,
+            tag: tag.to_owned(),
+        };
+        match gateway
+            .call(|| {
+                let mut client = DiscordClient::new(gateway.channel());
+                let request = request.clone();
+                async move { client.find_member(request).await }
+            })
+            .await
+        {
+            Ok(member) => Ok(Some(member.into_inner().user_id)),
+            Err(status)
+                if matches!(
+                    status.code(),
+                    tonic::Code::NotFound | tonic::Code::InvalidArgument
+                ) =>
+            {
+                tracing::info!(%tag, "no guild member has a scheduled player's Discord tag");
+                Ok(None)
+            }
+            Err(status) => Err(peer("gateway")(status)),
+        }
     }
 
     /// racetime.gg ids of the tournament's helpers (user grants with a linked account).
@@ -310,7 +384,7 @@ impl Opener {
         m: &r#match::Model,
         binding: match_room::Model,
     ) -> Result<match_room::Model, OpenError> {
-        let players = self.resolve(matches::players(m)).await?;
+        let players = self.resolve(tournament, matches::players(m)).await?;
         let names: Vec<String> = players
             .iter()
             .map(|p| p.player.display_name.clone())
@@ -417,11 +491,32 @@ impl Opener {
         txn.commit().await?;
         self.outbox.wake();
         tracing::info!(tournament = %tournament.row.slug, r#match = m.id, room = %room.name, "match room opened");
-
-        self.notify_players(tournament, m, &updated, &players, &names, &room.url)
-            .await;
-        self.announce(tournament, m, &updated, &room.url).await;
+        // The DMs and the announcement follow from the event (OnRoomOpened): retried until
+        // the gateway takes them, even across a restart.
         Ok(updated)
+    }
+
+    /// What follows a room's opening: each player's DM (a refused one reported to the audit
+    /// channel), the audit note about players who could not be invited, and the open-race
+    /// announcement.
+    ///
+    /// Errors: the gateway or Identity is unavailable (the caller retries; the keys make the
+    /// sends that got through no-ops).
+    pub async fn room_opened(
+        &self,
+        tournament: &Tournament,
+        m: &r#match::Model,
+        binding: &match_room::Model,
+    ) -> Result<(), OpenError> {
+        let url = binding.room_url.clone().unwrap_or_default();
+        let players = self.resolve(tournament, matches::players(m)).await?;
+        let names: Vec<String> = players
+            .iter()
+            .map(|p| p.player.display_name.clone())
+            .collect();
+        self.notify_players(tournament, m, binding, &players, &names, &url)
+            .await?;
+        self.announce(tournament, m, binding, &url).await
     }
 
     async fn notify_players(
@@ -432,7 +527,7 @@ impl Opener {
         players: &[Resolved],
         names: &[String],
         url: &str,
-    ) {
+    ) -> Result<(), OpenError> {
         let versus = speedgaming::versus(names);
         let mut unlinked = Vec::new();
         for p in players {
@@ -452,6 +547,9 @@ impl Opener {
             };
             let key = format!("{}:dm:{discord_id}", binding.idempotency_key);
             if let Err(status) = notify::dm(&self.peers, key, discord_id, embed).await {
+                if notify::is_outage(&status) {
+                    return Err(peer("gateway")(status));
+                }
                 tracing::info!(%status, player = %p.player.display_name, "room DM refused");
                 self.audit(
                     tournament,
@@ -476,6 +574,7 @@ impl Opener {
             )
             .await;
         }
+        Ok(())
     }
 
     /// Open races (dailies, qualifiers — spec §1.5.5): a tournament with an announcement channel
@@ -487,9 +586,9 @@ impl Opener {
         m: &r#match::Model,
         binding: &match_room::Model,
         url: &str,
-    ) {
+    ) -> Result<(), OpenError> {
         let Some(channel) = tournament.row.announce_channel_id else {
-            return;
+            return Ok(());
         };
         let start = m.scheduled_at.timestamp();
         let channels = matches::channels(m);
@@ -504,8 +603,13 @@ impl Opener {
         );
         let key = format!("{}:announce", binding.idempotency_key);
         let channel = platform::db::u64_from_db(channel);
-        if let Err(status) = notify::post(&self.peers, key, channel, &text, Vec::new()).await {
-            tracing::warn!(%status, "could not announce an open race");
+        match notify::post(&self.peers, key, channel, &text, Vec::new()).await {
+            Err(status) if notify::is_outage(&status) => Err(peer("gateway")(status)),
+            Err(status) => {
+                tracing::warn!(%status, "could not announce an open race");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
         }
     }
 
@@ -554,6 +658,50 @@ impl Opener {
         let channel = platform::db::u64_from_db(channel);
         if let Err(status) = notify::post(&self.peers, key, channel, text, Vec::new()).await {
             tracing::warn!(%status, "could not post to the audit channel");
+        }
+    }
+}
+
+/// Sends what follows a room's opening (`tournament.room.opened`, written with the binding's
+/// `open` state): see [`Opener::room_opened`].
+#[derive(Clone, Debug)]
+pub struct OnRoomOpened(pub Opener);
+
+impl platform::events::Subscriber for OnRoomOpened {
+    type Event = ev::TournamentRoomOpened;
+
+    fn name(&self) -> &str {
+        "tournament-room-opened"
+    }
+
+    async fn on(
+        &self,
+        _txn: &sea_orm::DatabaseTransaction,
+        event: ev::TournamentRoomOpened,
+        _envelope: &ev::Envelope,
+    ) -> Result<(), platform::events::HandlerError> {
+        use platform::events::HandlerError;
+        let opener = &self.0;
+        let Ok(tournament) = registry::get(&opener.db, &event.tournament).await else {
+            return Ok(());
+        };
+        let Some(m) =
+            matches::by_external(&opener.db, tournament.row.id, &event.episode_id).await?
+        else {
+            return Ok(());
+        };
+        let Some(binding) = match_room::Entity::find()
+            .filter(match_room::Column::MatchId.eq(m.id))
+            .filter(match_room::Column::RoomUrl.eq(event.room_url.clone()))
+            .one(&opener.db)
+            .await?
+        else {
+            return Ok(());
+        };
+        match opener.room_opened(&tournament, &m, &binding).await {
+            Ok(()) => Ok(()),
+            Err(OpenError::Db(e)) => Err(e.into()),
+            Err(error) => Err(HandlerError::Transient(anyhow::anyhow!("{error}"))),
         }
     }
 }

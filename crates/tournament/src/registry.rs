@@ -49,6 +49,8 @@ pub struct Tournament {
     pub roller: SeedRoller,
     /// Helper roles.
     pub helper_role_ids: Vec<u64>,
+    /// racetime.gg teams whose members are helpers (e.g. `sg-volunteers`).
+    pub helper_racetime_teams: Vec<String>,
 }
 
 impl Tournament {
@@ -65,8 +67,11 @@ impl Tournament {
             serde_json::from_str(&row.seed_roller).map_err(|e| invalid("seed_roller", e))?;
         let helpers: Vec<String> = serde_json::from_str(&row.helper_role_ids)
             .map_err(|e| invalid("helper_role_ids", e))?;
+        let teams: Vec<String> = serde_json::from_str(&row.helper_racetime_teams)
+            .map_err(|e| invalid("helper_racetime_teams", e))?;
         Ok(Self {
             helper_role_ids: helpers.iter().filter_map(|h| h.parse().ok()).collect(),
+            helper_racetime_teams: teams,
             row,
             profile,
             roller,
@@ -130,6 +135,8 @@ pub struct Settings {
     pub announce_channel_id: Option<u64>,
     /// Helper roles.
     pub helper_role_ids: Vec<u64>,
+    /// racetime.gg teams whose members are helpers.
+    pub helper_racetime_teams: Vec<String>,
     /// IANA time zone.
     pub time_zone: String,
 }
@@ -171,6 +178,20 @@ impl Settings {
                 "time_zone: `{}` is not an IANA zone",
                 self.time_zone
             ));
+        }
+        if self.helper_racetime_teams.len() > 10
+            || self.helper_racetime_teams.iter().any(|t| {
+                t.is_empty()
+                    || t.len() > 50
+                    || !t
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+        {
+            return bad(
+                "helper_racetime_teams: at most 10 racetime.gg team slugs such as `sg-volunteers`"
+                    .into(),
+            );
         }
         self.profile.validate().map_err(RegistryError::Invalid)?;
         self.roller.validate().map_err(RegistryError::Invalid)?;
@@ -301,6 +322,7 @@ pub async fn upsert<C: ConnectionTrait>(
         .map(u64::to_string)
         .collect();
     active.helper_role_ids = Set(serde_json::to_string(&helpers).unwrap_or_else(|_| "[]".into()));
+    active.helper_racetime_teams = Set(json(&settings.helper_racetime_teams));
     active.time_zone = Set(settings.time_zone.clone());
     active.updated_at = Set(now);
     let row = active.save(conn).await?.try_into_model()?;

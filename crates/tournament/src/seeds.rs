@@ -34,6 +34,10 @@ pub const GENERATING: &str = "Generating game, please wait.  If nothing happens 
 /// Said when the seed is out.
 pub const DELIVERED: &str = "Seed has been generated, you should have received a DM in both Discord and RaceTime.gg.  Please contact a Tournament Moderator if you haven't received the DM.";
 
+/// Said when the room already has a seed (spec §1.5.4).
+pub const ALREADY_ROLLED: &str =
+    "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
+
 /// Consumes `racetime.command.invoked` for `!tournamentrace`.
 #[derive(Clone, Debug)]
 pub struct OnTournamentRace {
@@ -52,6 +56,25 @@ impl OnTournamentRace {
             outbox,
             opener,
         }
+    }
+
+    /// Whether racetime says room `room` has a seed (until `!cancel`).
+    ///
+    /// Errors: racetime is unavailable or does not know the room.
+    pub async fn room_has_seed(&self, room: &str) -> Result<bool, tonic::Status> {
+        let racetime = self.peers.get("racetime")?;
+        let get = rt::GetRoomRequest {
+            room: room.to_owned(),
+        };
+        Ok(racetime
+            .call(|| {
+                let mut client = RaceRoomsClient::new(racetime.channel());
+                let request = get.clone();
+                async move { client.get_room(request).await }
+            })
+            .await?
+            .into_inner()
+            .seed_rolled)
     }
 
     fn transient(peer: &'static str) -> impl Fn(tonic::Status) -> HandlerError {
@@ -74,10 +97,22 @@ impl OnTournamentRace {
             .map_err(Self::transient("racetime"))
     }
 
-    async fn post(&self, key: String, channel: i64, embed: discord::Embed) {
+    /// Posts a seed embed; an outage is retried (the whole delivery, which the keys make
+    /// safe), a refusal logged.
+    async fn post(
+        &self,
+        key: String,
+        channel: i64,
+        embed: discord::Embed,
+    ) -> Result<(), HandlerError> {
         let channel = platform::db::u64_from_db(channel);
-        if let Err(status) = notify::post(&self.peers, key, channel, "", vec![embed]).await {
-            tracing::warn!(%status, "could not post a tournament seed");
+        match notify::post(&self.peers, key, channel, "", vec![embed]).await {
+            Err(status) if notify::is_outage(&status) => Err(Self::transient("gateway")(status)),
+            Err(status) => {
+                tracing::warn!(%status, "could not post a tournament seed");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
         }
     }
 }
@@ -320,7 +355,7 @@ impl Subscriber for OnTournamentRace {
                 audit,
                 embed(&title, &versus, &seed, &room_url, &channels, true),
             )
-            .await;
+            .await?;
         }
         if let Some(commentary) = tournament.row.commentary_channel_id
             && !channels.is_empty()
@@ -330,20 +365,26 @@ impl Subscriber for OnTournamentRace {
                 commentary,
                 embed(&title, &versus, &seed, &room_url, &channels, false),
             )
-            .await;
+            .await?;
         }
         // DMs to the players.
         if self.peers.get("gateway").is_ok() {
-            for player in matches::players(&m) {
+            // Players the schedule names by Discord tag only are looked up in the guild.
+            let players = self
+                .opener
+                .resolve(&tournament, matches::players(&m))
+                .await
+                .map_err(|e| HandlerError::Transient(anyhow::anyhow!("{e}")))?;
+            for player in players.into_iter().map(|p| p.player) {
                 let Some(discord_id) = player.discord_user_id else {
                     continue;
                 };
                 let dm = embed(&title, &versus, &seed, &room_url, &channels, true);
                 let dm_key = format!("{key}:dm:{discord_id}");
-                if notify::dm(&self.peers, dm_key, discord_id, dm)
-                    .await
-                    .is_err()
-                {
+                if let Err(status) = notify::dm(&self.peers, dm_key, discord_id, dm).await {
+                    if notify::is_outage(&status) {
+                        return Err(Self::transient("gateway")(status));
+                    }
                     self.opener
                         .audit(
                             &tournament,

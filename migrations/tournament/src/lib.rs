@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_event_tables;
 mod m20261130_000002_matches;
+mod m20261201_000003_gatekeeping_leases;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261130_000002_matches::Migration),
+            Box::new(m20261201_000003_gatekeeping_leases::Migration),
         ]
     }
 }

@@ -126,6 +126,8 @@ pub struct TournamentBody {
     pub announce_channel_id: Option<String>,
     /// Helper roles.
     pub helper_role_ids: Vec<String>,
+    /// racetime.gg teams whose members are helpers (e.g. `sg-volunteers`).
+    pub helper_racetime_teams: Vec<String>,
     /// IANA zone.
     pub time_zone: String,
 }
@@ -157,6 +159,7 @@ impl From<pb::TournamentConfig> for TournamentBody {
             stream_delay_minutes: c.stream_delay_minutes,
             require_racetime_link: c.require_racetime_link,
             time_zone: c.time_zone,
+            helper_racetime_teams: c.helper_racetime_teams,
         }
     }
 }
@@ -202,6 +205,7 @@ impl TournamentBody {
             )?,
             helper_role_ids: helpers,
             time_zone: self.time_zone,
+            helper_racetime_teams: self.helper_racetime_teams,
         })
     }
 }

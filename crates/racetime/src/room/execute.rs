@@ -79,38 +79,44 @@ impl RoomActor {
                     )
                     .await
                 }
-                Some(binding) => events.push(Event::of(&ev::CommandInvoked {
-                    category: self.category.slug.clone(),
-                    room: self.name.clone(),
-                    command: invocation.name.clone(),
-                    args: invocation.args.clone(),
-                    user_id: user.id.clone(),
-                    user_name: user.name.clone(),
-                    is_monitor: ctx.is_monitor,
-                    message_id: key.clone(),
-                    tournament: binding.tournament.clone(),
-                    episode_id: binding.episode_id.clone(),
-                })),
+                Some(binding) => events.push(forwarded(
+                    &self.category.slug,
+                    &self.name,
+                    &invocation,
+                    &user,
+                    ctx.is_monitor,
+                    &key,
+                    binding,
+                )),
             },
             Plan::Konot => self.konot_start(&key).await,
-            Plan::Promote => {
-                let allowed = self
-                    .state
-                    .tournament
-                    .as_ref()
-                    .is_some_and(|b| b.gatekeepers.contains(&user.id));
-                if allowed
-                    && let Err(error) = self
+            Plan::Promote => match &self.state.tournament {
+                // A gatekeeper the binding names is promoted here; anyone else in a tournament
+                // room is asked about (Discord helper roles, racetime.gg teams) by the
+                // tournament service, which promotes through AddMonitor.
+                Some(binding) if binding.gatekeepers.contains(&user.id) => {
+                    if let Err(error) = self
                         .socket
                         .call(Action::AddMonitor {
                             user: user.id.clone(),
                         })
                         .await
-                {
-                    self.say(&key, &[format!("I could not promote you: {error}")])
-                        .await;
+                    {
+                        self.say(&key, &[format!("I could not promote you: {error}")])
+                            .await;
+                    }
                 }
-            }
+                Some(binding) => events.push(forwarded(
+                    &self.category.slug,
+                    &self.name,
+                    &invocation,
+                    &user,
+                    ctx.is_monitor,
+                    &key,
+                    binding,
+                )),
+                None => {}
+            },
             Plan::Override => self.override_stream(&key, &user).await,
             Plan::Bingo => {
                 self.state.bingo_on_start = true;
@@ -285,4 +291,29 @@ impl RoomActor {
         self.persist(Vec::new()).await;
         self.say(&format!("{key}:seed"), &lines).await;
     }
+}
+
+/// `racetime.command.invoked` for a command of a tournament room that the tournament service
+/// answers (`!tournamentrace`, and `!promote` from someone the binding does not name).
+fn forwarded(
+    category: &str,
+    room: &str,
+    invocation: &commands::Invocation,
+    user: &racetime_client::User,
+    is_monitor: bool,
+    key: &str,
+    binding: &crate::state::TournamentBinding,
+) -> Event {
+    Event::of(&ev::CommandInvoked {
+        category: category.to_owned(),
+        room: room.to_owned(),
+        command: invocation.name.clone(),
+        args: invocation.args.clone(),
+        user_id: user.id.clone(),
+        user_name: user.name.clone(),
+        is_monitor,
+        message_id: key.to_owned(),
+        tournament: binding.tournament.clone(),
+        episode_id: binding.episode_id.clone(),
+    })
 }

@@ -222,6 +222,31 @@ impl FakeDiscord {
         self.lock().blocked_dms.insert(user_id);
     }
 
+    /// Makes `user_id` (username `username`, new-style: discriminator 0) a member of `guild`
+    /// with `roles`; replaces an earlier entry.
+    pub fn add_member(&self, guild: u64, user_id: u64, username: &str, roles: &[u64]) {
+        let member = json!({
+            "user": state::user_json(user_id, username, false),
+            "nick": null,
+            "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "joined_at": "2024-01-01T00:00:00.000000+00:00",
+            "deaf": false, "mute": false, "flags": 0, "pending": false,
+        });
+        self.lock().members.insert((guild, user_id), member);
+    }
+
+    /// The role ids `user_id` holds in `guild` (`None`: not a member).
+    pub fn member_roles(&self, guild: u64, user_id: u64) -> Option<Vec<u64>> {
+        self.lock().members.get(&(guild, user_id)).map(|m| {
+            m["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().and_then(|r| r.parse().ok()))
+                .collect()
+        })
+    }
+
     /// The bot lacks access to the channel: creating a message answers 403 / code 50001.
     pub fn forbid_channel(&self, channel_id: u64) {
         self.lock().forbidden_channels.insert(channel_id);

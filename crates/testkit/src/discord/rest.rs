@@ -118,7 +118,17 @@ pub(super) async fn rest(
     let bytes = axum::body::to_bytes(request.into_body(), 8 * 1024 * 1024)
         .await
         .unwrap_or_default();
-    let (body, files) = parse_body(&content_type, &bytes);
+    let (mut body, files) = parse_body(&content_type, &bytes);
+    // A GET's query parameters stand in for its body (member search).
+    if body.is_null()
+        && let Some(query) = uri.query()
+    {
+        body = Json::Object(
+            url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), Json::String(v.into_owned())))
+                .collect(),
+        );
+    }
     let call = Call {
         method: method.to_string(),
         path: path.clone(),
@@ -334,6 +344,72 @@ pub(super) fn route(
                     "Unknown Guild Scheduled Event",
                 ),
             }
+        }
+        ("GET", ["guilds", guild, "members", "search"]) => {
+            let guild = parse(guild).unwrap_or_default();
+            let query = body["query"].as_str().unwrap_or_default().to_lowercase();
+            let limit = body["limit"]
+                .as_str()
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(1);
+            // Discord matches the start of the username or the nickname.
+            let found: Vec<Json> = fake
+                .lock()
+                .members
+                .iter()
+                .filter(|((g, _), _)| *g == guild)
+                .map(|(_, m)| m.clone())
+                .filter(|m| {
+                    let starts = |v: &Json| {
+                        v.as_str()
+                            .is_some_and(|s| s.to_lowercase().starts_with(&query))
+                    };
+                    starts(&m["user"]["username"]) || starts(&m["nick"])
+                })
+                .take(limit)
+                .collect();
+            json_response(StatusCode::OK, &Json::Array(found))
+        }
+        ("GET", ["guilds", guild, "members", user]) => {
+            let key = (
+                parse(guild).unwrap_or_default(),
+                parse(user).unwrap_or_default(),
+            );
+            match fake.lock().members.get(&key).cloned() {
+                Some(member) => json_response(StatusCode::OK, &member),
+                None => error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
+            }
+        }
+        ("PUT", ["guilds", guild, "members", user, "roles", role]) => {
+            let key = (
+                parse(guild).unwrap_or_default(),
+                parse(user).unwrap_or_default(),
+            );
+            let mut inner = fake.lock();
+            let Some(member) = inner.members.get_mut(&key) else {
+                return error(StatusCode::NOT_FOUND, 10007, "Unknown Member");
+            };
+            let role = Json::String(role.to_string());
+            if let Some(roles) = member["roles"].as_array_mut()
+                && !roles.contains(&role)
+            {
+                roles.push(role);
+            }
+            empty(StatusCode::NO_CONTENT)
+        }
+        ("DELETE", ["guilds", guild, "members", user, "roles", role]) => {
+            let key = (
+                parse(guild).unwrap_or_default(),
+                parse(user).unwrap_or_default(),
+            );
+            let mut inner = fake.lock();
+            let Some(member) = inner.members.get_mut(&key) else {
+                return error(StatusCode::NOT_FOUND, 10007, "Unknown Member");
+            };
+            if let Some(roles) = member["roles"].as_array_mut() {
+                roles.retain(|r| r.as_str() != Some(*role));
+            }
+            empty(StatusCode::NO_CONTENT)
         }
         _ => error(StatusCode::NOT_FOUND, 0, "404: Not Found"),
     }

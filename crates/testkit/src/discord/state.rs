@@ -98,6 +98,8 @@ pub(super) struct Inner {
     pub(super) forbidden_channels: HashSet<u64>,
     pub(super) dm_channels: HashMap<u64, u64>,
     pub(super) scheduled_events: HashMap<u64, Json>,
+    /// Guild members by (guild, user), as Discord's member object.
+    pub(super) members: HashMap<(u64, u64), Json>,
     /// Threads started from a message, by that message's id.
     pub(super) threads: HashMap<u64, Json>,
     /// Answer the next N calls whose path starts with the prefix with 429.

@@ -293,6 +293,30 @@ pub(super) async fn user_data(State(fake): State<FakeRacetime>, Path(id): Path<S
     }
 }
 
+/// `GET /team/{slug}/data`: `{name, slug, formal, url, data_url, avatar, profile,
+/// categories, members: [{owner, ...user summary}]}` (spec racetime.md, endpoints).
+pub(super) async fn team_data(State(fake): State<FakeRacetime>, Path(slug): Path<String>) -> Resp {
+    let inner = fake.lock();
+    let Some(members) = inner.teams.get(&slug) else {
+        return respond(StatusCode::NOT_FOUND, Json::Null);
+    };
+    let members: Vec<Json> = members
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut user = inner.user_json(id, "");
+            user["owner"] = json!(i == 0);
+            user
+        })
+        .collect();
+    respond(
+        StatusCode::OK,
+        json!({"name": slug, "slug": slug, "formal": true, "url": format!("/team/{slug}"),
+               "data_url": format!("/team/{slug}/data"), "avatar": null, "profile": null,
+               "categories": [], "members": members}),
+    )
+}
+
 pub(super) fn goal_of(
     inner: &Inner,
     category: &str,

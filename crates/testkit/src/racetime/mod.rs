@@ -54,6 +54,7 @@ impl FakeRacetime {
             .route("/o/{category}/{race}/edit", post(edit))
             .route("/ws/o/bot/{slug}", get(websocket))
             .route("/user/{id}/data", get(user_data))
+            .route("/team/{slug}/data", get(team_data))
             .route("/{category}/data", get(public_category_data))
             .route("/{category}/{race}/data", get(race_data))
             .with_state(fake.clone());
@@ -157,6 +158,14 @@ impl FakeRacetime {
             },
         );
         id
+    }
+
+    /// Adds (or replaces) team `slug` with `members` (user hashids); the first is its owner.
+    pub fn add_team(&self, slug: &str, members: &[&str]) {
+        self.lock().teams.insert(
+            slug.to_string(),
+            members.iter().map(|m| m.to_string()).collect(),
+        );
     }
 
     /// Sets how many races a user has finished (`stats.joined`).

@@ -90,6 +90,8 @@ pub(super) struct Inner {
     pub(super) categories: Vec<Category>,
     pub(super) tokens: HashMap<String, (String, Instant)>,
     pub(super) users: HashMap<String, UserRec>,
+    /// Teams by slug: member hashids, the owner first.
+    pub(super) teams: HashMap<String, Vec<String>>,
     pub(super) races: HashMap<String, Race>,
     pub(super) counter: u64,
     pub(super) token_lifetime: Duration,
