@@ -202,13 +202,13 @@ mod tests {
         let text = metrics.render();
         assert!(
             text.contains(
-                r#"sahasrahbot_room_open_lateness_seconds_bucket{le="10.0",service="tournament"} 1"#
+                r#"sahasrahbot_room_open_lateness_seconds_bucket{service="tournament",le="10.0"} 1"#
             ),
             "{text}"
         );
         assert!(
             text.contains(
-                r#"sahasrahbot_room_open_lateness_seconds_bucket{le="1.0",service="tournament"} 0"#
+                r#"sahasrahbot_room_open_lateness_seconds_bucket{service="tournament",le="1.0"} 0"#
             ),
             "{text}"
         );

@@ -99,3 +99,85 @@ async fn only_one_caller_takes_over_a_pending_attempt() {
             .is_none()
     );
 }
+
+/// A lease table as a service's migration would create it.
+const JOBS: platform::lease::LeaseTable = platform::lease::LeaseTable {
+    table: "test_job_leases",
+    key_column: "name",
+};
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_lapses_or_is_released() {
+    use platform::lease;
+    use sea_orm::ConnectionTrait;
+    use std::time::Duration;
+    let (_db, conn) = database().await;
+    conn.execute_unprepared(
+        "CREATE TABLE test_job_leases (name VARCHAR(100) NOT NULL PRIMARY KEY, owner VARCHAR(100) NOT NULL, expires_at DATETIME NOT NULL)",
+    )
+    .await
+    .unwrap();
+    let long = Duration::from_secs(60);
+    assert!(
+        lease::acquire(&conn, JOBS, "opener", "a", long)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !lease::acquire(&conn, JOBS, "opener", "b", long)
+            .await
+            .unwrap(),
+        "a second replica does not get a held lease"
+    );
+    assert!(
+        lease::acquire(&conn, JOBS, "opener", "a", long)
+            .await
+            .unwrap(),
+        "the holder renews it"
+    );
+    assert!(
+        lease::acquire(&conn, JOBS, "other-job", "b", long)
+            .await
+            .unwrap(),
+        "another key is another lease"
+    );
+    // Released: the other replica takes it at once.
+    lease::release(&conn, JOBS, "opener", "b").await.unwrap();
+    assert!(
+        !lease::acquire(&conn, JOBS, "opener", "b", long)
+            .await
+            .unwrap(),
+        "only the holder releases"
+    );
+    lease::release(&conn, JOBS, "opener", "a").await.unwrap();
+    assert!(
+        lease::acquire(&conn, JOBS, "opener", "b", Duration::from_secs(1))
+            .await
+            .unwrap()
+    );
+    // Lapsed: the holder stopped renewing.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(
+        lease::acquire(&conn, JOBS, "opener", "a", long)
+            .await
+            .unwrap(),
+        "a lapsed lease goes to whoever asks"
+    );
+    assert!(
+        !lease::acquire(&conn, JOBS, "opener", "b", long)
+            .await
+            .unwrap()
+    );
+    // Racing replicas: exactly one wins.
+    lease::release(&conn, JOBS, "opener", "a").await.unwrap();
+    let racers = (0..8).map(|i| {
+        let conn = conn.clone();
+        async move {
+            lease::acquire(&conn, JOBS, "opener", &format!("r{i}"), long)
+                .await
+                .unwrap()
+        }
+    });
+    let won = futures::future::join_all(racers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+}

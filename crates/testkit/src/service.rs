@@ -76,6 +76,11 @@ impl ServiceHandle {
         platform::admin::http_get(self.admin_addr, "/readyz").await
     }
 
+    /// `(status, body)` of `GET /metrics` (the Prometheus text).
+    pub async fn metrics(&self) -> anyhow::Result<(u16, String)> {
+        platform::admin::http_get(self.admin_addr, "/metrics").await
+    }
+
     /// Waits until `/readyz` answers 200.
     ///
     /// Errors: the service stopped, or is not ready `within`; the last report is included.

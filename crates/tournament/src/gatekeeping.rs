@@ -38,8 +38,11 @@ pub const TEAM_TTL: Duration = Duration::from_secs(300);
 pub struct Gatekeeper {
     db: DatabaseConnection,
     peers: Peers,
-    teams: Arc<Mutex<HashMap<String, (Instant, Vec<String>)>>>,
+    teams: Arc<Mutex<HashMap<String, CachedTeam>>>,
 }
+
+/// When a team's member ids were read, and the ids.
+type CachedTeam = (Instant, Vec<String>);
 
 fn unavailable(peer: &'static str) -> impl Fn(Status) -> Status {
     move |status| Status::unavailable(format!("{peer}: {}", status.message()))
@@ -150,7 +153,6 @@ impl Gatekeeper {
         match gateway
             .call(|| {
                 let mut client = DiscordClient::new(gateway.channel());
-                let request = request.clone();
                 async move { client.get_member(request).await }
             })
             .await

@@ -26,6 +26,10 @@ const WAIT: Duration = Duration::from_secs(30);
 const ALICE: u64 = 185_198_185_990_324_225;
 const BOB: u64 = 100_000_000_000_000_002;
 const AUDIT: u64 = 777;
+const GUILD: u64 = 4_100;
+const HELPER_ROLE: u64 = 4_101;
+const ROLE_HELPER: u64 = 56;
+const CAROL: u64 = 57;
 const COMMENTARY: u64 = 778;
 
 struct World {
@@ -39,6 +43,14 @@ struct World {
     bob_rt: String,
     helper_rt: String,
     helper_user: i64,
+    /// Linked; Discord user ROLE_HELPER.
+    role_helper_rt: String,
+    /// In no api user; a racetime.gg team member in the tests that make the team.
+    volunteer_rt: String,
+    /// Linked to nobody, helps nobody.
+    stranger_rt: String,
+    /// Linked; Discord user CAROL, username `carol`.
+    carol_rt: String,
     _alttpr: wiremock::MockServer,
     first_listeners: std::sync::Mutex<Option<platform::runtime::Listeners>>,
     _services: Vec<ServiceHandle>,
@@ -99,6 +111,26 @@ async fn world() -> World {
     .await
     .unwrap()
     .id;
+    let role_helper_rt = racetime_fake.add_user("RoleHelper", &[]);
+    let carol_rt = racetime_fake.add_user("Carol", &[]);
+    for (discord_id, rt, name) in [
+        (ROLE_HELPER, &role_helper_rt, "RoleHelper"),
+        (CAROL, &carol_rt, "Carol"),
+    ] {
+        api::identity::create(
+            &conn,
+            api::identity::NewUser {
+                discord_user_id: Some(discord_id),
+                racetime_user_id: Some(rt.clone()),
+                display_name: Some(name.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let volunteer_rt = racetime_fake.add_user("Volunteer", &[]);
+    let stranger_rt = racetime_fake.add_user("Stranger", &[]);
 
     // racetime, with the alttpr category bot.
     let racetime_db = TestDb::new().await.unwrap();
@@ -181,6 +213,10 @@ async fn world() -> World {
         bob_rt,
         helper_rt,
         helper_user,
+        role_helper_rt,
+        volunteer_rt,
+        stranger_rt,
+        carol_rt,
         _alttpr: alttpr,
         first_listeners: std::sync::Mutex::new(Some(first_listeners)),
         _services: services,
@@ -888,7 +924,7 @@ async fn require_racetime_link_warns_the_audit_channel_once_at_import() {
                 m["content"]
                     .as_str()
                     .unwrap_or_default()
-                    .contains("Nobody cannot be invited")
+                    .contains("Nobody cannot be found on Discord")
             })
             .count()
     };
@@ -1101,5 +1137,325 @@ async fn an_open_race_is_announced_once_with_its_room() {
     assert!(
         text.ends_with(rooms[0].split('/').nth(1).unwrap()),
         "{text}"
+    );
+}
+
+impl World {
+    /// An internal-schedule tournament with a guild, a helper role and the `sg-volunteers`
+    /// team.
+    async fn create_helped_tournament(&self, handle: &ServiceHandle) {
+        self.admin(handle)
+            .await
+            .upsert_tournament(pb::UpsertTournamentRequest {
+                actor: Some(pb::Actor {
+                    operator: true,
+                    user_id: 0,
+                }),
+                config: Some(pb::TournamentConfig {
+                    slug: "alttpr".into(),
+                    name: "ALTTPR Main".into(),
+                    active: true,
+                    schedule_source: "speedgaming".into(),
+                    racetime_category: "alttpr".into(),
+                    racetime_goal: "Beat the game".into(),
+                    audit_channel_id: AUDIT,
+                    guild_id: GUILD,
+                    helper_role_ids: vec![HELPER_ROLE],
+                    helper_racetime_teams: vec!["sg-volunteers".into()],
+                    seed_roller_json:
+                        r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#.into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Waits until `check` holds of room `room`'s race data.
+    async fn wait_race(&self, room: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) {
+        for _ in 0..150 {
+            if check(&self.racetime_fake.race(room)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{what}: {}", self.racetime_fake.race(room));
+    }
+}
+
+/// The race status of `user` in `race` (`None`: not an entrant).
+fn entrant_status(race: &serde_json::Value, user: &str) -> Option<String> {
+    race["entrants"]
+        .as_array()?
+        .iter()
+        .find(|e| e["user"]["id"] == user)
+        .and_then(|e| e["status"]["value"].as_str().map(str::to_owned))
+}
+
+fn is_monitor(race: &serde_json::Value, user: &str) -> bool {
+    race["monitors"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|u| u["id"] == user))
+}
+
+#[tokio::test]
+async fn helpers_by_discord_role_and_racetime_team_are_let_in_and_promoted_and_strangers_are_not() {
+    let w = world().await;
+    w.racetime_fake
+        .add_team("sg-volunteers", &[&w.volunteer_rt]);
+    w.discord
+        .add_member(GUILD, ROLE_HELPER, "rolehelper", &[HELPER_ROLE]);
+    w.discord.add_member(GUILD, ALICE, "alice", &[]);
+    let start = Utc::now() + chrono::Duration::minutes(30);
+    w.sg.put_episode(sg::standard_1v1(
+        601,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.create_helped_tournament(&tournament).await;
+    let room = w.wait_rooms(1).await.remove(0);
+
+    // The rule, as other services ask it.
+    let mut client = TournamentsClient::connect(tournament.grpc_url())
+        .await
+        .unwrap();
+    for (user, expected) in [
+        (&w.role_helper_rt, true),
+        (&w.volunteer_rt, true),
+        (&w.helper_rt, false),
+        (&w.alice_rt, false),
+        (&w.stranger_rt, false),
+    ] {
+        let reply = client
+            .can_gatekeep(pb::CanGatekeepRequest {
+                tournament: "alttpr".into(),
+                racetime_user_id: user.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(reply.allowed, expected, "{user}");
+    }
+    let unknown = client
+        .can_gatekeep(pb::CanGatekeepRequest {
+            tournament: "nope".into(),
+            racetime_user_id: w.volunteer_rt.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    // Join requests: helpers let in and made monitors, the stranger left waiting.
+    for user in [&w.role_helper_rt, &w.volunteer_rt, &w.stranger_rt] {
+        w.racetime_fake.request_to_join(&room, user);
+    }
+    for user in [&w.role_helper_rt, &w.volunteer_rt] {
+        w.wait_race(&room, "a helper let in and promoted", |race| {
+            entrant_status(race, user).as_deref() == Some("not_ready") && is_monitor(race, user)
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let race = w.racetime_fake.race(&room);
+    assert_eq!(
+        entrant_status(&race, &w.stranger_rt).as_deref(),
+        Some("requested"),
+        "{race}"
+    );
+    assert!(!is_monitor(&race, &w.stranger_rt));
+
+    // The role is taken away and given to the stranger's... no: a new helper by role grant,
+    // who joins an open seat and asks with !promote.
+    w.discord.add_member(GUILD, CAROL, "carol", &[9_999]);
+    w.admin(&tournament)
+        .await
+        .grant_role(pb::GrantRoleRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            role: "helper".into(),
+            discord_role_id: 9_999,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.racetime_fake.join(&room, &w.carol_rt);
+    w.racetime_fake.chat(&room, &w.carol_rt, "!promote");
+    w.wait_race(&room, "!promote from a Discord-role grant", |race| {
+        is_monitor(race, &w.carol_rt)
+    })
+    .await;
+    // The stranger asking gets nothing.
+    w.racetime_fake.join(&room, &w.bob_rt);
+    w.racetime_fake.chat(&room, &w.bob_rt, "!promote");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!is_monitor(&w.racetime_fake.race(&room), &w.bob_rt));
+}
+
+#[tokio::test]
+async fn a_player_known_by_discord_tag_only_is_found_in_the_guild_invited_and_dmed() {
+    let w = world().await;
+    w.discord.add_member(GUILD, CAROL, "carol", &[]);
+    w.discord.add_member(GUILD, 58, "carolina", &[]);
+    let start = Utc::now() + chrono::Duration::minutes(30);
+    let alice = ALICE.to_string();
+    // SpeedGaming's new-style tag for a player without a Discord id.
+    w.sg.put_episode(sg::episode(
+        602,
+        "alttpr",
+        start,
+        "Standard",
+        &[("Alice", &alice, ""), ("Carol", "", "carol#0")],
+    ));
+    // And one nobody in the guild has: reported, not fatal.
+    w.sg.put_episode(sg::episode(
+        603,
+        "alttpr",
+        start,
+        "Standard",
+        &[("Alice", &alice, ""), ("Ghost", "", "ghost#0")],
+    ));
+    let tournament = w.tournament().await;
+    w.admin(&tournament)
+        .await
+        .upsert_tournament(pb::UpsertTournamentRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            config: Some(pb::TournamentConfig {
+                slug: "alttpr".into(),
+                name: "ALTTPR Main".into(),
+                active: true,
+                schedule_source: "speedgaming".into(),
+                racetime_category: "alttpr".into(),
+                racetime_goal: "Beat the game".into(),
+                audit_channel_id: AUDIT,
+                guild_id: GUILD,
+                require_racetime_link: true,
+                seed_roller_json: r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#
+                    .into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let rooms = w.wait_rooms(2).await;
+    let carol_room = rooms
+        .iter()
+        .find(|r| {
+            w.racetime_fake.race(r)["info_user"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(" - 602")
+        })
+        .expect("the room of episode 602")
+        .clone();
+    // Carol (found by tag, then linked through Identity) is invited like Alice.
+    w.wait_race(&carol_room, "Carol invited", |race| {
+        entrant_status(race, &w.carol_rt).as_deref() == Some("invited")
+    })
+    .await;
+    let mut dm = Vec::new();
+    for _ in 0..100 {
+        dm = w
+            .discord
+            .dm_channel(CAROL)
+            .map(|c| w.discord.channel_messages(c))
+            .unwrap_or_default();
+        if !dm.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dm.len(), 1, "Carol's room DM: {dm:?}");
+    assert!(w.discord.dm_channel(58).is_none(), "not the prefix match");
+    // The ghost is reported once, by name and tag.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let audit: Vec<String> = w
+        .discord
+        .channel_messages(AUDIT)
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let ghost: Vec<&String> = audit
+        .iter()
+        .filter(|m| m.contains("Ghost (`ghost`) cannot be found on Discord"))
+        .collect();
+    assert_eq!(ghost.len(), 1, "{audit:?}");
+    assert!(
+        !audit
+            .iter()
+            .any(|m| m.contains("602") && m.contains("Carol")),
+        "Carol was found: {audit:?}"
+    );
+
+    // The seed, rolled through the RPC rather than the chat: once.
+    let mut client = TournamentsClient::connect(tournament.grpc_url())
+        .await
+        .unwrap();
+    let rolled = client
+        .roll_tournament_seed(pb::RollTournamentSeedRequest {
+            room: carol_room.clone(),
+            requested_by_racetime_id: w.alice_rt.clone(),
+            args: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(rolled.rolled, "{rolled:?}");
+    assert!(rolled.message.contains("ToUrNeY"), "{rolled:?}");
+    let again = client
+        .roll_tournament_seed(pb::RollTournamentSeedRequest {
+            room: carol_room.clone(),
+            requested_by_racetime_id: w.alice_rt.clone(),
+            args: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.rolled);
+    assert!(
+        again.message.starts_with("I already rolled a seed!"),
+        "{again:?}"
+    );
+    // Carol, found by tag, got the seed DM too.
+    for _ in 0..100 {
+        if w.discord
+            .channel_messages(w.discord.dm_channel(CAROL).unwrap())
+            .len()
+            >= 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dms = w
+        .discord
+        .channel_messages(w.discord.dm_channel(CAROL).unwrap());
+    assert_eq!(dms.len(), 2, "room DM and seed DM: {dms:?}");
+    assert!(dms[1].to_string().contains("ToUrNeY"), "{dms:?}");
+    let unbound = client
+        .roll_tournament_seed(pb::RollTournamentSeedRequest {
+            room: "alttpr/not-a-room-1234".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unbound.code(), tonic::Code::NotFound);
+
+    // Lateness of both rooms went into the histogram.
+    let (status, metrics) = tournament.metrics().await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains(
+            r#"sahasrahbot_tournament_room_open_lateness_seconds_count{service="tournament"} 2"#
+        ),
+        "{metrics}"
     );
 }

@@ -225,3 +225,69 @@ async fn a_watched_racer_starting_a_race_is_posted_once() {
         "Watchlisted player [Watched](https://racetime.gg/user/abc) began racing in [alttpr/cool-race-1234](https://racetime.gg/alttpr/cool-race-1234)"
     );
 }
+
+#[tokio::test]
+async fn members_are_found_by_id_and_by_discord_tag() {
+    let w = world().await;
+    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    w.fake.add_member(700, 41, "carol", &[7001, 7002]);
+    w.fake.add_member(700, 42, "carolina", &[]);
+    w.fake.add_member(701, 43, "dave", &[]);
+    let carol = client
+        .get_member(pb::GetMemberRequest {
+            guild_id: 700,
+            user_id: 41,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(carol.username, "carol");
+    assert_eq!(carol.role_ids, vec![7001, 7002]);
+    let elsewhere = client
+        .get_member(pb::GetMemberRequest {
+            guild_id: 700,
+            user_id: 43,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), tonic::Code::NotFound, "{elsewhere:?}");
+    // By tag: the exact username, new style with or without `#0`, any case; not a prefix.
+    for tag in ["carol", "carol#0", "Carol", "@carol"] {
+        let found = client
+            .find_member(pb::FindMemberRequest {
+                guild_id: 700,
+                tag: tag.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(found.user_id, 41, "{tag}");
+    }
+    let carolina = client
+        .find_member(pb::FindMemberRequest {
+            guild_id: 700,
+            tag: "carolina#0".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(carolina.user_id, 42);
+    for tag in ["caro", "carol#1234", "dave"] {
+        let missing = client
+            .find_member(pb::FindMemberRequest {
+                guild_id: 700,
+                tag: tag.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::NotFound, "{tag}");
+    }
+    let empty = client
+        .find_member(pb::FindMemberRequest {
+            guild_id: 700,
+            tag: "#0".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code(), tonic::Code::InvalidArgument);
+}
