@@ -27,6 +27,8 @@ const ALICE: u64 = 185_198_185_990_324_225;
 const BOB: u64 = 100_000_000_000_000_002;
 const AUDIT: u64 = 777;
 const GUILD: u64 = 4_100;
+/// The seed roller of the test tournaments.
+const OPEN_PRESET: &str = r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#;
 const HELPER_ROLE: u64 = 4_101;
 const ROLE_HELPER: u64 = 56;
 const CAROL: u64 = 57;
@@ -82,10 +84,17 @@ async fn world() -> World {
             .unwrap();
     api.wait_ready(WAIT).await.unwrap();
     let conn = sea_orm::Database::connect(api_db.url()).await.unwrap();
-    let alice_rt = racetime_fake.add_user("Alice", &[]);
-    let bob_rt = racetime_fake.add_user("Bob", &[]);
-    for (discord_id, rt, name) in [(ALICE, &alice_rt, "Alice"), (BOB, &bob_rt, "Bob")] {
-        api::identity::create(
+    // Linked api users: (Discord id, racetime.gg id, name); the helper's api id is kept.
+    let mut linked = Vec::new();
+    for (discord_id, name) in [
+        (ALICE, "Alice"),
+        (BOB, "Bob"),
+        (55, "Helper"),
+        (ROLE_HELPER, "RoleHelper"),
+        (CAROL, "Carol"),
+    ] {
+        let rt = racetime_fake.add_user(name, &[]);
+        let user = api::identity::create(
             &conn,
             api::identity::NewUser {
                 discord_user_id: Some(discord_id),
@@ -97,38 +106,15 @@ async fn world() -> World {
         )
         .await
         .unwrap();
+        linked.push((rt, user.id));
     }
-    let helper_rt = racetime_fake.add_user("Helper", &[]);
-    let helper_user = api::identity::create(
-        &conn,
-        api::identity::NewUser {
-            discord_user_id: Some(55),
-            racetime_user_id: Some(helper_rt.clone()),
-            display_name: Some("Helper".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id;
-    let role_helper_rt = racetime_fake.add_user("RoleHelper", &[]);
-    let carol_rt = racetime_fake.add_user("Carol", &[]);
-    for (discord_id, rt, name) in [
-        (ROLE_HELPER, &role_helper_rt, "RoleHelper"),
-        (CAROL, &carol_rt, "Carol"),
-    ] {
-        api::identity::create(
-            &conn,
-            api::identity::NewUser {
-                discord_user_id: Some(discord_id),
-                racetime_user_id: Some(rt.clone()),
-                display_name: Some(name.into()),
-                ..Default::default()
-            },
-        )
-        .await
+    let [alice_rt, bob_rt, helper_rt, role_helper_rt, carol_rt] = linked
+        .iter()
+        .map(|(rt, _)| rt.clone())
+        .collect::<Vec<_>>()
+        .try_into()
         .unwrap();
-    }
+    let helper_user = linked[2].1;
     let volunteer_rt = racetime_fake.add_user("Volunteer", &[]);
     let stranger_rt = racetime_fake.add_user("Stranger", &[]);
 
@@ -249,6 +235,34 @@ impl World {
         TournamentAdminClient::connect(handle.grpc_url())
             .await
             .unwrap()
+    }
+
+    /// Creates or changes tournament `config` as the operator; the slug, name, category and
+    /// goal default to the `alttpr` test tournament's.
+    async fn upsert(&self, handle: &ServiceHandle, config: pb::TournamentConfig) {
+        let config = pb::TournamentConfig {
+            slug: "alttpr".into(),
+            name: if config.name.is_empty() {
+                "ALTTPR Main".into()
+            } else {
+                config.name.clone()
+            },
+            active: true,
+            racetime_category: "alttpr".into(),
+            racetime_goal: "Beat the game".into(),
+            ..config
+        };
+        self.admin(handle)
+            .await
+            .upsert_tournament(pb::UpsertTournamentRequest {
+                actor: Some(pb::Actor {
+                    operator: true,
+                    user_id: 0,
+                }),
+                config: Some(config),
+            })
+            .await
+            .unwrap();
     }
 
     async fn create_tournament(&self, handle: &ServiceHandle, source: &str) {
@@ -1144,31 +1158,19 @@ impl World {
     /// An internal-schedule tournament with a guild, a helper role and the `sg-volunteers`
     /// team.
     async fn create_helped_tournament(&self, handle: &ServiceHandle) {
-        self.admin(handle)
-            .await
-            .upsert_tournament(pb::UpsertTournamentRequest {
-                actor: Some(pb::Actor {
-                    operator: true,
-                    user_id: 0,
-                }),
-                config: Some(pb::TournamentConfig {
-                    slug: "alttpr".into(),
-                    name: "ALTTPR Main".into(),
-                    active: true,
-                    schedule_source: "speedgaming".into(),
-                    racetime_category: "alttpr".into(),
-                    racetime_goal: "Beat the game".into(),
-                    audit_channel_id: AUDIT,
-                    guild_id: GUILD,
-                    helper_role_ids: vec![HELPER_ROLE],
-                    helper_racetime_teams: vec!["sg-volunteers".into()],
-                    seed_roller_json:
-                        r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#.into(),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap();
+        self.upsert(
+            handle,
+            pb::TournamentConfig {
+                schedule_source: "speedgaming".into(),
+                audit_channel_id: AUDIT,
+                guild_id: GUILD,
+                helper_role_ids: vec![HELPER_ROLE],
+                helper_racetime_teams: vec!["sg-volunteers".into()],
+                seed_roller_json: OPEN_PRESET.into(),
+                ..Default::default()
+            },
+        )
+        .await;
     }
 
     /// Waits until `check` holds of room `room`'s race data.
@@ -1321,30 +1323,18 @@ async fn a_player_known_by_discord_tag_only_is_found_in_the_guild_invited_and_dm
         &[("Alice", &alice, ""), ("Ghost", "", "ghost#0")],
     ));
     let tournament = w.tournament().await;
-    w.admin(&tournament)
-        .await
-        .upsert_tournament(pb::UpsertTournamentRequest {
-            actor: Some(pb::Actor {
-                operator: true,
-                user_id: 0,
-            }),
-            config: Some(pb::TournamentConfig {
-                slug: "alttpr".into(),
-                name: "ALTTPR Main".into(),
-                active: true,
-                schedule_source: "speedgaming".into(),
-                racetime_category: "alttpr".into(),
-                racetime_goal: "Beat the game".into(),
-                audit_channel_id: AUDIT,
-                guild_id: GUILD,
-                require_racetime_link: true,
-                seed_roller_json: r#"{"kind": "preset", "randomizer": "alttpr", "preset": "open"}"#
-                    .into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap();
+    w.upsert(
+        &tournament,
+        pb::TournamentConfig {
+            schedule_source: "speedgaming".into(),
+            audit_channel_id: AUDIT,
+            guild_id: GUILD,
+            require_racetime_link: true,
+            seed_roller_json: OPEN_PRESET.into(),
+            ..Default::default()
+        },
+    )
+    .await;
     let rooms = w.wait_rooms(2).await;
     let carol_room = rooms
         .iter()
