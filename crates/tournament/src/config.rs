@@ -160,6 +160,56 @@ impl SeedRoller {
     }
 }
 
+/// An open race series (spec §1.5.5 and §1.5.2's daily and qualifier variants): a room anyone
+/// may join, a race info line and an announcement naming the start and the seed time, no
+/// player DMs or welcome. Absent: a match between players.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenRace {
+    /// The series in the info line and the announcement ("SpeedGaming Daily Race Series").
+    pub series: String,
+    /// What happens at the seed time ("Seed Distributed", "Seed Distributed and Room Locked");
+    /// none: the info line and announcement name no seed time (the SMZ3 weekly).
+    pub seed_label: Option<String>,
+    /// Minutes before the start the seed is distributed (upstream: 10).
+    pub seed_minutes_before: u32,
+    /// Put before the announcement, e.g. a role mention `<@&449260882501959700> `.
+    pub announce_prefix: String,
+    /// A Discord webhook the announcement also goes to (upstream's SpeedGaming webhook); sent
+    /// with the username "SahasrahBot".
+    pub webhook_url: Option<String>,
+    /// A title containing this (case-insensitive, e.g. "co-op") makes the room a team race.
+    pub team_race_title: Option<String>,
+}
+
+impl OpenRace {
+    /// Checks the configuration.
+    ///
+    /// Errors: a message naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.series.trim().is_empty() || self.series.chars().count() > 100 {
+            return Err("open_race.series: 1–100 characters".into());
+        }
+        if self.seed_minutes_before > 120 {
+            return Err("open_race.seed_minutes_before: at most 120".into());
+        }
+        if let Some(url) = &self.webhook_url {
+            match url::Url::parse(url) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+                _ => return Err("open_race.webhook_url: an http(s) Discord webhook URL".into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a match titled `title` is a team race.
+    pub fn team_race(&self, title: &str) -> bool {
+        self.team_race_title
+            .as_deref()
+            .is_some_and(|t| !t.is_empty() && title.to_lowercase().contains(&t.to_lowercase()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,6 +136,9 @@ pub mod tournament {
         pub helper_role_ids: String,
         /// racetime.gg team slugs whose members are helpers, as a JSON array.
         pub helper_racetime_teams: String,
+        /// The open race series (`config::OpenRace` as JSON); none for matches between players.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub open_race: Option<String>,
         /// IANA zone for input and display.
         pub time_zone: String,
         /// Created.
@@ -282,6 +285,8 @@ pub mod match_room {
         pub result_publish_at: Option<ChronoDateTimeUtc>,
         /// The result was announced.
         pub result_published: bool,
+        /// The open race announcement went to the series' webhook.
+        pub webhook_posted: bool,
         /// Created.
         pub created_at: ChronoDateTimeUtc,
         /// Last changed.

@@ -11,7 +11,7 @@ use proto::tournament::v1::tournaments_server::Tournaments;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use tonic::{Request, Response, Status};
 
-use crate::config::{RoomProfile, SeedRoller};
+use crate::config::{OpenRace, RoomProfile, SeedRoller};
 use crate::db::{Role, ScheduleSource, r#match, match_room};
 use crate::gatekeeping::Gatekeeper;
 use crate::matches::{self, NewMatch, Player};
@@ -105,6 +105,7 @@ pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
         helper_role_ids: t.helper_role_ids.clone(),
         time_zone: row.time_zone.clone(),
         helper_racetime_teams: t.helper_racetime_teams.clone(),
+        open_race_json: row.open_race.clone().unwrap_or_default(),
     }
 }
 
@@ -121,6 +122,14 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
     } else {
         serde_json::from_str(&c.seed_roller_json)
             .map_err(|e| bad(format!("seed_roller_json: {e}")))?
+    };
+    let open_race: Option<OpenRace> = if c.open_race_json.trim().is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str(&c.open_race_json)
+                .map_err(|e| bad(format!("open_race_json: {e}")))?,
+        )
     };
     let schedule_source = match c.schedule_source.trim() {
         "speedgaming" | "" => ScheduleSource::Speedgaming,
@@ -155,6 +164,7 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
         commentary_channel_id: nonzero(c.commentary_channel_id),
         announce_channel_id: nonzero(c.announce_channel_id),
         helper_role_ids: c.helper_role_ids,
+        open_race,
         helper_racetime_teams: c
             .helper_racetime_teams
             .iter()

@@ -33,6 +33,7 @@ use sea_orm::{
 };
 use tonic::Status;
 
+use crate::config::OpenRace;
 use crate::db::{Role, RoomState, r#match, match_room};
 use crate::matches::{self, CATCH_UP, Player};
 use crate::notify;
@@ -81,6 +82,7 @@ pub struct Opener {
     peers: Peers,
     outbox: Outbox,
     lateness: Option<Histogram>,
+    http: reqwest::Client,
 }
 
 /// Buckets of the room-open lateness histogram, in seconds.
@@ -101,6 +103,10 @@ impl Opener {
             peers,
             outbox,
             lateness: None,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -219,6 +225,7 @@ impl Opener {
             finished_at: Set(None),
             result_publish_at: Set(None),
             result_published: Set(false),
+            webhook_posted: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -347,20 +354,42 @@ impl Opener {
 
     fn settings(tournament: &Tournament, m: &r#match::Model, names: &[String]) -> rt::RoomSettings {
         let p = &tournament.profile;
+        let channels = matches::channels(m);
+        // An open race: anyone may join, the info line names the start (and seed time), and a
+        // title such as "co-op" makes it a team race.
+        let (info_user, invitational, team_race) = match &tournament.open_race {
+            Some(open) => (
+                speedgaming::open_race_info(
+                    open,
+                    &m.title,
+                    m.scheduled_at,
+                    tournament.row.time_zone.parse().unwrap_or(chrono_tz::UTC),
+                    &channels,
+                    &m.external_id,
+                ),
+                m.invitational_override.unwrap_or(false),
+                p.team_race || open.team_race(&m.title),
+            ),
+            None => (
+                speedgaming::race_info(
+                    &tournament.row.name,
+                    names,
+                    &m.title,
+                    &channels,
+                    &m.external_id,
+                ),
+                m.invitational_override.unwrap_or(p.invitational),
+                p.team_race,
+            ),
+        };
         rt::RoomSettings {
             goal: m
                 .goal_override
                 .clone()
                 .unwrap_or_else(|| tournament.row.racetime_goal.clone()),
-            invitational: m.invitational_override.unwrap_or(p.invitational),
+            invitational,
             unlisted: p.unlisted,
-            info_user: speedgaming::race_info(
-                &tournament.row.name,
-                names,
-                &m.title,
-                &matches::channels(m),
-                &m.external_id,
-            ),
+            info_user,
             start_delay_seconds: p.start_delay_seconds,
             time_limit_hours: p.time_limit_hours,
             streaming_required: Some(p.streaming_required),
@@ -371,7 +400,7 @@ impl Opener {
             allow_midrace_chat: Some(p.allow_midrace_chat),
             allow_non_entrant_chat: Some(p.allow_non_entrant_chat),
             chat_message_delay_seconds: p.chat_message_delay_seconds,
-            team_race: p.team_race,
+            team_race,
             custom_goal: String::new(),
             info_bot: String::new(),
             ranked: None,
@@ -433,7 +462,11 @@ impl Opener {
                 tracing::warn!(room = %room.name, %user, %status, "could not invite a player");
             }
         }
-        for (suffix, text, pinned, actions) in [
+        // Open races get no welcome or seed button (spec §1.5.2: none for dailies).
+        let welcome = if tournament.open_race.is_some() {
+            Vec::new()
+        } else {
+            vec![
             ("welcome", WELCOME, false, Vec::new()),
             (
                 "controls",
@@ -446,7 +479,9 @@ impl Opener {
                     ..Default::default()
                 }],
             ),
-        ] {
+        ]
+        };
+        for (suffix, text, pinned, actions) in welcome {
             let message = rt::SendMessageRequest {
                 pinned,
                 actions,
@@ -514,8 +549,11 @@ impl Opener {
             .iter()
             .map(|p| p.player.display_name.clone())
             .collect();
-        self.notify_players(tournament, m, binding, &players, &names, &url)
-            .await?;
+        // An open race is announced, not DMed (spec §1.5.2).
+        if tournament.open_race.is_none() {
+            self.notify_players(tournament, m, binding, &players, &names, &url)
+                .await?;
+        }
         self.announce(tournament, m, binding, &url).await
     }
 
@@ -578,8 +616,11 @@ impl Opener {
     }
 
     /// Open races (dailies, qualifiers — spec §1.5.5): a tournament with an announcement channel
-    /// posts each room there, once: `{name} - {title} - <t:start:f> (<t:start:R>)[ on
-    /// channels] - {room url}`.
+    /// posts each room there, once: `{prefix}{series} - {title} - <t:start:f> (<t:start:R>)[ on
+    /// channels][ - {seed label} <t:seed:R>] - {room url}` (the series is the tournament's name
+    /// unless it is an open race series), and an open race series with a webhook also posts it
+    /// there, once (a crash between the post and its record may repeat it: Discord webhooks
+    /// take no idempotency key).
     async fn announce(
         &self,
         tournament: &Tournament,
@@ -587,30 +628,71 @@ impl Opener {
         binding: &match_room::Model,
         url: &str,
     ) -> Result<(), OpenError> {
-        let Some(channel) = tournament.row.announce_channel_id else {
-            return Ok(());
-        };
-        let start = m.scheduled_at.timestamp();
-        let channels = matches::channels(m);
-        let on = if channels.is_empty() {
-            String::new()
-        } else {
-            format!(" on {}", channels.join(", "))
-        };
-        let text = format!(
-            "{} - {} - <t:{start}:f> (<t:{start}:R>){on} - {url}",
-            tournament.row.name, m.title
+        let open = tournament.open_race.clone().unwrap_or_else(|| OpenRace {
+            series: tournament.row.name.clone(),
+            ..Default::default()
+        });
+        let text = speedgaming::open_race_announcement(
+            &open,
+            &m.title,
+            m.scheduled_at,
+            &matches::channels(m),
+            url,
         );
-        let key = format!("{}:announce", binding.idempotency_key);
-        let channel = platform::db::u64_from_db(channel);
-        match notify::post(&self.peers, key, channel, &text, Vec::new()).await {
-            Err(status) if notify::is_outage(&status) => Err(peer("gateway")(status)),
-            Err(status) => {
-                tracing::warn!(%status, "could not announce an open race");
-                Ok(())
+        if let Some(channel) = tournament.row.announce_channel_id {
+            let key = format!("{}:announce", binding.idempotency_key);
+            let channel = platform::db::u64_from_db(channel);
+            match notify::post(&self.peers, key, channel, &text, Vec::new()).await {
+                Err(status) if notify::is_outage(&status) => {
+                    return Err(peer("gateway")(status));
+                }
+                Err(status) => tracing::warn!(%status, "could not announce an open race"),
+                Ok(()) => {}
             }
-            Ok(()) => Ok(()),
         }
+        if let Some(webhook) = open.webhook_url.as_deref()
+            && !binding.webhook_posted
+        {
+            self.post_webhook(webhook, &text).await?;
+            let mut active = binding.clone().into_active_model();
+            active.webhook_posted = Set(true);
+            active.update(&self.db).await?;
+        }
+        Ok(())
+    }
+
+    /// `POST {webhook}` with `{"content", "username": "SahasrahBot"}` (Discord's Execute
+    /// Webhook). A refusal (4xx: a deleted webhook) is logged and not retried; an outage is.
+    async fn post_webhook(&self, webhook: &str, text: &str) -> Result<(), OpenError> {
+        let body = serde_json::json!({"content": text, "username": "SahasrahBot"}).to_string();
+        let outage = |what: String| OpenError::Peer {
+            peer: "webhook",
+            status: Status::unavailable(what),
+        };
+        let response = self
+            .http
+            .post(webhook)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            // The URL holds the webhook's token: never log it.
+            .map_err(|e| {
+                outage(format!(
+                    "the announcement webhook failed: {}",
+                    e.without_url()
+                ))
+            })?;
+        let status = response.status();
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(outage(format!(
+                "the announcement webhook answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            tracing::warn!(%status, "the announcement webhook refused the post; not retried");
+        }
+        Ok(())
     }
 
     /// A match changed after its room opened (rescheduled, retitled, players changed): the room

@@ -9,7 +9,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, TryIntoModel,
 };
 
-use crate::config::{RoomProfile, SeedRoller};
+use crate::config::{OpenRace, RoomProfile, SeedRoller};
 use crate::db::{Role, ScheduleSource, permission, tournament};
 
 /// Who asks for a change.
@@ -51,6 +51,8 @@ pub struct Tournament {
     pub helper_role_ids: Vec<u64>,
     /// racetime.gg teams whose members are helpers (e.g. `sg-volunteers`).
     pub helper_racetime_teams: Vec<String>,
+    /// The open race series, if it is one.
+    pub open_race: Option<OpenRace>,
 }
 
 impl Tournament {
@@ -69,9 +71,16 @@ impl Tournament {
             .map_err(|e| invalid("helper_role_ids", e))?;
         let teams: Vec<String> = serde_json::from_str(&row.helper_racetime_teams)
             .map_err(|e| invalid("helper_racetime_teams", e))?;
+        let open_race = row
+            .open_race
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| invalid("open_race", e))?;
         Ok(Self {
             helper_role_ids: helpers.iter().filter_map(|h| h.parse().ok()).collect(),
             helper_racetime_teams: teams,
+            open_race,
             row,
             profile,
             roller,
@@ -137,6 +146,8 @@ pub struct Settings {
     pub helper_role_ids: Vec<u64>,
     /// racetime.gg teams whose members are helpers.
     pub helper_racetime_teams: Vec<String>,
+    /// The open race series, if it is one.
+    pub open_race: Option<OpenRace>,
     /// IANA time zone.
     pub time_zone: String,
 }
@@ -192,6 +203,9 @@ impl Settings {
                 "helper_racetime_teams: at most 10 racetime.gg team slugs such as `sg-volunteers`"
                     .into(),
             );
+        }
+        if let Some(open) = &self.open_race {
+            open.validate().map_err(RegistryError::Invalid)?;
         }
         self.profile.validate().map_err(RegistryError::Invalid)?;
         self.roller.validate().map_err(RegistryError::Invalid)?;
@@ -323,6 +337,7 @@ pub async fn upsert<C: ConnectionTrait>(
         .collect();
     active.helper_role_ids = Set(serde_json::to_string(&helpers).unwrap_or_else(|_| "[]".into()));
     active.helper_racetime_teams = Set(json(&settings.helper_racetime_teams));
+    active.open_race = Set(settings.open_race.as_ref().map(json));
     active.time_zone = Set(settings.time_zone.clone());
     active.updated_at = Set(now);
     let row = active.save(conn).await?.try_into_model()?;

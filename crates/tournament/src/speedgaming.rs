@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::config::OpenRace;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 
@@ -270,6 +271,73 @@ pub fn race_info(
     info
 }
 
+/// How a time zone is named in an info line: upstream's "Eastern" for US Eastern (and the
+/// other US zones alike), else the zone's abbreviation at that time ("CET", "UTC").
+fn zone_label(zone: chrono_tz::Tz, at: DateTime<Utc>) -> String {
+    match zone {
+        chrono_tz::America::New_York => "Eastern".into(),
+        chrono_tz::America::Chicago => "Central".into(),
+        chrono_tz::America::Denver => "Mountain".into(),
+        chrono_tz::America::Los_Angeles => "Pacific".into(),
+        _ => at.with_timezone(&zone).format("%Z").to_string(),
+    }
+}
+
+/// An open race's info line (spec §1.5.2, dailies and the qualifier): `{series} - {title} at
+/// {h:mm AM/PM} {zone}[ on {channels}][ - {seed label} at {start − seed minutes} {zone}] -
+/// {episode id}`, times in `zone`.
+pub fn open_race_info(
+    open: &OpenRace,
+    title: &str,
+    start: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    channels: &[String],
+    id: &str,
+) -> String {
+    let clock = |at: DateTime<Utc>| {
+        format!(
+            "{} {}",
+            at.with_timezone(&zone).format("%-I:%M %p"),
+            zone_label(zone, at)
+        )
+    };
+    let mut info = format!("{} - {title} at {}", open.series, clock(start));
+    if !channels.is_empty() {
+        info.push_str(&format!(" on {}", channels.join(", ")));
+    }
+    if let Some(label) = open.seed_label.as_deref().filter(|l| !l.is_empty()) {
+        let seed = start - chrono::Duration::minutes(i64::from(open.seed_minutes_before));
+        info.push_str(&format!(" - {label} at {}", clock(seed)));
+    }
+    info.push_str(&format!(" - {id}"));
+    info
+}
+
+/// An open race's announcement (spec §1.5.5): `{prefix}{series} - {title} - <t:start:f>
+/// (<t:start:R>)[ on {channels}][ - {seed label} <t:seed:R>] - {room url}`.
+pub fn open_race_announcement(
+    open: &OpenRace,
+    title: &str,
+    start: DateTime<Utc>,
+    channels: &[String],
+    url: &str,
+) -> String {
+    let at = start.timestamp();
+    let mut text = format!(
+        "{}{} - {title} - <t:{at}:f> (<t:{at}:R>)",
+        open.announce_prefix, open.series
+    );
+    if !channels.is_empty() {
+        text.push_str(&format!(" on {}", channels.join(", ")));
+    }
+    if let Some(label) = open.seed_label.as_deref().filter(|l| !l.is_empty()) {
+        let seed = at - i64::from(open.seed_minutes_before) * 60;
+        text.push_str(&format!(" - {label} <t:{seed}:R>"));
+    }
+    text.push_str(&format!(" - {url}"));
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,5 +402,106 @@ mod tests {
         let wrapped: Schedule =
             serde_json::from_str(&format!(r#"{{"episodes": [{EPISODE}]}}"#)).unwrap();
         assert!(matches!(wrapped, Schedule::Wrapped { episodes } if episodes.len() == 1));
+    }
+
+    fn daily() -> OpenRace {
+        OpenRace {
+            series: "SpeedGaming Daily Race Series".into(),
+            seed_label: Some("Seed Distributed".into()),
+            seed_minutes_before: 10,
+            ..Default::default()
+        }
+    }
+
+    /// Appendix B's daily, SMZ3 weekly and qualifier vectors.
+    #[test]
+    fn open_race_info_lines_match_upstreams_dailies_and_qualifier() {
+        let episode: Episode = serde_json::from_str(EPISODE).unwrap();
+        let start = episode.race_start();
+        let zone = chrono_tz::America::New_York;
+        let channels = episode.broadcast_channels();
+        let info = open_race_info(&daily(), "Daily 1", start, zone, &channels, "100");
+        assert!(
+            info.starts_with("SpeedGaming Daily Race Series - Daily 1 at "),
+            "{info}"
+        );
+        assert!(info.contains("Eastern"), "{info}");
+        assert!(info.contains(" on restreamA"), "{info}");
+        assert!(info.ends_with(" - 100"), "{info}");
+        // 18:00 Eastern start, seed at 17:50: 600 s apart.
+        assert_eq!(
+            info,
+            "SpeedGaming Daily Race Series - Daily 1 at 6:00 PM Eastern on restreamA - Seed Distributed at 5:50 PM Eastern - 100"
+        );
+        let weekly = OpenRace {
+            series: "SMZ3 Weekly Race".into(),
+            ..Default::default()
+        };
+        let info = open_race_info(&weekly, "Weekly 1", start, zone, &[], "100");
+        assert_eq!(info, "SMZ3 Weekly Race - Weekly 1 at 6:00 PM Eastern - 100");
+        let qualifier = OpenRace {
+            series: "ALTTPR Main Tournament Live Qualifier".into(),
+            seed_label: Some("Seed Distributed and Room Locked".into()),
+            seed_minutes_before: 10,
+            ..Default::default()
+        };
+        let info = open_race_info(&qualifier, "Qualifier 1", start, zone, &[], "100");
+        assert!(
+            info.starts_with("ALTTPR Main Tournament Live Qualifier - Qualifier 1 at "),
+            "{info}"
+        );
+        assert!(
+            info.contains("Seed Distributed and Room Locked at "),
+            "{info}"
+        );
+        // Another zone is named by its abbreviation.
+        let berlin = open_race_info(
+            &weekly,
+            "Weekly 1",
+            start,
+            chrono_tz::Europe::Berlin,
+            &[],
+            "1",
+        );
+        assert_eq!(berlin, "SMZ3 Weekly Race - Weekly 1 at 12:00 AM CEST - 1");
+    }
+
+    #[test]
+    fn open_race_announcements_carry_the_prefix_start_and_seed_time() {
+        let start: DateTime<Utc> = "2026-06-26T22:00:00Z".parse().unwrap();
+        let at = start.timestamp();
+        let open = OpenRace {
+            announce_prefix: "<@&399038388964950016> ".into(),
+            ..daily()
+        };
+        let text = open_race_announcement(
+            &open,
+            "Daily 1",
+            start,
+            &["SpeedGaming".into()],
+            "https://racetime.gg/alttpr/x",
+        );
+        assert_eq!(
+            text,
+            format!(
+                "<@&399038388964950016> SpeedGaming Daily Race Series - Daily 1 - <t:{at}:f> (<t:{at}:R>) on SpeedGaming - Seed Distributed <t:{}:R> - https://racetime.gg/alttpr/x",
+                at - 600
+            )
+        );
+        let weekly = OpenRace {
+            series: "SMZ3 Weekly Race".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            open_race_announcement(&weekly, "Weekly 1", start, &[], "u"),
+            format!("SMZ3 Weekly Race - Weekly 1 - <t:{at}:f> (<t:{at}:R>) - u")
+        );
+        let coop = OpenRace {
+            team_race_title: Some("co-op".into()),
+            ..daily()
+        };
+        assert!(coop.team_race("Daily Co-Op Race"));
+        assert!(!coop.team_race("Daily 2"));
+        assert!(!daily().team_race("co-op"));
     }
 }

@@ -1092,42 +1092,57 @@ async fn organizers_use_the_tournament_command_in_discord() {
 }
 
 #[tokio::test]
-async fn an_open_race_is_announced_once_with_its_room() {
+async fn an_open_race_is_announced_once_with_its_room_and_webhook() {
     let w = world().await;
+    let webhook = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/api/webhooks/1/token"))
+        .respond_with(wiremock::ResponseTemplate::new(204))
+        .mount(&webhook)
+        .await;
     let start = Utc::now() + chrono::Duration::minutes(20);
     w.sg.put_episode(sg::daily(1001, "alttpr", start));
     let tournament = w.tournament().await;
-    w.admin(&tournament)
-        .await
-        .upsert_tournament(pb::UpsertTournamentRequest {
-            actor: Some(pb::Actor {
-                operator: true,
-                user_id: 0,
-            }),
-            config: Some(pb::TournamentConfig {
-                slug: "alttpr".into(),
-                name: "SpeedGaming Daily Race Series".into(),
-                active: true,
-                schedule_source: "speedgaming".into(),
-                racetime_category: "alttpr".into(),
-                racetime_goal: "Beat the game".into(),
-                room_profile_json: r#"{"invitational": false}"#.into(),
-                announce_channel_id: 4242,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap();
+    w.upsert(
+        &tournament,
+        pb::TournamentConfig {
+            name: "ALTTPR SG Daily".into(),
+            schedule_source: "speedgaming".into(),
+            announce_channel_id: 4242,
+            time_zone: "America/New_York".into(),
+            open_race_json: json!({
+                "series": "SpeedGaming Daily Race Series",
+                "seed_label": "Seed Distributed",
+                "seed_minutes_before": 10,
+                "announce_prefix": "<@&399038388964950016> ",
+                "webhook_url": format!("{}/api/webhooks/1/token", webhook.uri()),
+                "team_race_title": "co-op",
+            })
+            .to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
     let rooms = w.wait_rooms(1).await;
     let race = w.racetime_fake.race(&rooms[0]);
     assert_ne!(
         race["status"]["value"], "invitational",
         "an open race: {race}"
     );
+    let info = race["info_user"].as_str().unwrap();
+    assert!(
+        info.starts_with("SpeedGaming Daily Race Series - Daily 1 at "),
+        "{info}"
+    );
+    assert!(
+        info.contains(" Eastern on SpeedGaming - Seed Distributed at "),
+        "{info}"
+    );
+    assert!(info.ends_with(" - 1001"), "{info}");
     let mut posts = Vec::new();
     for _ in 0..100 {
         posts = w.discord.channel_messages(4242);
-        if !posts.is_empty() {
+        if !posts.is_empty() && !webhook.received_requests().await.unwrap().is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1139,18 +1154,35 @@ async fn an_open_race_is_announced_once_with_its_room() {
         .as_str()
         .unwrap()
         .to_owned();
-    let start = start.timestamp();
+    let at = start.timestamp();
     assert!(
-        text.starts_with("SpeedGaming Daily Race Series - Daily 1 - <t:"),
+        text.starts_with("<@&399038388964950016> SpeedGaming Daily Race Series - Daily 1 - <t:"),
         "{text}"
     );
     assert!(
-        text.contains(&format!("(<t:{start}:R>) on SpeedGaming - ")),
+        text.contains(&format!(
+            "(<t:{at}:R>) on SpeedGaming - Seed Distributed <t:{}:R> - ",
+            at - 600
+        )),
         "{text}"
     );
     assert!(
         text.ends_with(rooms[0].split('/').nth(1).unwrap()),
         "{text}"
+    );
+    // The webhook got the same text once, as SahasrahBot.
+    let hooks = webhook.received_requests().await.unwrap();
+    assert_eq!(hooks.len(), 1, "one webhook post");
+    let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
+    assert_eq!(body["content"], text.as_str());
+    assert_eq!(body["username"], "SahasrahBot");
+    // No welcome or seed button in an open race.
+    let said = w.racetime_fake.bot_messages(&rooms[0]);
+    assert!(
+        !said
+            .iter()
+            .any(|m| m.starts_with("Welcome!") || m == "Tournament Controls:"),
+        "{said:?}"
     );
 }
 

@@ -1,4 +1,6 @@
-//! Helper racetime.gg teams per tournament (spec §1.5.4: members of a team such as
+//! Open race series per tournament (spec §1.5.5: the daily's info line, announcement and
+//! webhook), with a flag on each room binding that its webhook announcement went out;
+//! helper racetime.gg teams per tournament (spec §1.5.4: members of a team such as
 //! `sg-volunteers` are let into a tournament room and made monitors) and job leases: a periodic
 //! job that must run on one replica at a time (the room opener) holds its row until
 //! `expires_at`.
@@ -9,6 +11,13 @@ use sea_orm_migration::prelude::*;
 enum Tournaments {
     Table,
     HelperRacetimeTeams,
+    OpenRace,
+}
+
+#[derive(DeriveIden)]
+enum MatchRooms {
+    Table,
+    WebhookPosted,
 }
 
 #[derive(DeriveIden)]
@@ -35,6 +44,28 @@ impl MigrationTrait for Migration {
                             .string_len(1000)
                             .not_null()
                             .default("[]"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One column per statement: SQLite alters one column at a time.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Tournaments::Table)
+                    .add_column(ColumnDef::new(Tournaments::OpenRace).text().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(MatchRooms::Table)
+                    .add_column(
+                        ColumnDef::new(MatchRooms::WebhookPosted)
+                            .boolean()
+                            .not_null()
+                            .default(false),
                     )
                     .to_owned(),
             )
@@ -68,6 +99,22 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(TournamentJobLeases::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(MatchRooms::Table)
+                    .drop_column(MatchRooms::WebhookPosted)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Tournaments::Table)
+                    .drop_column(Tournaments::OpenRace)
+                    .to_owned(),
+            )
             .await?;
         manager
             .alter_table(

@@ -128,6 +128,11 @@ pub struct TournamentBody {
     pub helper_role_ids: Vec<String>,
     /// racetime.gg teams whose members are helpers (e.g. `sg-volunteers`).
     pub helper_racetime_teams: Vec<String>,
+    /// An open race series (dailies, qualifiers), or null for matches between players:
+    /// `series`, `seed_label`, `seed_minutes_before`, `announce_prefix`, `webhook_url`,
+    /// `team_race_title`.
+    #[schema(value_type = Object)]
+    pub open_race: Value,
     /// IANA zone.
     pub time_zone: String,
 }
@@ -160,6 +165,7 @@ impl From<pb::TournamentConfig> for TournamentBody {
             require_racetime_link: c.require_racetime_link,
             time_zone: c.time_zone,
             helper_racetime_teams: c.helper_racetime_teams,
+            open_race: serde_json::from_str(&c.open_race_json).unwrap_or(Value::Null),
         }
     }
 }
@@ -206,6 +212,7 @@ impl TournamentBody {
             helper_role_ids: helpers,
             time_zone: self.time_zone,
             helper_racetime_teams: self.helper_racetime_teams,
+            open_race_json: json(&self.open_race),
         })
     }
 }
