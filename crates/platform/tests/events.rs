@@ -535,3 +535,70 @@ async fn a_hung_handler_times_out_and_the_message_is_retried() {
     assert_eq!(runs.load(Ordering::SeqCst), 2, "one hung run, one retry");
     assert_eq!(count(&f.conn, "SELECT COUNT(*) FROM inbox").await, 1);
 }
+
+/// Takes 1.5 s (a slow seed provider) and says so.
+struct SlowButKnowsIt {
+    runs: Arc<AtomicU32>,
+}
+
+impl EventHandler for SlowButKnowsIt {
+    fn name(&self) -> &str {
+        "gateway-slow-but-knows-it"
+    }
+    fn filter(&self) -> &str {
+        "seedgen.diagnostics.probe_emitted"
+    }
+    fn handler_timeout(&self) -> Option<Duration> {
+        Some(Duration::from_secs(3))
+    }
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        record_probe(txn, event).await
+    }
+}
+
+#[tokio::test]
+async fn a_handler_with_its_own_timeout_outlasts_the_default_ack_wait_once() {
+    let mut f = fixture().await;
+    // By default a run may take 750 ms; this handler asks for 3 s and takes 1.5 s.
+    f.settings.ack_wait_ms = 1_000;
+    f.settings.retry_backoff_ms = 50;
+    publish_one_probe(&f).await;
+    let runs = Arc::new(AtomicU32::new(0));
+    let consumer = Consumer::new(
+        "gateway",
+        SlowButKnowsIt { runs: runs.clone() },
+        f.conn.clone(),
+        f.jetstream.clone(),
+        &f.settings,
+        f.metrics.clone(),
+    );
+    assert_eq!(consumer.handler_timeout(), Duration::from_secs(3));
+    assert_eq!(
+        consumer.ack_wait(),
+        Duration::from_secs(4),
+        "the server waits longer too"
+    );
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(&f.conn, "SELECT COUNT(*) FROM diagnostic_probe").await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never handled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Past the default ack wait: no redelivery ran it again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shutdown.cancel();
+    running.await.expect("consumer task");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "handled once, not timed out"
+    );
+    assert_eq!(count(&f.conn, "SELECT COUNT(*) FROM inbox").await, 1);
+}

@@ -91,11 +91,15 @@ impl Service for TournamentService {
     type Migrator = tournament_migration::Migrator;
 
     fn default_settings() -> Settings<TournamentSettings> {
+        let mut common =
+            CommonSettings::defaults(Self::NAME, &["racetime", "seedgen", "gateway", "api"]);
+        // A tournament seed may take a provider a minute or more; the seed consumer allows
+        // seeds::SEED_HANDLER_TIMEOUT for the whole delivery.
+        if let Some(seedgen) = common.peers.get_mut("seedgen") {
+            seedgen.timeout_ms = 120_000;
+        }
         Settings {
-            common: CommonSettings::defaults(
-                Self::NAME,
-                &["racetime", "seedgen", "gateway", "api"],
-            ),
+            common,
             service: TournamentSettings::default(),
         }
     }

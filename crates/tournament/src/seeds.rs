@@ -34,6 +34,9 @@ pub const GENERATING: &str = "Generating game, please wait.  If nothing happens 
 /// Said when the seed is out.
 pub const DELIVERED: &str = "Seed has been generated, you should have received a DM in both Discord and RaceTime.gg.  Please contact a Tournament Moderator if you haven't received the DM.";
 
+/// How long one `!tournamentrace` may take, the provider's roll included.
+pub const SEED_HANDLER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// Said when the room already has a seed (spec §1.5.4).
 pub const ALREADY_ROLLED: &str =
     "I already rolled a seed!  Use !cancel to clear the currently rolled game.";
@@ -177,6 +180,12 @@ impl Subscriber for OnTournamentRace {
         "tournament-seed-roll"
     }
 
+    /// A seed from a provider can take a minute or more (alttpr.com under load); the roll,
+    /// the deliveries and the records are one run.
+    fn handler_timeout(&self) -> Option<std::time::Duration> {
+        Some(SEED_HANDLER_TIMEOUT)
+    }
+
     async fn on(
         &self,
         txn: &DatabaseTransaction,
@@ -280,7 +289,9 @@ impl Subscriber for OnTournamentRace {
             .await
         {
             Ok(reply) => reply.into_inner(),
-            Err(status) if status.code() == tonic::Code::Unavailable => {
+            // Down, slow past the deadline, or still rolling this key: retried with the same
+            // key, which gets the same seed.
+            Err(status) if notify::is_outage(&status) => {
                 return Err(Self::transient("seedgen")(status));
             }
             Err(status) => {

@@ -69,6 +69,12 @@ pub trait EventHandler: Send + Sync + 'static {
     /// Subject filter without the deployment prefix, e.g. `racetime.race.status_changed` or
     /// `*.diagnostics.probe_emitted`.
     fn filter(&self) -> &str;
+    /// How long one run may take, for handlers that wait on slow outside work (a seed from a
+    /// provider): the consumer's ack wait is stretched to 4/3 of it. `None`: three quarters of
+    /// the configured `ack_wait_ms`.
+    fn handler_timeout(&self) -> Option<Duration> {
+        None
+    }
     /// Applies the event. Everything written through `txn` commits together with the inbox
     /// row, or not at all.
     fn handle<'a>(
@@ -213,7 +219,7 @@ impl<H: EventHandler> Consumer<H> {
             durable_name: Some(self.handler.name().to_owned()),
             filter_subject: full_subject(&self.settings.subject_prefix, self.handler.filter()),
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            ack_wait: Duration::from_millis(self.settings.ack_wait_ms),
+            ack_wait: self.ack_wait(),
             // We count deliveries ourselves and park the message; the server never drops it.
             max_deliver: -1,
             max_ack_pending: 1_000,
@@ -392,9 +398,22 @@ impl<H: EventHandler> Consumer<H> {
         Duration::from_millis(millis)
     }
 
-    /// How long one handler run may take: three quarters of `ack_wait_ms`.
+    /// The server's ack wait: `ack_wait_ms`, or 4/3 of the handler's own timeout when that is
+    /// longer.
+    pub fn ack_wait(&self) -> Duration {
+        let configured = Duration::from_millis(self.settings.ack_wait_ms);
+        match self.handler.handler_timeout() {
+            Some(limit) => configured.max(limit * 4 / 3),
+            None => configured,
+        }
+    }
+
+    /// How long one handler run may take: the handler's own timeout, or three quarters of
+    /// `ack_wait_ms`.
     pub fn handler_timeout(&self) -> Duration {
-        Duration::from_millis(self.settings.ack_wait_ms.saturating_mul(3) / 4)
+        self.handler.handler_timeout().unwrap_or_else(|| {
+            Duration::from_millis(self.settings.ack_wait_ms.saturating_mul(3) / 4)
+        })
     }
 
     /// The subject dead letters of this consumer are parked on.

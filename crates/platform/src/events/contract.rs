@@ -60,6 +60,11 @@ pub trait Subscriber: Send + Sync + 'static {
     type Event: Contract;
     /// Durable consumer name, unique in the deployment: `<service>-<purpose>`.
     fn name(&self) -> &str;
+    /// How long one run may take when it waits on slow outside work (see
+    /// [`EventHandler::handler_timeout`]); `None`: the service's default.
+    fn handler_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// Applies one event; writes through `txn` commit with the inbox row or not at all.
     fn on<'a>(
         &'a self,
@@ -80,6 +85,10 @@ impl<S: Subscriber> EventHandler for Subscription<S> {
 
     fn filter(&self) -> &str {
         S::Event::SUBJECT
+    }
+
+    fn handler_timeout(&self) -> Option<std::time::Duration> {
+        self.0.handler_timeout()
     }
 
     async fn handle(
