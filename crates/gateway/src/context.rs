@@ -62,6 +62,17 @@ pub struct Call {
     pub guild_id: Option<u64>,
     /// The member's permissions in the channel (guild interactions only).
     pub member_permissions: Option<twilight_model::guild::Permissions>,
+    /// The member's roles in the guild (guild interactions only).
+    pub member_roles: Vec<u64>,
+}
+
+/// The roles of the interaction's member (none outside a guild).
+fn roles(interaction: &Interaction) -> Vec<u64> {
+    interaction
+        .member
+        .as_ref()
+        .map(|m| m.roles.iter().map(|r| r.get()).collect())
+        .unwrap_or_default()
 }
 
 impl Call {
@@ -116,6 +127,7 @@ impl Call {
             user_name: author.map(|u| u.name.clone()).unwrap_or_default(),
             guild_id: interaction.guild_id.map(|id| id.get()),
             member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
+            member_roles: roles(interaction),
         }
     }
 
@@ -145,6 +157,7 @@ impl Call {
             user_name: "tester".into(),
             guild_id: Some(3),
             member_permissions: None,
+            member_roles: Vec::new(),
         }
     }
 
@@ -180,6 +193,17 @@ impl Call {
     pub fn user(&self, name: &str) -> Option<u64> {
         match self.options.get(name) {
             Some(CommandOptionValue::User(id)) => Some(id.get()),
+            _ => None,
+        }
+    }
+
+    /// A role, channel, user or mentionable option: the chosen id.
+    pub fn id(&self, name: &str) -> Option<u64> {
+        match self.options.get(name)? {
+            CommandOptionValue::Role(id) => Some(id.get()),
+            CommandOptionValue::Channel(id) => Some(id.get()),
+            CommandOptionValue::User(id) => Some(id.get()),
+            CommandOptionValue::Mentionable(id) => Some(id.get()),
             _ => None,
         }
     }
@@ -227,6 +251,8 @@ pub struct ComponentCall {
     pub message_id: Option<u64>,
     /// The member's permissions in the channel (guild interactions only).
     pub member_permissions: Option<twilight_model::guild::Permissions>,
+    /// The member's roles in the guild (guild interactions only).
+    pub member_roles: Vec<u64>,
     /// The chosen values of a select menu.
     pub values: Vec<String>,
     /// A submitted modal's text inputs by their `custom_id`.
@@ -271,6 +297,7 @@ impl ComponentCall {
             channel_id: interaction.channel.as_ref().map(|c| c.id.get()),
             message_id: interaction.message.as_ref().map(|m| m.id.get()),
             member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
+            member_roles: roles(interaction),
             values,
             fields,
             modal,

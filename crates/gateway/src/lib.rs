@@ -19,6 +19,7 @@ pub mod discord;
 pub mod embeds;
 pub mod grpc;
 pub mod guild_config;
+pub mod league_notify;
 pub mod notify;
 pub mod router;
 pub mod shard;
@@ -183,7 +184,7 @@ impl Service for GatewayService {
         let router = Arc::new(router::Router::new(
             app,
             commands::Registry::standard(settings)?,
-            components::Components::standard(),
+            components::Components::new(vec![Box::new(commands::league::LeagueButtons)])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());
         match (&discord, settings.discord.token.as_ref()) {
@@ -231,6 +232,18 @@ impl Service for GatewayService {
                 api.clone(),
                 config,
             ));
+            ctx.subscribe(
+                league_notify::Announcer::<proto::events::v1::NumberClaimed>::new(
+                    api.clone(),
+                    "gateway-league-claimed",
+                ),
+            );
+            ctx.subscribe(
+                league_notify::Announcer::<proto::events::v1::NumberReleased>::new(
+                    api.clone(),
+                    "gateway-league-released",
+                ),
+            );
         }
         routes.add_service(DiscordServer::new(api));
         Ok(())

@@ -14,6 +14,7 @@ pub mod bench;
 mod db;
 pub mod discord;
 pub mod fixtures;
+pub mod iracing;
 mod nats;
 pub mod oauth;
 pub mod process;

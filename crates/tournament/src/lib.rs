@@ -12,6 +12,7 @@ pub mod db;
 pub mod gatekeeping;
 pub mod grpc;
 pub mod import;
+pub mod leagues;
 pub mod matches;
 pub mod notify;
 pub mod opener;
@@ -25,11 +26,15 @@ use std::time::Duration;
 use chrono::Utc;
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
+use proto::leagues::v1::leagues_server::LeaguesServer;
 use proto::tournament::v1::tournament_admin_server::TournamentAdminServer;
 use proto::tournament::v1::tournaments_server::TournamentsServer;
 use serde::{Deserialize, Serialize};
 
 use crate::db::ScheduleSource;
+
+/// How often leagues due for an iRacing roster check are looked for.
+const LEAGUE_SYNC_POLL: Duration = Duration::from_secs(300);
 
 /// The job leases (migration `tournament_job_leases`).
 const OPENER_LEASE: platform::lease::LeaseTable = platform::lease::LeaseTable {
@@ -52,6 +57,9 @@ pub struct TournamentSettings {
     pub schedule_poll_secs: u64,
     /// How often due rooms are opened, in seconds (`TOURNAMENT_OPENER_POLL_SECS`).
     pub opener_poll_secs: u64,
+    /// iRacing Data API credentials for league roster checks (`TOURNAMENT_IRACING__…`;
+    /// optional: without them sync is off).
+    pub iracing: leagues::iracing::IracingSettings,
 }
 
 impl Default for TournamentSettings {
@@ -60,6 +68,7 @@ impl Default for TournamentSettings {
             speedgaming_url: "https://speedgaming.org/api".to_owned(),
             schedule_poll_secs: 60,
             opener_poll_secs: 20,
+            iracing: leagues::iracing::IracingSettings::default(),
         }
     }
 }
@@ -73,6 +82,15 @@ impl ServiceSettings for TournamentSettings {
                 "schedule_poll_secs",
                 "must be at least 1",
             ));
+        }
+        if self.iracing.configured() {
+            for (name, value) in [
+                ("iracing.oauth_url", &self.iracing.oauth_url),
+                ("iracing.data_url", &self.iracing.data_url),
+            ] {
+                url::Url::parse(value)
+                    .map_err(|error| ConfigError::invalid(name, error.to_string()))?;
+            }
         }
         if self.opener_poll_secs == 0 {
             return Err(ConfigError::invalid(
@@ -133,6 +151,48 @@ impl Service for TournamentService {
         );
         routes.add_service(TournamentsServer::new(api.clone()));
         routes.add_service(TournamentAdminServer::new(api));
+
+        // League car numbers, and their iRacing roster check when credentials are set.
+        let iracing = match leagues::iracing::Iracing::new(&settings.iracing) {
+            Ok(client) => Some(client),
+            Err(leagues::iracing::IracingError::Unconfigured) => {
+                tracing::info!("no iRacing credentials: league roster checks are off");
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+        routes.add_service(LeaguesServer::new(leagues::grpc::LeaguesApi::new(
+            ctx.db.clone(),
+            ctx.outbox.clone(),
+            iracing.clone(),
+        )));
+        if let Some(iracing) = iracing {
+            let (db, instance) = (
+                ctx.db.clone(),
+                format!("tournament-{}", uuid::Uuid::now_v7().simple()),
+            );
+            ctx.tasks().every(LEAGUE_SYNC_POLL, move || {
+                let (db, iracing, instance) = (db.clone(), iracing.clone(), instance.clone());
+                async move {
+                    // One replica syncs; the lease outlives a slow round.
+                    match platform::lease::acquire(
+                        &db,
+                        OPENER_LEASE,
+                        "league-sync",
+                        &instance,
+                        LEAGUE_SYNC_POLL * 3,
+                    )
+                    .await
+                    {
+                        Ok(true) => leagues::sync::sync_due(&db, &iracing).await,
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "could not take the league sync lease")
+                        }
+                    }
+                }
+            });
+        }
 
         let sg = speedgaming::SpeedGaming::new(&settings.speedgaming_url)?;
         let db = ctx.db.clone();

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261120_000001_event_tables;
 mod m20261130_000002_matches;
 mod m20261201_000003_gatekeeping_leases;
+mod m20261201_000004_leagues;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000001_event_tables::Migration),
             Box::new(m20261130_000002_matches::Migration),
             Box::new(m20261201_000003_gatekeeping_leases::Migration),
+            Box::new(m20261201_000004_leagues::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub mod config;
 pub mod dailygame;
 pub mod datetime;
 pub mod holyimage;
+pub mod league;
 pub mod options;
 pub mod samus;
 pub mod seed;
@@ -115,7 +116,7 @@ impl Registry {
     ///
     /// Errors: the holy image base URL is not a URL.
     pub fn standard(settings: &GatewaySettings) -> anyhow::Result<Self> {
-        Self::new(vec![
+        let mut commands: Vec<Box<dyn SlashCommand>> = vec![
             Box::new(alttpr::Alttpr),
             Box::new(alttprutils::AlttprUtils),
             Box::new(z2r::Z2r),
@@ -132,7 +133,13 @@ impl Registry {
             Box::new(welcome::Rom),
             Box::new(sgdaily::SgDaily),
             Box::new(tournament::Tournament),
-        ])
+        ];
+        commands.extend(
+            league::ALL
+                .iter()
+                .map(|kind| Box::new(league::LeagueCommand(*kind)) as Box<dyn SlashCommand>),
+        );
+        Self::new(commands)
     }
 
     /// The command named `name`.

@@ -39,6 +39,8 @@ contracts! {
     ev::TournamentRoomOpened => "tournament.room.opened",
     ev::TournamentSeedRolled => "tournament.seed.rolled",
     ev::TournamentMatchFinished => "tournament.match.finished",
+    ev::NumberClaimed => "tournament.number.claimed",
+    ev::NumberReleased => "tournament.number.released",
     ev::UserLinked => "api.user.linked",
     ev::UserMerged => "api.user.merged",
     ev::UserPurged => "api.user.purged",

@@ -338,8 +338,9 @@ impl FakeDiscord {
                 payload["guild_locale"] = json!("en-US");
                 payload["context"] = json!(0);
                 payload["authorizing_integration_owners"] = json!({"0": snowflake(guild)});
+                let roles: Vec<Json> = invoker.roles.iter().map(|r| snowflake(*r)).collect();
                 payload["member"] = json!({
-                    "user": user, "roles": [], "joined_at": "2024-01-01T00:00:00.000000+00:00",
+                    "user": user, "roles": roles, "joined_at": "2024-01-01T00:00:00.000000+00:00",
                     "deaf": false, "mute": false, "flags": 0, "pending": false,
                     "permissions": invoker.permissions.to_string(), "avatar": null, "nick": null,
                 });
@@ -389,7 +390,8 @@ impl FakeDiscord {
     /// Dispatches a slash command. `path` is the command and its subcommand (e.g.
     /// `["alttpr", "preset"]`); `options` are the leaf options as `(name, value)` where the
     /// value's JSON type picks the option type (string 3, integer 4, boolean 5; an object
-    /// `{"user": "<snowflake>"}` is a user option, type 6); attachments
+    /// `{"user": "<snowflake>"}` is a user option, type 6, `{"channel": …}` a channel option,
+    /// type 7, `{"role": …}` a role option, type 8); attachments
     /// go in `attachments` as `(option name, file name, url, size, content type)`.
     pub fn slash_command(
         &self,
@@ -403,6 +405,12 @@ impl FakeDiscord {
             .map(|(name, value)| {
                 if let Some(user) = value.get("user") {
                     return json!({"name": name, "type": 6, "value": user});
+                }
+                if let Some(channel) = value.get("channel") {
+                    return json!({"name": name, "type": 7, "value": channel});
+                }
+                if let Some(role) = value.get("role") {
+                    return json!({"name": name, "type": 8, "value": role});
                 }
                 let kind = match value {
                     Json::Bool(_) => 5,

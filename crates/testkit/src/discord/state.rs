@@ -44,6 +44,8 @@ pub struct Invoker {
     pub channel_id: u64,
     /// Permission bits of the member in that channel (Discord sends them as a string).
     pub permissions: u64,
+    /// The member's roles.
+    pub roles: Vec<u64>,
 }
 
 impl Invoker {
@@ -55,6 +57,7 @@ impl Invoker {
             guild_id: Some(1),
             channel_id: 10,
             permissions: 0x0000_0000_0006_4c40,
+            roles: Vec::new(),
         }
     }
 

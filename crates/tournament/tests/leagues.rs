@@ -1,0 +1,477 @@
+//! League car numbers end to end: the real tournament and gateway services in-process, the
+//! fake Discord and the fake iRacing. Setup from Discord, claims (two at the same instant for
+//! one number: one wins), out-of-range and reserved numbers, release and force-release with
+//! audit rows, a trade confirmed with a button, the roster paginated past 25 entries, the CSV
+//! export, announcements, and a sync that verifies claims and reports each kind of mismatch;
+//! iRacing down, rate limiting, or refusing the credentials.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use gateway::GatewayService;
+use platform::Service;
+use proto::leagues::v1 as pb;
+use proto::leagues::v1::leagues_client::LeaguesClient;
+use serde_json::{Value as Json, json};
+use testkit::discord::Invoker;
+use testkit::iracing::FakeIracing;
+use testkit::{FakeDiscord, ServiceHandle, TestDb, TestNats};
+use tonic::transport::Channel;
+use tournament::TournamentService;
+
+const WAIT: Duration = Duration::from_secs(30);
+const GUILD: u64 = 1;
+const ADMIN_ROLE: u64 = 5_001;
+const ANNOUNCE: u64 = 5_002;
+const IRACING_LEAGUE: u64 = 8_888;
+
+struct World {
+    discord: FakeDiscord,
+    iracing: FakeIracing,
+    tournament: ServiceHandle,
+    _gateway: ServiceHandle,
+    _dbs: Vec<TestDb>,
+    /// Dropping it deletes the test's stream.
+    _nats: TestNats,
+}
+
+async fn world(with_iracing: bool) -> World {
+    testkit::init();
+    let nats = TestNats::shared();
+    let discord = FakeDiscord::start().await.unwrap();
+    let iracing = FakeIracing::start().await.unwrap();
+    let tournament_listeners = testkit::bind_ephemeral().await.unwrap();
+    let tournament_url = format!("http://{}", tournament_listeners.local_addrs().unwrap().0);
+
+    let gateway_db = TestDb::new().await.unwrap();
+    let mut settings = GatewayService::default_settings();
+    testkit::configure(&mut settings.common, &gateway_db, &nats);
+    settings.common.peers.get_mut("tournament").unwrap().url = tournament_url;
+    let d = &mut settings.service.discord;
+    d.token = Some(testkit::discord::BOT_TOKEN.to_string().into());
+    d.application_id = Some(testkit::discord::APPLICATION_ID);
+    d.api_base_url = discord.url.clone();
+    d.gateway_url = discord.gateway_url.clone();
+    let mut gateway =
+        ServiceHandle::spawn::<GatewayService>(settings, testkit::bind_ephemeral().await.unwrap())
+            .unwrap();
+    gateway.wait_ready(WAIT).await.unwrap();
+
+    let tournament_db = TestDb::new().await.unwrap();
+    let mut settings = TournamentService::default_settings();
+    testkit::configure(&mut settings.common, &tournament_db, &nats);
+    settings.common.peers.get_mut("gateway").unwrap().url = gateway.grpc_url();
+    settings.service.schedule_poll_secs = 3600;
+    if with_iracing {
+        let i = &mut settings.service.iracing;
+        i.oauth_url = format!("{}/oauth2", iracing.url);
+        i.data_url = iracing.url.clone();
+        i.client_id = testkit::iracing::CLIENT_ID.into();
+        i.client_secret = Some(testkit::iracing::CLIENT_SECRET.to_string().into());
+        i.username = testkit::iracing::USERNAME.into();
+        i.password = Some(testkit::iracing::PASSWORD.to_string().into());
+    }
+    let mut tournament =
+        ServiceHandle::spawn::<TournamentService>(settings, tournament_listeners).unwrap();
+    tournament.wait_ready(WAIT).await.unwrap();
+    discord.wait_for_session(WAIT).await;
+    World {
+        discord,
+        iracing,
+        tournament,
+        _gateway: gateway,
+        _dbs: vec![gateway_db, tournament_db],
+        _nats: nats,
+    }
+}
+
+fn member(id: u64) -> Invoker {
+    Invoker::member(id, &format!("member{id}"))
+}
+
+fn league_admin(id: u64) -> Invoker {
+    Invoker {
+        roles: vec![ADMIN_ROLE],
+        ..member(id)
+    }
+}
+
+impl World {
+    /// Runs a command and returns the reply's text (content, or the first embed's
+    /// description).
+    async fn say(&self, who: &Invoker, path: &[&str], options: &[(&str, Json)]) -> Json {
+        let sent = self.discord.slash_command(who, path, options, &[]);
+        self.discord
+            .wait_for_reply(&sent, WAIT, |r| {
+                r["content"].as_str().is_some_and(|c| !c.is_empty())
+                    || r["embeds"].as_array().is_some_and(|e| !e.is_empty())
+            })
+            .await
+    }
+
+    async fn text(&self, who: &Invoker, path: &[&str], options: &[(&str, Json)]) -> String {
+        let reply = self.say(who, path, options).await;
+        reply["content"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn client(&self) -> LeaguesClient<Channel> {
+        LeaguesClient::connect(self.tournament.grpc_url())
+            .await
+            .unwrap()
+    }
+
+    async fn setup(&self) {
+        let text = self
+            .text(
+                &Invoker::admin(1, "owner"),
+                &["league", "setup"],
+                &[
+                    ("name", json!("Thursday Night Racing")),
+                    ("min", json!(1)),
+                    ("max", json!(60)),
+                    ("reserved", json!("13, 42")),
+                    ("admin_role", json!({"role": ADMIN_ROLE.to_string()})),
+                    ("announce_channel", json!({"channel": ANNOUNCE.to_string()})),
+                    ("iracing_league", json!(IRACING_LEAGUE)),
+                ],
+            )
+            .await;
+        assert!(text.starts_with("Saved."), "{text}");
+        assert!(text.contains("numbers 1–60"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn members_claim_release_and_trade_numbers_from_discord() {
+    let w = world(true).await;
+    // Only a server manager sets up a league.
+    let refused = w
+        .text(&member(2), &["league", "setup"], &[("name", json!("Mine"))])
+        .await;
+    assert!(refused.contains("Manage Server"), "{refused}");
+    w.setup().await;
+
+    // Two members claim #7 at the same instant: exactly one wins, the other is told who.
+    let a = w
+        .discord
+        .slash_command(&member(101), &["claim"], &[("number", json!(7))], &[]);
+    let b = w
+        .discord
+        .slash_command(&member(102), &["claim"], &[("number", json!(7))], &[]);
+    let ready = |r: &Json| r["content"].as_str().is_some_and(|c| !c.is_empty());
+    let ra = w.discord.wait_for_reply(&a, WAIT, ready).await["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rb = w.discord.wait_for_reply(&b, WAIT, ready).await["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let won: Vec<&String> = [&ra, &rb]
+        .into_iter()
+        .filter(|r| r.starts_with("You now hold **#7**"))
+        .collect();
+    assert_eq!(won.len(), 1, "{ra} / {rb}");
+    let lost = if won[0] == &ra { &rb } else { &ra };
+    assert!(lost.contains("#7 is already taken by <@10"), "{lost}");
+    let winner = if won[0] == &ra { 101 } else { 102 };
+    let loser = if winner == 101 { 102 } else { 101 };
+
+    // Out of range, reserved, and the one-number limit.
+    let out = w
+        .text(&member(loser), &["claim"], &[("number", json!(61))])
+        .await;
+    assert!(
+        out.contains("outside this league's numbers (1–60)"),
+        "{out}"
+    );
+    let reserved = w
+        .text(&member(loser), &["claim"], &[("number", json!(13))])
+        .await;
+    assert!(reserved.contains("#13 is reserved"), "{reserved}");
+    let ok = w
+        .text(&member(loser), &["claim"], &[("number", json!(8))])
+        .await;
+    assert!(ok.starts_with("You now hold **#8**"), "{ok}");
+    let limit = w
+        .text(&member(loser), &["claim"], &[("number", json!(9))])
+        .await;
+    assert!(limit.contains("at most 1 per member"), "{limit}");
+
+    // Autocomplete offers free numbers only.
+    let typed = w
+        .discord
+        .autocomplete(&member(103), &["claim"], &[], ("number", "1"));
+    let choices = w.discord.autocomplete_choices(&typed, WAIT).await;
+    let offered: Vec<i64> = choices.iter().filter_map(|c| c["value"].as_i64()).collect();
+    assert!(offered.contains(&1) && offered.contains(&10), "{offered:?}");
+    assert!(
+        !offered.contains(&13),
+        "reserved is not offered: {offered:?}"
+    );
+
+    // A trade, confirmed by the partner's button.
+    let offer = w
+        .say(
+            &member(winner),
+            &["trade"],
+            &[
+                ("mine", json!(7)),
+                ("member", json!({"user": loser.to_string()})),
+                ("theirs", json!(8)),
+            ],
+        )
+        .await;
+    let buttons = &offer["components"][0]["components"];
+    let accept = buttons[0]["custom_id"].as_str().unwrap().to_owned();
+    assert!(accept.starts_with("league:accept:"), "{offer}");
+    // Only the partner can accept.
+    let wrong = w.discord.click_button(&member(winner), &accept);
+    let answer = w.discord.callback(&wrong, WAIT).await;
+    assert!(
+        answer
+            .to_string()
+            .contains("Only the member asked can accept"),
+        "{answer}"
+    );
+    let click = w.discord.click_button(&member(loser), &accept);
+    let done = w.discord.callback(&click, WAIT).await;
+    assert!(done.to_string().contains("Trade done"), "{done}");
+    let mine = w.text(&member(loser), &["mynumbers"], &[]).await;
+    assert!(mine.contains("**#7**"), "{mine}");
+
+    // Release, then force-release by a league admin, each audited and announced.
+    let released = w
+        .text(&member(loser), &["release"], &[("number", json!(7))])
+        .await;
+    assert_eq!(released, "You released **#7**.");
+    let not_admin = w
+        .text(
+            &member(103),
+            &["forcerelease"],
+            &[("number", json!(8)), ("reason", json!("inactive"))],
+        )
+        .await;
+    assert!(
+        not_admin.contains("Only the league's admins"),
+        "{not_admin}"
+    );
+    let forced = w
+        .text(
+            &league_admin(104),
+            &["forcerelease"],
+            &[("number", json!(8)), ("reason", json!("inactive"))],
+        )
+        .await;
+    assert!(
+        forced.contains(&format!("**#8** was taken back from <@{winner}>")),
+        "{forced}"
+    );
+    let log = w.text(&league_admin(104), &["auditlog"], &[]).await;
+    for expected in [
+        "force-released #8: inactive",
+        "released #7",
+        "trade",
+        "claimed #8",
+        "claimed #7",
+    ] {
+        assert!(log.contains(expected), "{expected} in {log}");
+    }
+    let history = w
+        .text(&member(105), &["check"], &[("number", json!(7))])
+        .await;
+    assert!(
+        history.contains("is free")
+            && history.contains("(traded)")
+            && history.contains("(released)"),
+        "{history}"
+    );
+    // Announcements, one per event.
+    for _ in 0..100 {
+        if w.discord.channel_messages(ANNOUNCE).len() >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let posts: Vec<String> = w
+        .discord
+        .channel_messages(ANNOUNCE)
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        posts.iter().any(|p| p.contains("claimed **#7**")),
+        "{posts:?}"
+    );
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.contains("**#8** is free again") && p.contains("taken back")),
+        "{posts:?}"
+    );
+    assert_eq!(
+        posts.len(),
+        8,
+        "2 claims, 2×2 for the trade, 2 releases: {posts:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_roster_pages_past_25_exports_as_csv_and_syncs_with_iracing() {
+    let w = world(true).await;
+    w.setup().await;
+    let mut client = w.client().await;
+    // 30 members with a number each (through the service, as the commands would).
+    for i in 0..30u64 {
+        let user = 200 + i;
+        // 14 on, stepping over reserved #42.
+        let number = i32::try_from(i).unwrap() + 14;
+        let number = if number >= 42 { number + 1 } else { number };
+        let claim = client
+            .claim(pb::NumberRequest {
+                league: Some(pb::LeagueRef {
+                    guild_id: GUILD,
+                    league: String::new(),
+                }),
+                member: Some(pb::Member {
+                    discord_user_id: user,
+                    ..Default::default()
+                }),
+                number,
+                ..Default::default()
+            })
+            .await;
+        assert!(claim.is_ok(), "{claim:?}");
+    }
+    let page = w.say(&member(300), &["roster"], &[]).await;
+    let first = page["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(first.lines().count(), 20, "{first}");
+    assert!(
+        page["embeds"][0]["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Page 1 of 2 · 30 numbers")
+    );
+    let next = page["components"][0]["components"][1]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let click = w.discord.click_button(&member(300), &next);
+    let second = w.discord.callback(&click, WAIT).await;
+    let text = second.to_string();
+    assert!(
+        text.contains("Page 2 of 2") && text.contains("**#44**"),
+        "{text}"
+    );
+
+    // The CSV export has every claim.
+    let export = w.discord.slash_command(&member(300), &["export"], &[], &[]);
+    let call = w
+        .discord
+        .wait_for_call(WAIT, |c| {
+            c.files.iter().any(|(name, _)| name == "roster.csv")
+        })
+        .await;
+    let _ = export;
+    let csv = String::from_utf8(call.files[0].1.clone()).unwrap();
+    assert_eq!(csv.lines().count(), 31, "{csv}");
+    assert!(
+        csv.starts_with("number,class,discord_user_id,iracing_cust_id"),
+        "{csv}"
+    );
+
+    // Links and the iRacing roster: two verified, one differing, one not on iRacing, one
+    // numbered on iRacing but unclaimed, the rest unlinked.
+    for (user, cust) in [(200u64, 9_000u64), (201, 9_001), (202, 9_002), (203, 9_003)] {
+        let linked = w
+            .text(&member(user), &["link"], &[("iracing_id", json!(cust))])
+            .await;
+        assert!(linked.starts_with("Linked iRacing account"), "{linked}");
+    }
+    let taken = w
+        .text(&member(204), &["link"], &[("iracing_id", json!(9_000))])
+        .await;
+    assert!(taken.contains("already linked by <@200>"), "{taken}");
+    w.iracing.set_roster(
+        IRACING_LEAGUE,
+        &[
+            (9_000, "Ann Driver", Some("14")),
+            (9_001, "Ben Driver", Some("15")),
+            (9_002, "Cat Driver", Some("99")),
+            (9_004, "Dan Driver", Some("55")),
+        ],
+    );
+    let member_sync = w.text(&member(205), &["sync"], &[]).await;
+    assert!(
+        member_sync.contains("Only the league's admins"),
+        "{member_sync}"
+    );
+    w.iracing.rate_limit(1);
+    let report = w.text(&league_admin(104), &["sync"], &[]).await;
+    assert!(
+        report.contains("2 verified, 1 claimed but not on the iRacing roster, 1 numbered on iRacing but unclaimed, 1 with a different number, 26 not linked"),
+        "{report}"
+    );
+    assert!(report.contains("#55 Dan Driver (9004)"), "{report}");
+    assert!(
+        report.contains("<@202>: #16 here, #99 on iRacing"),
+        "{report}"
+    );
+    let status = w.text(&member(205), &["syncstatus"], &[]).await;
+    assert!(status.contains("2 verified"), "{status}");
+    let roster = w.say(&member(300), &["roster"], &[]).await;
+    let first = roster["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        first.contains("**#14** <@200> — Ann Driver (9000) ✅"),
+        "{first}"
+    );
+    assert_eq!(w.iracing.logins(), 1, "the token is reused");
+
+    // iRacing down, then refusing the credentials: clear messages, nothing changed.
+    w.iracing.set_down(true);
+    let down = w.text(&league_admin(104), &["sync"], &[]).await;
+    assert!(down.contains("iRacing is unavailable"), "{down}");
+    w.iracing.set_down(false);
+    w.iracing.refuse_logins(true);
+    let refused = w.text(&league_admin(104), &["sync"], &[]).await;
+    assert!(
+        refused.contains("refused the bot's credentials"),
+        "{refused}"
+    );
+    let status = w.text(&member(205), &["syncstatus"], &[]).await;
+    assert!(
+        status.contains("2 verified"),
+        "the last good report stays: {status}"
+    );
+}
+
+#[tokio::test]
+async fn without_iracing_credentials_sync_is_off_and_says_so() {
+    let w = world(false).await;
+    w.setup().await;
+    let config = w.text(&member(2), &["league", "config"], &[]).await;
+    assert!(
+        config.contains("sync is not configured in this deployment"),
+        "{config}"
+    );
+    let sync = w.text(&league_admin(3), &["sync"], &[]).await;
+    assert!(sync.contains("not configured in this deployment"), "{sync}");
+    let status = w.text(&member(2), &["syncstatus"], &[]).await;
+    assert!(status.contains("not configured"), "{status}");
+    // Outside a server.
+    let dm = w
+        .text(
+            &Invoker {
+                guild_id: None,
+                ..member(2)
+            },
+            &["claim"],
+            &[("number", json!(3))],
+        )
+        .await;
+    assert!(dm.contains("use this in the server"), "{dm}");
+}

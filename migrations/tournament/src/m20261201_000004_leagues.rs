@@ -1,0 +1,431 @@
+//! League car numbers: leagues (several per guild, each with its number range, classes,
+//! reserved numbers and per-member limit), members' iRacing links, the current claims — unique
+//! per (league, class, number) by the database, so two members claiming one number at the same
+//! instant cannot both win — the history of who held which number when, number trades and the
+//! audit log of every action.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveIden)]
+enum Leagues {
+    Table,
+    Id,
+    GuildId,
+    Slug,
+    Name,
+    IracingLeagueId,
+    NumberMin,
+    NumberMax,
+    Classes,
+    MaxPerMember,
+    Reserved,
+    AdminRoleId,
+    AnnounceChannelId,
+    SyncHours,
+    LastSyncAt,
+    LastSyncReport,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LeagueLinks {
+    Table,
+    Id,
+    LeagueId,
+    DiscordUserId,
+    IracingCustId,
+    IracingName,
+    LinkedAt,
+}
+
+#[derive(DeriveIden)]
+enum NumberClaims {
+    Table,
+    Id,
+    LeagueId,
+    Class,
+    Number,
+    DiscordUserId,
+    ClaimedAt,
+    Verified,
+    VerifiedAt,
+    Notes,
+}
+
+#[derive(DeriveIden)]
+enum NumberHistory {
+    Table,
+    Id,
+    LeagueId,
+    Class,
+    Number,
+    DiscordUserId,
+    ClaimedAt,
+    ReleasedAt,
+    Reason,
+}
+
+#[derive(DeriveIden)]
+enum NumberTrades {
+    Table,
+    Id,
+    LeagueId,
+    Proposer,
+    ProposerClass,
+    ProposerNumber,
+    Partner,
+    PartnerClass,
+    PartnerNumber,
+    State,
+    CreatedAt,
+    ExpiresAt,
+    DecidedAt,
+}
+
+#[derive(DeriveIden)]
+enum LeagueAudit {
+    Table,
+    Id,
+    LeagueId,
+    ActorDiscordId,
+    Action,
+    Class,
+    Number,
+    SubjectDiscordId,
+    Detail,
+    At,
+}
+
+/// The migration.
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn id<T: IntoIden>(col: T) -> ColumnDef {
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Leagues::Table)
+                    .if_not_exists()
+                    .col(id(Leagues::Id))
+                    .col(ColumnDef::new(Leagues::GuildId).big_integer().not_null())
+                    .col(ColumnDef::new(Leagues::Slug).string_len(40).not_null())
+                    .col(ColumnDef::new(Leagues::Name).string_len(100).not_null())
+                    .col(
+                        ColumnDef::new(Leagues::IracingLeagueId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Leagues::NumberMin).integer().not_null())
+                    .col(ColumnDef::new(Leagues::NumberMax).integer().not_null())
+                    .col(ColumnDef::new(Leagues::Classes).text().not_null())
+                    .col(ColumnDef::new(Leagues::MaxPerMember).integer().not_null())
+                    .col(ColumnDef::new(Leagues::Reserved).text().not_null())
+                    .col(ColumnDef::new(Leagues::AdminRoleId).big_integer().null())
+                    .col(
+                        ColumnDef::new(Leagues::AnnounceChannelId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Leagues::SyncHours).integer().not_null())
+                    .col(ColumnDef::new(Leagues::LastSyncAt).date_time().null())
+                    .col(ColumnDef::new(Leagues::LastSyncReport).text().null())
+                    .col(ColumnDef::new(Leagues::CreatedAt).date_time().not_null())
+                    .col(ColumnDef::new(Leagues::UpdatedAt).date_time().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_leagues_guild_slug")
+                    .table(Leagues::Table)
+                    .col(Leagues::GuildId)
+                    .col(Leagues::Slug)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LeagueLinks::Table)
+                    .if_not_exists()
+                    .col(id(LeagueLinks::Id))
+                    .col(
+                        ColumnDef::new(LeagueLinks::LeagueId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LeagueLinks::DiscordUserId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LeagueLinks::IracingCustId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LeagueLinks::IracingName)
+                            .string_len(100)
+                            .null(),
+                    )
+                    .col(ColumnDef::new(LeagueLinks::LinkedAt).date_time().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        for (name, col) in [
+            ("ux_league_links_member", LeagueLinks::DiscordUserId),
+            ("ux_league_links_cust", LeagueLinks::IracingCustId),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(LeagueLinks::Table)
+                        .col(LeagueLinks::LeagueId)
+                        .col(col)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(NumberClaims::Table)
+                    .if_not_exists()
+                    .col(id(NumberClaims::Id))
+                    .col(
+                        ColumnDef::new(NumberClaims::LeagueId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberClaims::Class)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(NumberClaims::Number).integer().not_null())
+                    .col(
+                        ColumnDef::new(NumberClaims::DiscordUserId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberClaims::ClaimedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(NumberClaims::Verified).boolean().not_null())
+                    .col(ColumnDef::new(NumberClaims::VerifiedAt).date_time().null())
+                    .col(ColumnDef::new(NumberClaims::Notes).string_len(200).null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_number_claims_number")
+                    .table(NumberClaims::Table)
+                    .col(NumberClaims::LeagueId)
+                    .col(NumberClaims::Class)
+                    .col(NumberClaims::Number)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_number_claims_member")
+                    .table(NumberClaims::Table)
+                    .col(NumberClaims::LeagueId)
+                    .col(NumberClaims::DiscordUserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(NumberHistory::Table)
+                    .if_not_exists()
+                    .col(id(NumberHistory::Id))
+                    .col(
+                        ColumnDef::new(NumberHistory::LeagueId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberHistory::Class)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(NumberHistory::Number).integer().not_null())
+                    .col(
+                        ColumnDef::new(NumberHistory::DiscordUserId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberHistory::ClaimedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberHistory::ReleasedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberHistory::Reason)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_number_history_number")
+                    .table(NumberHistory::Table)
+                    .col(NumberHistory::LeagueId)
+                    .col(NumberHistory::Number)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(NumberTrades::Table)
+                    .if_not_exists()
+                    .col(id(NumberTrades::Id))
+                    .col(
+                        ColumnDef::new(NumberTrades::LeagueId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::Proposer)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::ProposerClass)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::ProposerNumber)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::Partner)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::PartnerClass)
+                            .string_len(50)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::PartnerNumber)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::State)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::CreatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(NumberTrades::ExpiresAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(NumberTrades::DecidedAt).date_time().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LeagueAudit::Table)
+                    .if_not_exists()
+                    .col(id(LeagueAudit::Id))
+                    .col(
+                        ColumnDef::new(LeagueAudit::LeagueId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LeagueAudit::ActorDiscordId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LeagueAudit::Action)
+                            .string_len(30)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(LeagueAudit::Class).string_len(50).not_null())
+                    .col(ColumnDef::new(LeagueAudit::Number).integer().null())
+                    .col(
+                        ColumnDef::new(LeagueAudit::SubjectDiscordId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(LeagueAudit::Detail).text().not_null())
+                    .col(ColumnDef::new(LeagueAudit::At).date_time().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_league_audit_league")
+                    .table(LeagueAudit::Table)
+                    .col(LeagueAudit::LeagueId)
+                    .col(LeagueAudit::Id)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            LeagueAudit::Table.into_iden(),
+            NumberTrades::Table.into_iden(),
+            NumberHistory::Table.into_iden(),
+            NumberClaims::Table.into_iden(),
+            LeagueLinks::Table.into_iden(),
+            Leagues::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
