@@ -48,6 +48,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tournaments/{slug}/results"),
     ("get", "/api/v1/matches/{id}/racetime-room"),
     ("post", "/api/v1/matches/{id}/racetime-room"),
+    ("get", "/api/v1/leagues/{guild}/{league}/roster"),
     // Upstream (spec §3.1, §3.2, §3.3).
     ("post", "/api/racetime/cmd"),
     ("post", "/api/settingsgen/mystery"),

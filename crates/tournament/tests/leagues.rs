@@ -33,7 +33,7 @@ struct World {
     _gateway: ServiceHandle,
     _dbs: Vec<TestDb>,
     /// Dropping it deletes the test's stream.
-    _nats: TestNats,
+    nats: TestNats,
 }
 
 async fn world(with_iracing: bool) -> World {
@@ -82,7 +82,7 @@ async fn world(with_iracing: bool) -> World {
         tournament,
         _gateway: gateway,
         _dbs: vec![gateway_db, tournament_db],
-        _nats: nats,
+        nats,
     }
 }
 
@@ -98,6 +98,27 @@ fn league_admin(id: u64) -> Invoker {
 }
 
 impl World {
+    /// An api service reaching this world's tournament service; its base URL.
+    async fn api(&self) -> (ServiceHandle, TestDb, String) {
+        let db = TestDb::new().await.unwrap();
+        let mut settings = api::ApiService::default_settings();
+        testkit::configure(&mut settings.common, &db, &self.nats);
+        settings.common.peers.get_mut("tournament").unwrap().url = self.tournament.grpc_url();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        settings.service.http.listen = ([127, 0, 0, 1], port).into();
+        let mut api = ServiceHandle::spawn::<api::ApiService>(
+            settings,
+            testkit::bind_ephemeral().await.unwrap(),
+        )
+        .unwrap();
+        api.wait_ready(WAIT).await.unwrap();
+        (api, db, format!("http://127.0.0.1:{port}"))
+    }
+
     /// Runs a command and returns the reply's text (content, or the first embed's
     /// description).
     async fn say(&self, who: &Invoker, path: &[&str], options: &[(&str, Json)]) -> Json {
@@ -447,6 +468,52 @@ async fn the_roster_pages_past_25_exports_as_csv_and_syncs_with_iracing() {
         status.contains("2 verified"),
         "the last good report stays: {status}"
     );
+
+    // The public roster through api: JSON, CSV and the page.
+    let (_api, _api_db, base) = w.api().await;
+    let http = reqwest::Client::new();
+    let json: Json = http
+        .get(format!("{base}/api/v1/leagues/{GUILD}/-/roster"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["name"], "Thursday Night Racing");
+    assert_eq!(json["claims"].as_array().unwrap().len(), 30, "{json}");
+    assert_eq!(json["claims"][0]["number"], 14);
+    assert_eq!(json["claims"][0]["iracing_name"], "Ann Driver");
+    assert_eq!(json["claims"][0]["verified"], true);
+    assert_eq!(json["reserved"], json!([13, 42]));
+    let csv = http
+        .get(format!(
+            "{base}/api/v1/leagues/{GUILD}/main/roster?format=csv"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().await.unwrap().lines().count(), 31);
+    let page = http
+        .get(format!("{base}/leagues/{GUILD}/main"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<h1>Thursday Night Racing</h1>"), "{page}");
+    assert!(
+        page.contains("<td>#14</td>") && page.contains("Ann Driver"),
+        "{page}"
+    );
+    let missing = http
+        .get(format!("{base}/api/v1/leagues/{GUILD}/nope/roster"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

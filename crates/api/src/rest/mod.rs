@@ -4,6 +4,7 @@
 //! from it. Upstream's paths (spec §3.1, §3.3) are kept under the `upstream` tag.
 
 pub mod admin;
+pub mod leagues;
 pub mod me;
 pub mod mystery;
 pub mod presets;
@@ -33,6 +34,7 @@ use crate::http::AppState;
         (name = "racetime", description = "Race-room commands"),
         (name = "account", description = "The caller's own account"),
         (name = "tournaments", description = "Tournaments, matches, rooms and results"),
+        (name = "leagues", description = "League car-number rosters"),
         (name = "webhooks", description = "Signed outbound webhooks"),
         (name = "admin", description = "Operator routes"),
         (name = "upstream", description = "Paths of the bot this one replaces, kept for existing tools")
@@ -96,4 +98,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tournaments::matches, tournaments::create_match))
         .routes(routes!(tournaments::results))
         .routes(routes!(tournaments::room, tournaments::open_room))
+        .routes(routes!(leagues::roster))
 }

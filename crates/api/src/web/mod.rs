@@ -8,6 +8,7 @@
 //! [`Viewer::check_csrf`] first.
 
 mod account;
+mod leagues;
 mod mystery;
 mod presets;
 
@@ -192,7 +193,13 @@ impl WebError {
 
     /// A peer service's gRPC error as a page, with the service's message for the visitor.
     pub fn from_status(status: &tonic::Status) -> Self {
-        let api = crate::error::ApiError::from_status(status);
+        crate::error::ApiError::from_status(status).into()
+    }
+}
+
+impl From<crate::error::ApiError> for WebError {
+    /// The page for an API error: its status, a title for it, and its message.
+    fn from(api: crate::error::ApiError) -> Self {
         let title = match api.status {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::FORBIDDEN => "Not allowed",
@@ -285,6 +292,7 @@ pub fn router() -> Router<AppState> {
             get(account::racetime_initiate),
         )
         .route("/racetime/verify/return", get(account::racetime_return))
+        .route("/leagues/{guild}/{league}", get(leagues::roster))
         .route("/presets", get(presets::index))
         .route("/presets/me", get(presets::mine))
         .route(

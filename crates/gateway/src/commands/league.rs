@@ -442,51 +442,6 @@ async fn roster(
         .into_inner())
 }
 
-/// The whole roster as CSV: `number,class,discord_user_id,iracing_cust_id,iracing_name,verified,claimed_at`.
-///
-/// Errors: the CSV writer failed (it writes to memory, so only on a bug).
-pub fn roster_csv(claims: &[pb::Claim]) -> Result<Vec<u8>, CommandError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| CommandError::Internal(anyhow::anyhow!("csv: {e}"));
-    writer
-        .write_record([
-            "number",
-            "class",
-            "discord_user_id",
-            "iracing_cust_id",
-            "iracing_name",
-            "verified",
-            "claimed_at",
-        ])
-        .map_err(fail)?;
-    for c in claims {
-        let claimed_at = c
-            .claimed_at
-            .as_ref()
-            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
-        writer
-            .write_record([
-                c.number.to_string(),
-                c.class.clone(),
-                c.discord_user_id.to_string(),
-                if c.iracing_cust_id == 0 {
-                    String::new()
-                } else {
-                    c.iracing_cust_id.to_string()
-                },
-                c.iracing_name.clone(),
-                c.verified.to_string(),
-                claimed_at,
-            ])
-            .map_err(fail)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| CommandError::Internal(anyhow::anyhow!("csv: {e}")))
-}
-
 fn report_text(r: &pb::SyncReport, sync_available: bool) -> String {
     if !r.ran {
         return if sync_available {
@@ -721,20 +676,10 @@ async fn run(kind: Kind, app: &App, call: &Call) -> Result<Reply, CommandError> 
             Ok(Reply::text(out.chars().take(2000).collect::<String>()))
         }
         Kind::Export => {
-            let mut claims = Vec::new();
-            let mut page = 0;
-            loop {
-                let reply = roster(app, guild, &league.league, page, 100).await?;
-                let done = reply.claims.len() < 100;
-                claims.extend(reply.claims);
-                if done || page > 100 {
-                    break;
-                }
-                page += 1;
-            }
+            let export = rpc!(export_roster, league.clone());
             Ok(Reply {
-                content: Some(format!("The roster: {} numbers.", claims.len())),
-                files: vec![("roster.csv".into(), roster_csv(&claims)?)],
+                content: Some(format!("The roster: {} numbers.", export.count)),
+                files: vec![("roster.csv".into(), export.csv.into_bytes())],
                 ..Reply::default()
             })
         }
@@ -1046,25 +991,6 @@ impl ComponentHandler for LeagueButtons {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_csv_has_a_header_and_a_row_per_claim() {
-        let csv = roster_csv(&[pb::Claim {
-            class: "GT3".into(),
-            number: 7,
-            discord_user_id: 42,
-            iracing_cust_id: 123,
-            iracing_name: "Ann, Driver".into(),
-            verified: true,
-            claimed_at: None,
-        }])
-        .unwrap();
-        let text = String::from_utf8(csv).unwrap();
-        assert_eq!(
-            text,
-            "number,class,discord_user_id,iracing_cust_id,iracing_name,verified,claimed_at\n7,GT3,42,123,\"Ann, Driver\",true,\n"
-        );
-    }
 
     #[test]
     fn reserved_lists_read_numbers_and_refuse_words() {

@@ -247,7 +247,22 @@ mod tests {
                 "smvaria",
                 "smdash",
                 "dailygame",
-                "tournament"
+                "tournament",
+                "claim",
+                "release",
+                "mynumbers",
+                "roster",
+                "available",
+                "check",
+                "export",
+                "link",
+                "trade",
+                "sync",
+                "syncstatus",
+                "forcerelease",
+                "reassign",
+                "auditlog",
+                "league"
             ]
         );
         assert_eq!(names(Scope::Community), ["welcome", "rom", "sgdaily"]);

@@ -343,6 +343,23 @@ impl Leagues for LeaguesApi {
         }))
     }
 
+    async fn export_roster(
+        &self,
+        request: Request<pb::LeagueRef>,
+    ) -> Result<Response<pb::ExportRosterReply>, Status> {
+        let league = self.league(Some(request.into_inner())).await?;
+        let (entries, total) = rules::roster(&self.db, &league, 0, u64::from(u32::MAX))
+            .await
+            .map_err(|e| status(e.into()))?;
+        let claims: Vec<pb::Claim> = entries.iter().map(entry_message).collect();
+        Ok(Response::new(pb::ExportRosterReply {
+            csv: roster_csv(&claims).map_err(|e| Status::internal(e.to_string()))?,
+            count: u32::try_from(total).unwrap_or(u32::MAX),
+            league: Some(self.league_message(&league)),
+            claims,
+        }))
+    }
+
     async fn my_numbers(
         &self,
         request: Request<pb::MemberRequest>,
@@ -507,6 +524,48 @@ impl Leagues for LeaguesApi {
     }
 }
 
+/// The roster as CSV: a header, then `number,class,discord_user_id,iracing_cust_id,
+/// iracing_name,verified,claimed_at` per claim (ids as decimal strings, the time RFC 3339).
+///
+/// Errors: the CSV writer failed (it writes to memory, so only on a bug).
+pub fn roster_csv(claims: &[pb::Claim]) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "number",
+        "class",
+        "discord_user_id",
+        "iracing_cust_id",
+        "iracing_name",
+        "verified",
+        "claimed_at",
+    ])?;
+    for c in claims {
+        let claimed_at = c
+            .claimed_at
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        writer.write_record([
+            c.number.to_string(),
+            c.class.clone(),
+            c.discord_user_id.to_string(),
+            if c.iracing_cust_id == 0 {
+                String::new()
+            } else {
+                c.iracing_cust_id.to_string()
+            },
+            c.iracing_name.clone(),
+            c.verified.to_string(),
+            claimed_at,
+        ])?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn trade_message(t: &super::db::trade::Model) -> pb::Trade {
     pb::Trade {
         id: t.id,
@@ -518,5 +577,28 @@ fn trade_message(t: &super::db::trade::Model) -> pb::Trade {
         expires_at: Some(timestamp(t.expires_at)),
         proposer_class: t.proposer_class.clone(),
         partner_class: t.partner_class.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csv_has_a_header_and_a_row_per_claim_with_quoting() {
+        let csv = roster_csv(&[pb::Claim {
+            class: "GT3".into(),
+            number: 7,
+            discord_user_id: 42,
+            iracing_cust_id: 123,
+            iracing_name: "Ann, Driver".into(),
+            verified: true,
+            claimed_at: None,
+        }])
+        .unwrap();
+        assert_eq!(
+            csv,
+            "number,class,discord_user_id,iracing_cust_id,iracing_name,verified,claimed_at\n7,GT3,42,123,\"Ann, Driver\",true,\n"
+        );
     }
 }

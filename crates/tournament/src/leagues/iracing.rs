@@ -68,10 +68,12 @@ impl Default for IracingSettings {
 impl IracingSettings {
     /// Whether every credential is set.
     pub fn configured(&self) -> bool {
+        let set =
+            |s: &Option<SecretString>| s.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
         !self.client_id.trim().is_empty()
             && !self.username.trim().is_empty()
-            && self.client_secret.is_some()
-            && self.password.is_some()
+            && set(&self.client_secret)
+            && set(&self.password)
     }
 }
 
