@@ -151,3 +151,21 @@ mod u64_tests {
         assert_eq!(u64_to_db(u64::MAX), -1);
     }
 }
+
+/// Begins a transaction that will write after it reads. On SQLite a transaction starts as a
+/// reader, and one that reads, then writes after another connection committed, fails with
+/// `database is locked` (SQLITE_BUSY_SNAPSHOT) without waiting; so there the write lock is
+/// taken first, with a write that changes nothing, and other writers wait their turn (busy
+/// timeout). MySQL/MariaDB lock rows as they are written: a plain transaction.
+///
+/// Errors: the database failed, or the write lock was not free within the busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        // Every service has the outbox table (the event tables migration).
+        txn.execute_unprepared("UPDATE outbox SET seq = seq WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
+}

@@ -542,3 +542,165 @@ async fn without_iracing_credentials_sync_is_off_and_says_so() {
         .await;
     assert!(dm.contains("use this in the server"), "{dm}");
 }
+
+/// Who × action: a plain member, a holder of the league's admin role and a server manager,
+/// against every admin action, straight at the service (the gateway only passes them on).
+#[tokio::test]
+async fn admin_actions_are_checked_by_the_service_for_every_kind_of_member() {
+    let w = world(false).await;
+    w.setup().await;
+    let mut client = w.client().await;
+    let league = || {
+        Some(pb::LeagueRef {
+            guild_id: GUILD,
+            league: String::new(),
+        })
+    };
+    let plain = pb::Member {
+        discord_user_id: 601,
+        ..Default::default()
+    };
+    let role_admin = pb::Member {
+        discord_user_id: 602,
+        role_ids: vec![ADMIN_ROLE],
+        ..Default::default()
+    };
+    let manager = pb::Member {
+        discord_user_id: 603,
+        manages_guild: true,
+        ..Default::default()
+    };
+    let holder = pb::Member {
+        discord_user_id: 604,
+        ..Default::default()
+    };
+    for (who, allowed) in [(&plain, false), (&role_admin, true), (&manager, true)] {
+        // Someone holds #5 and #6 for the actions to act on.
+        for number in [5, 6] {
+            let _ = client
+                .reassign(pb::ReassignRequest {
+                    league: league(),
+                    member: Some(manager.clone()),
+                    number,
+                    to_discord_user_id: holder.discord_user_id,
+                    ..Default::default()
+                })
+                .await;
+        }
+        let outcomes = [
+            (
+                "force release",
+                client
+                    .force_release(pb::NumberRequest {
+                        league: league(),
+                        member: Some(who.clone()),
+                        number: 5,
+                        reason: "test".into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop),
+            ),
+            (
+                "reassign",
+                client
+                    .reassign(pb::ReassignRequest {
+                        league: league(),
+                        member: Some(who.clone()),
+                        number: 6,
+                        to_discord_user_id: who.discord_user_id,
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop),
+            ),
+            (
+                "audit log",
+                client
+                    .audit_log(pb::AuditLogRequest {
+                        league: league(),
+                        member: Some(who.clone()),
+                        limit: 5,
+                    })
+                    .await
+                    .map(drop),
+            ),
+            (
+                "change settings",
+                client
+                    .setup_league(pb::SetupLeagueRequest {
+                        member: Some(who.clone()),
+                        league: Some(pb::League {
+                            guild_id: GUILD,
+                            slug: "main".into(),
+                            name: "Renamed".into(),
+                            number_min: 1,
+                            number_max: 60,
+                            max_per_member: 1,
+                            reserved: vec![13, 42],
+                            admin_role_id: ADMIN_ROLE,
+                            sync_hours: 1,
+                            ..Default::default()
+                        }),
+                    })
+                    .await
+                    .map(drop),
+            ),
+        ];
+        for (action, outcome) in outcomes {
+            match (allowed, outcome) {
+                (true, Ok(())) => {}
+                (false, Err(status)) => {
+                    assert_eq!(
+                        status.code(),
+                        tonic::Code::PermissionDenied,
+                        "{action}: {status:?}"
+                    );
+                }
+                (allowed, outcome) => panic!(
+                    "{action} by {}: allowed {allowed}, got {outcome:?}",
+                    who.discord_user_id
+                ),
+            }
+        }
+        // Creating a second league needs Manage Server, not the league's role.
+        let create = client
+            .setup_league(pb::SetupLeagueRequest {
+                member: Some(who.clone()),
+                league: Some(pb::League {
+                    guild_id: GUILD,
+                    slug: format!("new-{}", who.discord_user_id),
+                    name: "New".into(),
+                    number_min: 1,
+                    number_max: 10,
+                    max_per_member: 1,
+                    ..Default::default()
+                }),
+            })
+            .await;
+        assert_eq!(create.is_ok(), who.manages_guild, "{create:?}");
+    }
+    // A member releases only their own number.
+    let _ = client
+        .claim(pb::NumberRequest {
+            league: league(),
+            member: Some(holder.clone()),
+            number: 20,
+            ..Default::default()
+        })
+        .await;
+    let theft = client
+        .release(pb::NumberRequest {
+            league: Some(pb::LeagueRef {
+                guild_id: GUILD,
+                league: "main".into(),
+            }),
+            member: Some(plain.clone()),
+            number: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(theft.code(), tonic::Code::InvalidArgument);
+    assert!(theft.message().contains("You do not hold #20"), "{theft:?}");
+}

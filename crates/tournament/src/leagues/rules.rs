@@ -694,7 +694,7 @@ pub async fn reassign(
             league.row.number_min, league.row.number_max
         )));
     }
-    let txn = db.begin().await?;
+    let txn = platform::db::begin_write(db).await?;
     let previous = holder(&txn, league, &class, number).await?;
     if let Some(p) = &previous {
         if u64_from_db(p.discord_user_id) == to {
@@ -753,7 +753,7 @@ pub async fn link(
             "An iRacing customer id is the number on your iRacing profile (e.g. 123456).".into(),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = platform::db::begin_write(db).await?;
     let cust = i64::try_from(cust_id).unwrap_or_default();
     let taken = link::Entity::find()
         .filter(link::Column::LeagueId.eq(league.row.id))
@@ -1002,7 +1002,7 @@ pub async fn answer_trade(
     id: i64,
     accept: bool,
 ) -> Result<trade::Model, LeagueError> {
-    let txn = db.begin().await?;
+    let txn = platform::db::begin_write(db).await?;
     let Some(t) = trade::Entity::find_by_id(id)
         .one(&txn)
         .await?
