@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod db;
+pub mod elections;
 pub mod gatekeeping;
 pub mod grpc;
 pub mod import;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use chrono::Utc;
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
+use proto::elections::v1::elections_server::ElectionsServer;
 use proto::leagues::v1::leagues_server::LeaguesServer;
 use proto::tournament::v1::tournament_admin_server::TournamentAdminServer;
 use proto::tournament::v1::tournaments_server::TournamentsServer;
@@ -161,6 +163,9 @@ impl Service for TournamentService {
             }
             Err(error) => return Err(error.into()),
         };
+        routes.add_service(ElectionsServer::new(elections::grpc::ElectionsApi(
+            elections::Elections::new(ctx.db.clone(), ctx.outbox.clone(), ctx.peers.clone()),
+        )));
         routes.add_service(LeaguesServer::new(leagues::grpc::LeaguesApi::new(
             ctx.db.clone(),
             ctx.outbox.clone(),

@@ -7,6 +7,7 @@ mod m20261120_000001_event_tables;
 mod m20261130_000002_matches;
 mod m20261201_000003_gatekeeping_leases;
 mod m20261201_000004_leagues;
+mod m20261201_000005_elections;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_matches::Migration),
             Box::new(m20261201_000003_gatekeeping_leases::Migration),
             Box::new(m20261201_000004_leagues::Migration),
+            Box::new(m20261201_000005_elections::Migration),
         ]
     }
 }

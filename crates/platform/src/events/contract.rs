@@ -41,6 +41,7 @@ contracts! {
     ev::TournamentMatchFinished => "tournament.match.finished",
     ev::NumberClaimed => "tournament.number.claimed",
     ev::NumberReleased => "tournament.number.released",
+    ev::ElectionChanged => "tournament.election.changed",
     ev::UserLinked => "api.user.linked",
     ev::UserMerged => "api.user.merged",
     ev::UserPurged => "api.user.purged",
