@@ -64,6 +64,8 @@ pub struct Call {
     pub member_permissions: Option<twilight_model::guild::Permissions>,
     /// The member's roles in the guild (guild interactions only).
     pub member_roles: Vec<u64>,
+    /// The channel it was invoked in.
+    pub channel_id: Option<u64>,
 }
 
 /// The roles of the interaction's member (none outside a guild).
@@ -128,6 +130,7 @@ impl Call {
             guild_id: interaction.guild_id.map(|id| id.get()),
             member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
             member_roles: roles(interaction),
+            channel_id: interaction.channel.as_ref().map(|c| c.id.get()),
         }
     }
 
@@ -158,6 +161,7 @@ impl Call {
             guild_id: Some(3),
             member_permissions: None,
             member_roles: Vec::new(),
+            channel_id: Some(4),
         }
     }
 
@@ -355,6 +359,12 @@ pub struct App {
 }
 
 impl App {
+    /// The Discord side of the gateway's RPCs (idempotent posts and edits), for handlers that
+    /// post beyond their reply.
+    pub fn discord_api(&self) -> crate::grpc::DiscordApi {
+        crate::grpc::DiscordApi::new(self.discord.clone(), self.db.clone())
+    }
+
     /// Errors: the HTTP client for attachments cannot be built.
     pub fn new(
         discord: Option<Discord>,

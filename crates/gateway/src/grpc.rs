@@ -113,6 +113,64 @@ impl DiscordApi {
         content: &str,
         embeds: &[Embed],
     ) -> Result<pb::SendMessageReply, Status> {
+        let reply = crate::discord::Reply {
+            content: Some(content.to_owned()).filter(|c| !c.is_empty()),
+            embeds: embeds.to_vec(),
+            ..Default::default()
+        };
+        self.send_reply(key, channel, &reply).await
+    }
+
+    /// Edits message `message` of `channel` to `reply` (content, embeds, components; files
+    /// are not replaced).
+    ///
+    /// Errors: as Discord refuses (NOT_FOUND for a deleted message).
+    pub async fn edit_message(
+        &self,
+        channel: u64,
+        message: u64,
+        reply: &crate::discord::Reply,
+    ) -> Result<(), Status> {
+        let (Some(channel), Some(message)) = (Id::new_checked(channel), Id::new_checked(message))
+        else {
+            return Err(Status::invalid_argument(
+                "channel and message ids are required",
+            ));
+        };
+        self.discord()?
+            .http
+            .update_message(channel, message)
+            .content(reply.content.as_deref())
+            .embeds(Some(&reply.embeds))
+            .components(Some(&reply.components))
+            .await
+            .map_err(discord_error)?;
+        Ok(())
+    }
+
+    /// Posts `reply` (text, embeds, components, files) to a channel once per key.
+    ///
+    /// Errors: as [`Self::send`].
+    pub async fn send_reply(
+        &self,
+        key: &str,
+        channel: u64,
+        reply: &crate::discord::Reply,
+    ) -> Result<pb::SendMessageReply, Status> {
+        let content = reply.content.as_deref().unwrap_or_default();
+        let embeds = &reply.embeds;
+        let attachments: Vec<twilight_model::http::attachment::Attachment> = reply
+            .files
+            .iter()
+            .zip(0u64..)
+            .map(|((name, bytes), id)| {
+                twilight_model::http::attachment::Attachment::from_bytes(
+                    name.clone(),
+                    bytes.clone(),
+                    id,
+                )
+            })
+            .collect();
         if key.is_empty() {
             return Err(Status::invalid_argument("idempotency_key is required"));
         }
@@ -132,6 +190,8 @@ impl DiscordApi {
                 .create_message(channel_id)
                 .content(content)
                 .embeds(embeds)
+                .components(&reply.components)
+                .attachments(&attachments)
                 .nonce(nonce(key))
                 .await;
             match sent {

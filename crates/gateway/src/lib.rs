@@ -59,6 +59,9 @@ pub struct GatewaySettings {
     pub speedgaming_url: String,
     /// How often the daily challenge announcer checks for a new daily, in seconds.
     pub daily_poll_secs: u64,
+    /// The website's public URL, for links in posts (`GATEWAY_WEBSITE_URL`; api's
+    /// `API_HTTP__PUBLIC_URL`).
+    pub website_url: String,
 }
 
 /// How the bot reaches Discord.
@@ -160,6 +163,7 @@ impl Service for GatewayService {
                 holyimage_url: "http://alttp.mymm1.com/holyimage/".to_owned(),
                 speedgaming_url: "https://speedgaming.org/api".to_owned(),
                 daily_poll_secs: 300,
+                website_url: "http://localhost:8080".to_owned(),
             },
         }
     }
@@ -184,7 +188,10 @@ impl Service for GatewayService {
         let router = Arc::new(router::Router::new(
             app,
             commands::Registry::standard(settings)?,
-            components::Components::new(vec![Box::new(commands::league::LeagueButtons)])?,
+            components::Components::new(vec![
+                Box::new(commands::league::LeagueButtons),
+                Box::new(commands::rankedchoice::EndButton),
+            ])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());
         match (&discord, settings.discord.token.as_ref()) {
@@ -244,6 +251,13 @@ impl Service for GatewayService {
                     "gateway-league-released",
                 ),
             );
+            if let Ok(tournament) = ctx.peers.get("tournament") {
+                ctx.subscribe(commands::rankedchoice::OnElectionChanged {
+                    api: api.clone(),
+                    tournament: tournament.clone(),
+                    website: settings.website_url.clone(),
+                });
+            }
         }
         routes.add_service(DiscordServer::new(api));
         Ok(())

@@ -1,4 +1,5 @@
-//! League car numbers end to end: the real tournament and gateway services in-process, the
+//! League car numbers (and ranked-choice elections, the other community feature the
+//! tournament service owns) end to end: the real tournament and gateway services in-process, the
 //! fake Discord and the fake iRacing. Setup from Discord, claims (two at the same instant for
 //! one number: one wins), out-of-range and reserved numbers, release and force-release with
 //! audit rows, a trade confirmed with a button, the roster paginated past 25 entries, the CSV
@@ -703,4 +704,226 @@ async fn admin_actions_are_checked_by_the_service_for_every_kind_of_member() {
         .unwrap_err();
     assert_eq!(theft.code(), tonic::Code::InvalidArgument);
     assert!(theft.message().contains("You do not hold #20"), "{theft:?}");
+}
+
+/// `/rankedchoice create` posts the election; ballots (one per voter, the voter role checked
+/// live) update the post; only the owner's End Election click counts it — spec §4.1's worked
+/// example, two seats: A and B — and `results.txt` follows the post.
+#[tokio::test]
+async fn a_private_election_is_posted_voted_counted_and_closed_once() {
+    use proto::elections::v1 as el;
+    use proto::elections::v1::elections_client::ElectionsClient;
+    const VOTER_ROLE: u64 = 7_001;
+    let w = world(false).await;
+    let owner = Invoker::admin(1, "owner");
+    let refused = w
+        .text(
+            &member(2),
+            &["rankedchoice", "create"],
+            &[("title", json!("Council")), ("candidates", json!("A, B"))],
+        )
+        .await;
+    assert!(refused.contains("Manage Server"), "{refused}");
+    let duplicate = w
+        .text(
+            &owner,
+            &["rankedchoice", "create"],
+            &[
+                ("title", json!("Council")),
+                ("candidates", json!("A, B, a")),
+            ],
+        )
+        .await;
+    assert!(duplicate.contains("listed twice"), "{duplicate}");
+    let created = w
+        .text(
+            &owner,
+            &["rankedchoice", "create"],
+            &[
+                ("title", json!("Council 2027")),
+                ("candidates", json!("A, B, C, D")),
+                ("seats", json!(2)),
+                (
+                    "authorized_voters_role",
+                    json!({"role": VOTER_ROLE.to_string()}),
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        created.starts_with("Election **Council 2027** is open (ID "),
+        "{created}"
+    );
+    let id: i64 = created
+        .split("(ID ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let post = w.discord.channel_messages(10).last().cloned().unwrap();
+    let embed = &post["embeds"][0];
+    assert_eq!(embed["title"], "Council 2027");
+    let text = embed.to_string();
+    assert!(text.contains(&format!("/ranked_choice/{id}")), "{text}");
+    assert!(text.contains(&format!("<@&{VOTER_ROLE}>")), "{text}");
+    let end = post["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(end, format!("election:end:{id}"));
+
+    // Ballots: 4×[A,B,C], 2×[B,A], 2×[C,B], 1×[D,C] from members holding the role.
+    let mut client = ElectionsClient::connect(w.tournament.grpc_url())
+        .await
+        .unwrap();
+    let candidates = client
+        .get_election(el::GetElectionRequest {
+            election_id: id,
+            voter_discord_id: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .candidates;
+    let by_name = |n: &str| candidates.iter().find(|c| c.name == n).unwrap().id;
+    let ballots: Vec<Vec<&str>> = [
+        vec![vec!["A", "B", "C"]; 4],
+        vec![vec!["B", "A"]; 2],
+        vec![vec!["C", "B"]; 2],
+        vec![vec!["D", "C"]],
+    ]
+    .concat();
+    for (i, ballot) in ballots.iter().enumerate() {
+        let voter = 800 + i as u64;
+        w.discord
+            .add_member(GUILD, voter, &format!("voter{i}"), &[VOTER_ROLE]);
+        client
+            .cast_ballot(el::CastBallotRequest {
+                election_id: id,
+                voter_discord_id: voter,
+                ranking: ballot.iter().map(|n| by_name(n)).collect(),
+            })
+            .await
+            .unwrap();
+    }
+    // One ballot each; the role is required; a stranger is not in the server.
+    let again = client
+        .cast_ballot(el::CastBallotRequest {
+            election_id: id,
+            voter_discord_id: 800,
+            ranking: vec![by_name("D")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), tonic::Code::AlreadyExists);
+    w.discord.add_member(GUILD, 900, "norole", &[]);
+    let no_role = client
+        .cast_ballot(el::CastBallotRequest {
+            election_id: id,
+            voter_discord_id: 900,
+            ranking: vec![by_name("A")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_role.code(), tonic::Code::PermissionDenied);
+    assert_eq!(
+        no_role.message(),
+        "You are not authorized to vote in this election."
+    );
+    let stranger = client
+        .get_election(el::GetElectionRequest {
+            election_id: id,
+            voter_discord_id: 901,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!stranger.may_vote);
+    assert_eq!(stranger.why_not, "Unable to find you in the server.");
+    let twice = client
+        .cast_ballot(el::CastBallotRequest {
+            election_id: id,
+            voter_discord_id: 801,
+            ranking: vec![by_name("A"), by_name("A")],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        twice.code() == tonic::Code::AlreadyExists
+            || twice.message() == "Each rank must be unique."
+    );
+
+    // The post follows the ballots.
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = w
+            .discord
+            .channel_messages(10)
+            .iter()
+            .find(|m| m["id"] == post["id"])
+            .unwrap()["embeds"]
+            .to_string();
+        if shown.contains("\"Ballots cast\",\"value\":\"9\"")
+            || shown.contains("\"value\":\"9\",\"name\":\"Ballots cast\"")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown.contains("Ballots cast") && shown.contains("\"9\""),
+        "{shown}"
+    );
+
+    // Only the owner ends it, once.
+    let click = w.discord.click_button(&member(2), &end);
+    let answer = w.discord.callback(&click, WAIT).await;
+    assert!(
+        answer
+            .to_string()
+            .contains("Only the election's creator may end it"),
+        "{answer}"
+    );
+    let click = w.discord.click_button(&owner, &end);
+    let answer = w.discord.callback(&click, WAIT).await;
+    assert!(
+        answer
+            .to_string()
+            .contains("Election ended. Elected: A, B."),
+        "{answer}"
+    );
+    let again = w.discord.click_button(&owner, &end);
+    let answer = w.discord.callback(&again, WAIT).await;
+    assert!(answer.to_string().contains("already ended"), "{answer}");
+    let results = w
+        .discord
+        .wait_for_call(WAIT, |c| {
+            c.files.iter().any(|(name, _)| name == "results.txt")
+        })
+        .await;
+    let transcript = String::from_utf8(results.files[0].1.clone()).unwrap();
+    assert!(
+        transcript.starts_with("ROUND 1\nCandidate      Votes  Status\n"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("FINAL RESULT"), "{transcript}");
+    assert!(
+        transcript.contains("B                  3  Elected"),
+        "{transcript}"
+    );
+    for _ in 0..100 {
+        let post = w
+            .discord
+            .channel_messages(10)
+            .into_iter()
+            .find(|m| m["id"] == post["id"])
+            .unwrap();
+        if post["embeds"].to_string().contains("Closed") {
+            assert!(post["embeds"].to_string().contains("A ✅"), "{post}");
+            assert_eq!(post["components"], json!([]), "no button once closed");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the post never showed the election closed");
 }

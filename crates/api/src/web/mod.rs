@@ -8,6 +8,7 @@
 //! [`Viewer::check_csrf`] first.
 
 mod account;
+mod elections;
 mod leagues;
 mod mystery;
 mod presets;
@@ -293,6 +294,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/racetime/verify/return", get(account::racetime_return))
         .route("/leagues/{guild}/{league}", get(leagues::roster))
+        .route(
+            "/ranked_choice/{id}",
+            get(elections::page).post(elections::submit),
+        )
+        .route(
+            "/ranked_choice/{id}/api",
+            get(elections::api_get).post(elections::api_post),
+        )
         .route("/presets", get(presets::index))
         .route("/presets/me", get(presets::mine))
         .route(

@@ -23,6 +23,7 @@ pub mod datetime;
 pub mod holyimage;
 pub mod league;
 pub mod options;
+pub mod rankedchoice;
 pub mod samus;
 pub mod seed;
 pub mod sgdaily;
@@ -133,6 +134,7 @@ impl Registry {
             Box::new(welcome::Rom),
             Box::new(sgdaily::SgDaily),
             Box::new(tournament::Tournament),
+            Box::new(rankedchoice::RankedChoice),
         ];
         commands.extend(
             league::ALL
@@ -248,6 +250,7 @@ mod tests {
                 "smdash",
                 "dailygame",
                 "tournament",
+                "rankedchoice",
                 "claim",
                 "release",
                 "mynumbers",

@@ -281,6 +281,27 @@ pub(super) fn route(
                 .push(message.clone());
             json_response(StatusCode::OK, &message)
         }
+        ("PATCH", ["channels", channel, "messages", message]) => {
+            let (Some(channel), Some(message)) = (parse(channel), parse(message)) else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            let mut inner = fake.lock();
+            let found = inner
+                .messages
+                .get_mut(&channel)
+                .and_then(|list| list.iter_mut().find(|m| m["id"] == snowflake(message)));
+            let Some(existing) = found else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            for key in ["content", "embeds", "components"] {
+                if let Some(value) = body.get(key).filter(|v| !v.is_null()) {
+                    existing[key] = value.clone();
+                }
+            }
+            existing["edited_timestamp"] = json!(now());
+            let edited = existing.clone();
+            json_response(StatusCode::OK, &edited)
+        }
         ("POST", ["channels", channel, "messages", message, "threads"]) => {
             let (Some(channel), Some(message)) = (parse(channel), parse(message)) else {
                 return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
