@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tournaments/{slug}/matches"),
     ("post", "/api/v1/tournaments/{slug}/matches"),
     ("get", "/api/v1/tournaments/{slug}/results"),
+    ("get", "/api/v1/tournaments/{slug}/schedule.ics"),
     ("get", "/api/v1/matches/{id}/racetime-room"),
     ("post", "/api/v1/matches/{id}/racetime-room"),
     ("get", "/api/v1/leagues/{guild}/{league}/roster"),

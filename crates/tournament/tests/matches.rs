@@ -41,6 +41,8 @@ struct World {
     nats: TestNats,
     tournament_db: TestDb,
     peers: Vec<(&'static str, String)>,
+    /// The api's website and REST base URL.
+    api_http: String,
     alice_rt: String,
     bob_rt: String,
     helper_rt: String,
@@ -69,10 +71,16 @@ async fn world() -> World {
     let mut services = Vec::new();
     let mut dbs = Vec::new();
 
+    // The first tournament replica's listeners, reserved now so that api and the gateway can
+    // reach it.
+    let first_listeners = testkit::bind_ephemeral().await.unwrap();
+    let tournament_url = format!("http://{}", first_listeners.local_addrs().unwrap().0);
+
     // api, with Alice and Bob linked.
     let api_db = TestDb::new().await.unwrap();
     let mut settings = ApiService::default_settings();
     testkit::configure(&mut settings.common, &api_db, &nats);
+    settings.common.peers.get_mut("tournament").unwrap().url = tournament_url.clone();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -138,8 +146,6 @@ async fn world() -> World {
 
     // gateway, on the fake Discord; it reaches the first tournament replica (`/tournament`)
     // at listeners reserved now.
-    let first_listeners = testkit::bind_ephemeral().await.unwrap();
-    let tournament_url = format!("http://{}", first_listeners.local_addrs().unwrap().0);
     let gateway_db = TestDb::new().await.unwrap();
     let mut settings = GatewayService::default_settings();
     testkit::configure(&mut settings.common, &gateway_db, &nats);
@@ -195,6 +201,7 @@ async fn world() -> World {
         nats,
         tournament_db: TestDb::new().await.unwrap(),
         peers,
+        api_http: format!("http://127.0.0.1:{port}"),
         alice_rt,
         bob_rt,
         helper_rt,
@@ -417,6 +424,34 @@ async fn a_scheduled_match_gets_one_room_inside_its_window_with_invites_dms_and_
         reply.room_url.ends_with(room.split('/').nth(1).unwrap()),
         "{reply:?}"
     );
+
+    // The schedule as an iCalendar feed: both matches, the open one with its room.
+    let feed = reqwest::get(format!(
+        "{}/api/v1/tournaments/alttpr/schedule.ics",
+        w.api_http
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        feed.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let ics = feed.text().await.unwrap().replace("\r\n ", "");
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert!(ics.contains("SUMMARY:ALTTPR Main: Standard"), "{ics}");
+    assert!(ics.contains(&format!("URL:{}", reply.room_url)), "{ics}");
+    assert!(
+        ics.contains("DTSTART:") && ics.contains("Alice vs. Bob"),
+        "{ics}"
+    );
+    let unknown = reqwest::get(format!(
+        "{}/api/v1/tournaments/nope/schedule.ics",
+        w.api_http
+    ))
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
 }
 
 #[tokio::test]

@@ -97,6 +97,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tournaments::grant))
         .routes(routes!(tournaments::matches, tournaments::create_match))
         .routes(routes!(tournaments::results))
+        .routes(routes!(tournaments::calendar))
         .routes(routes!(tournaments::room, tournaments::open_room))
         .routes(routes!(leagues::roster))
 }

@@ -430,6 +430,84 @@ pub async fn matches(
     Ok(Json(reply.matches.into_iter().map(match_body).collect()))
 }
 
+/// How long a match lasts in the calendar (a match has no end time of its own).
+pub const MATCH_LENGTH: chrono::Duration = chrono::Duration::hours(2);
+
+/// A tournament's schedule as an iCalendar feed (RFC 5545): the matches from a day ago to two
+/// months ahead, each a `VEVENT` (UID `match-{id}@sahasrahbot`, start in UTC, two hours long,
+/// the players and broadcast channels in the description, the race room as its URL). Public,
+/// like the schedule; calendar apps subscribe to it.
+#[utoipa::path(get, path = "/api/v1/tournaments/{slug}/schedule.ics", tag = "tournaments",
+    params(("slug" = String, Path)),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404)))]
+pub async fn calendar(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    use icalendar::{Calendar, Component, EventLike};
+    let now = Utc::now();
+    let tournament = call!(
+        state,
+        TournamentsClient,
+        get_tournament,
+        pb::GetTournamentRequest { slug: slug.clone() }
+    );
+    let request = pb::ListMatchesRequest {
+        tournament: slug.clone(),
+        from: stamp(Some(now - chrono::Duration::days(1))),
+        to: stamp(Some(now + chrono::Duration::days(60))),
+    };
+    let reply = call!(state, TournamentAdminClient, list_matches, request);
+    let mut calendar = Calendar::new();
+    calendar.name(&tournament.name);
+    for m in reply.matches.into_iter().map(match_body) {
+        let Some(start) = m.scheduled_at else {
+            continue;
+        };
+        let mut description = Vec::new();
+        if !m.players.is_empty() {
+            description.push(m.players.join(" vs. "));
+        }
+        if !m.channels.is_empty() {
+            description.push(format!("On {}", m.channels.join(", ")));
+        }
+        let room = m
+            .room
+            .as_ref()
+            .map(|r| r.room_url.clone())
+            .filter(|u| !u.is_empty());
+        if let Some(room) = &room {
+            description.push(format!("Race room: {room}"));
+        }
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&format!("match-{}@sahasrahbot", m.id))
+            .summary(&format!("{}: {}", tournament.name, m.title))
+            .description(&description.join("\n"))
+            .starts(start)
+            .ends(start + MATCH_LENGTH);
+        if let Some(room) = room {
+            event.add_property("URL", room);
+        }
+        calendar.push(event.done());
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("inline; filename=\"{slug}.ics\""))
+                    .unwrap_or_else(|_| HeaderValue::from_static("inline")),
+            ),
+        ],
+        calendar.done().to_string(),
+    )
+        .into_response())
+}
+
 /// A new internal match.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewMatch {
