@@ -399,6 +399,42 @@ impl DiscordRpc for DiscordApi {
         Ok(Response::new(member(&found)))
     }
 
+    async fn set_member_role(
+        &self,
+        request: Request<pb::SetMemberRoleRequest>,
+    ) -> Result<Response<pb::SetMemberRoleReply>, Status> {
+        let r = request.into_inner();
+        let (Some(guild), Some(user), Some(role)) = (
+            Id::new_checked(r.guild_id),
+            Id::new_checked(r.user_id),
+            Id::new_checked(r.role_id),
+        ) else {
+            return Err(Status::invalid_argument(
+                "guild_id, user_id and role_id are required",
+            ));
+        };
+        use twilight_http::request::AuditLogReason;
+        let http = &self.discord()?.http;
+        let reason: String = r.reason.chars().take(400).collect();
+        let result = if r.grant {
+            let request = http.add_guild_member_role(guild, user, role);
+            if reason.is_empty() {
+                request.await
+            } else {
+                request.reason(&reason).await
+            }
+        } else {
+            let request = http.remove_guild_member_role(guild, user, role);
+            if reason.is_empty() {
+                request.await
+            } else {
+                request.reason(&reason).await
+            }
+        };
+        result.map_err(discord_error)?;
+        Ok(Response::new(pb::SetMemberRoleReply {}))
+    }
+
     async fn find_member(
         &self,
         request: Request<pb::FindMemberRequest>,

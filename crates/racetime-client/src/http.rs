@@ -270,6 +270,21 @@ impl RacetimeHttp {
             .await
     }
 
+    /// `GET /user/{id}/races/data?page=&per_page=`: a page (from 1) of the user's past races,
+    /// newest first: `{count, num_pages, races: [race summary + category]}`.
+    pub async fn user_races(
+        &self,
+        user_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Json, ApiError> {
+        self.get_public(
+            &format!("/user/{user_id}/races/data?page={page}&per_page={per_page}"),
+            &format!("races of user {user_id}"),
+        )
+        .await
+    }
+
     /// `GET /team/{slug}/data`: a team with its members.
     pub async fn team_data(&self, slug: &str) -> Result<Json, ApiError> {
         self.get_public(&format!("/team/{slug}/data"), &format!("team {slug}"))

@@ -456,4 +456,61 @@ impl RaceRooms for RaceRoomsApi {
                 .collect(),
         }))
     }
+
+    async fn count_races(
+        &self,
+        request: Request<pb::CountRacesRequest>,
+    ) -> Result<Response<pb::CountRacesReply>, Status> {
+        let r = request.into_inner();
+        if r.user_id.is_empty() || !r.user_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Status::invalid_argument("user_id: a racetime.gg user id"));
+        }
+        let since = platform::grpc::datetime(r.since.as_ref()).unwrap_or_default();
+        let (mut count, mut page) = (0u32, 0u32);
+        // At most 50 pages of 100: 5,000 races back.
+        'pages: while page < 50 {
+            page += 1;
+            let data = match self.bot.http.user_races(&r.user_id, page, 100).await {
+                Ok(data) => data,
+                Err(racetime_client::ApiError::NotFound(_)) if page == 1 => {
+                    return Err(Status::not_found(format!(
+                        "racetime.gg has no user `{}`",
+                        r.user_id
+                    )));
+                }
+                Err(error) => return Err(Status::unavailable(error.to_string())),
+            };
+            let races = data["races"].as_array().cloned().unwrap_or_default();
+            for race in &races {
+                let opened = race["opened_at"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc));
+                // Newest first: once a race is older than `since`, the rest are too.
+                if opened.is_some_and(|t| t < since) {
+                    break 'pages;
+                }
+                let name = race["name"].as_str().unwrap_or_default();
+                let category = race["category"]["slug"]
+                    .as_str()
+                    .unwrap_or_else(|| name.split('/').next().unwrap_or_default());
+                if race["status"]["value"] == "finished"
+                    && (r.categories.is_empty() || r.categories.iter().any(|c| c == category))
+                {
+                    count += 1;
+                    if r.minimum > 0 && count >= r.minimum {
+                        break 'pages;
+                    }
+                }
+            }
+            let pages = data["num_pages"].as_u64().unwrap_or(1);
+            if races.is_empty() || u64::from(page) >= pages {
+                break;
+            }
+        }
+        Ok(Response::new(pb::CountRacesReply {
+            count,
+            pages_read: page,
+        }))
+    }
 }

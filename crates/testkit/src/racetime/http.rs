@@ -293,6 +293,54 @@ pub(super) async fn user_data(State(fake): State<FakeRacetime>, Path(id): Path<S
     }
 }
 
+/// `GET /user/{id}/races/data?page=N&per_page=M`: `{count, num_pages, races: [race summary +
+/// category]}`, newest first (spec racetime.md, endpoints); `per_page` at most 100 (default 10).
+pub(super) async fn user_races(
+    State(fake): State<FakeRacetime>,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Resp {
+    let mut inner = fake.lock();
+    if !inner.users.contains_key(&id) {
+        return respond(StatusCode::NOT_FOUND, Json::Null);
+    }
+    inner.race_pages_served += 1;
+    let races = inner.past_races.get(&id).cloned().unwrap_or_default();
+    let per_page: usize = query
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    let page: usize = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let num_pages = races.len().div_ceil(per_page).max(1);
+    let listed: Vec<Json> = races
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(name, status, opened)| {
+            let category = name.split('/').next().unwrap_or_default();
+            json!({"name": name, "status": {"value": status, "verbose_value": status, "help_text": ""},
+                   "url": format!("/{name}"), "data_url": format!("/{name}/data"),
+                   "goal": {"name": "Beat the game", "custom": false}, "info": "",
+                   "entrants_count": 2, "entrants_count_finished": 2, "entrants_count_inactive": 0,
+                   "opened_at": opened.to_rfc3339(), "started_at": opened.to_rfc3339(),
+                   "ended_at": opened.to_rfc3339(), "cancelled_at": null, "time_limit": "P1DT00H00M00S",
+                   "opened_by_bot": null, "recordable": true, "recorded": true,
+                   "category": {"name": category, "short_name": category, "slug": category,
+                                "url": format!("/{category}"), "data_url": format!("/{category}/data"),
+                                "image": null}})
+        })
+        .collect();
+    respond(
+        StatusCode::OK,
+        json!({"count": races.len(), "num_pages": num_pages, "races": listed}),
+    )
+}
+
 /// `GET /team/{slug}/data`: `{name, slug, formal, url, data_url, avatar, profile,
 /// categories, members: [{owner, ...user summary}]}` (spec racetime.md, endpoints).
 pub(super) async fn team_data(State(fake): State<FakeRacetime>, Path(slug): Path<String>) -> Resp {

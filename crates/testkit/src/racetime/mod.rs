@@ -55,6 +55,7 @@ impl FakeRacetime {
             .route("/ws/o/bot/{slug}", get(websocket))
             .route("/user/{id}/data", get(user_data))
             .route("/team/{slug}/data", get(team_data))
+            .route("/user/{id}/races/data", get(user_races))
             .route("/{category}/data", get(public_category_data))
             .route("/{category}/{race}/data", get(race_data))
             .with_state(fake.clone());
@@ -166,6 +167,27 @@ impl FakeRacetime {
             slug.to_string(),
             members.iter().map(|m| m.to_string()).collect(),
         );
+    }
+
+    /// Adds a past race of `user` in `category` (`status` such as `finished`, `cancelled`)
+    /// opened at `opened_at`; the user's races are served newest first.
+    pub fn add_past_race(
+        &self,
+        user: &str,
+        category: &str,
+        status: &str,
+        opened_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut inner = self.lock();
+        let name = format!("{category}/{}", inner.next_id("race"));
+        let races = inner.past_races.entry(user.to_string()).or_default();
+        races.push((name, status.to_string(), opened_at));
+        races.sort_by(|a, b| b.2.cmp(&a.2));
+    }
+
+    /// How many `/user/{id}/races/data` pages were served.
+    pub fn race_pages_served(&self) -> u32 {
+        self.lock().race_pages_served
     }
 
     /// Sets how many races a user has finished (`stats.joined`).

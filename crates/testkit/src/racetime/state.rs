@@ -92,6 +92,10 @@ pub(super) struct Inner {
     pub(super) users: HashMap<String, UserRec>,
     /// Teams by slug: member hashids, the owner first.
     pub(super) teams: HashMap<String, Vec<String>>,
+    /// Past races by user hashid, newest first: `(race name, status, opened at)`.
+    pub(super) past_races: HashMap<String, Vec<(String, String, chrono::DateTime<chrono::Utc>)>>,
+    /// `/user/{id}/races/data` pages served.
+    pub(super) race_pages_served: u32,
     pub(super) races: HashMap<String, Race>,
     pub(super) counter: u64,
     pub(super) token_lifetime: Duration,
