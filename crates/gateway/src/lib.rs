@@ -191,6 +191,7 @@ impl Service for GatewayService {
             components::Components::new(vec![
                 Box::new(commands::league::LeagueButtons),
                 Box::new(commands::rankedchoice::EndButton),
+                Box::new(commands::racerverification::VerifyButton),
             ])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());

@@ -28,6 +28,7 @@ package!(racetime, "racetime.v1");
 package!(tournament, "tournament.v1");
 package!(leagues, "leagues.v1");
 package!(elections, "elections.v1");
+package!(verification, "verification.v1");
 package!(discord, "discord.v1");
 package!(identity, "identity.v1");
 package!(events, "events.v1");

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod results;
 pub mod seeds;
 pub mod speedgaming;
+pub mod verification;
 
 use std::time::Duration;
 
@@ -31,9 +32,13 @@ use proto::elections::v1::elections_server::ElectionsServer;
 use proto::leagues::v1::leagues_server::LeaguesServer;
 use proto::tournament::v1::tournament_admin_server::TournamentAdminServer;
 use proto::tournament::v1::tournaments_server::TournamentsServer;
+use proto::verification::v1::racer_verification_server::RacerVerificationServer;
 use serde::{Deserialize, Serialize};
 
 use crate::db::ScheduleSource;
+
+/// How often verified racers past their reverify period are re-checked.
+const REVERIFY_POLL: Duration = Duration::from_secs(3600);
 
 /// How often leagues due for an iRacing roster check are looked for.
 const LEAGUE_SYNC_POLL: Duration = Duration::from_secs(300);
@@ -163,6 +168,34 @@ impl Service for TournamentService {
             }
             Err(error) => return Err(error.into()),
         };
+        let verifier = verification::Verifier::new(ctx.db.clone(), ctx.peers.clone());
+        routes.add_service(RacerVerificationServer::new(verifier.clone()));
+        // The re-check of verified racers, hourly on one replica: only the members past their
+        // verification's reverify period are re-checked, so each is re-checked once a period.
+        let (db, instance) = (
+            ctx.db.clone(),
+            format!("tournament-{}", uuid::Uuid::now_v7().simple()),
+        );
+        ctx.tasks().every(REVERIFY_POLL, move || {
+            let (db, verifier, instance) = (db.clone(), verifier.clone(), instance.clone());
+            async move {
+                match platform::lease::acquire(
+                    &db,
+                    OPENER_LEASE,
+                    "racer-reverify",
+                    &instance,
+                    REVERIFY_POLL * 3,
+                )
+                .await
+                {
+                    Ok(true) => verifier.reverify_all().await,
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "could not take the re-verification lease")
+                    }
+                }
+            }
+        });
         routes.add_service(ElectionsServer::new(elections::grpc::ElectionsApi(
             elections::Elections::new(ctx.db.clone(), ctx.outbox.clone(), ctx.peers.clone()),
         )));

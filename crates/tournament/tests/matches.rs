@@ -1516,3 +1516,175 @@ async fn a_player_known_by_discord_tag_only_is_found_in_the_guild_invited_and_dm
         "{metrics}"
     );
 }
+
+/// Racer verification (spec `discord-and-web.md` §1.13): the setup posts the requirements with
+/// the button; a linked racer with enough recent finished races in the categories gets the
+/// role, one with too few (or only other categories, cancelled or old races) is told the count,
+/// one without a link is sent to the website; a re-check revokes and DMs.
+#[tokio::test]
+async fn racers_verify_for_a_role_by_their_racetime_history_and_lose_it_on_reverify() {
+    use testkit::discord::Invoker;
+    const ROLE: u64 = 6_001;
+    let w = world().await;
+    let _tournament = w.tournament().await;
+    w.discord.wait_for_session(WAIT).await;
+    let now = Utc::now();
+    for days in [1, 5, 20] {
+        w.racetime_fake.add_past_race(
+            &w.alice_rt,
+            "alttpr",
+            "finished",
+            now - chrono::Duration::days(days),
+        );
+    }
+    w.racetime_fake.add_past_race(
+        &w.alice_rt,
+        "alttpr",
+        "finished",
+        now - chrono::Duration::days(60),
+    );
+    for days in [2, 3] {
+        w.racetime_fake.add_past_race(
+            &w.bob_rt,
+            "smz3",
+            "finished",
+            now - chrono::Duration::days(days),
+        );
+    }
+    w.racetime_fake.add_past_race(
+        &w.bob_rt,
+        "alttpr",
+        "cancelled",
+        now - chrono::Duration::days(4),
+    );
+    for days in 1..=5 {
+        w.racetime_fake.add_past_race(
+            &w.bob_rt,
+            "ootr",
+            "finished",
+            now - chrono::Duration::days(days),
+        );
+    }
+    for (id, name) in [(ALICE, "alice"), (BOB, "bob"), (999, "nobody")] {
+        w.discord.add_member(1, id, name, &[]);
+    }
+    let setup = |who: &Invoker| {
+        w.discord.slash_command(
+            who,
+            &["racerverification", "create_or_update"],
+            &[
+                ("role", json!({"role": ROLE.to_string()})),
+                ("racetime_categories", json!("alttpr, smz3")),
+                ("minimum_races", json!(3)),
+                ("time_period_days", json!(30)),
+                ("reverify_period_days", json!(1)),
+            ],
+            &[],
+        )
+    };
+    let ready = |r: &serde_json::Value| r["content"].as_str().is_some_and(|c| !c.is_empty());
+    let refused = setup(&Invoker::member(2, "member"));
+    let refused = w.discord.wait_for_reply(&refused, WAIT, ready).await;
+    assert!(
+        refused["content"]
+            .as_str()
+            .unwrap()
+            .contains("Only server managers"),
+        "{refused}"
+    );
+    let done = setup(&Invoker::admin(1, "owner"));
+    let done = w.discord.wait_for_reply(&done, WAIT, ready).await;
+    assert!(
+        done["content"].as_str().unwrap().contains("is set up"),
+        "{done}"
+    );
+    let post = w
+        .discord
+        .channel_messages(10)
+        .into_iter()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("**Racer verification for <@&6001>**"))
+        })
+        .expect("the requirements post");
+    assert!(post["content"].as_str().unwrap().contains("at least 3 race(s) played in the last 30 day(s) on RaceTime.gg in the following categories: alttpr, smz3"));
+    assert_eq!(
+        post["components"][0]["components"][0]["custom_id"],
+        "verify:status"
+    );
+
+    let click = |id: u64| {
+        let sent = w
+            .discord
+            .click_button_on(&Invoker::member(id, "racer"), &post, "verify:status");
+        let discord = w.discord.clone();
+        async move {
+            let reply = discord
+                .wait_for_reply(&sent, WAIT, |r| {
+                    r["content"].as_str().is_some_and(|c| !c.is_empty())
+                })
+                .await;
+            reply["content"].as_str().unwrap().to_owned()
+        }
+    };
+    let alice = click(ALICE).await;
+    assert!(
+        alice.starts_with("Congratulations!  You have been verified!"),
+        "{alice}"
+    );
+    assert!(
+        alice.contains("at least **3** races played over the last **30** days"),
+        "{alice}"
+    );
+    assert_eq!(w.discord.member_roles(1, ALICE), Some(vec![ROLE]));
+    let bob = click(BOB).await;
+    assert!(
+        bob.contains("we counted 2 of the 3 races needed over the last 30 days"),
+        "{bob}"
+    );
+    assert_eq!(w.discord.member_roles(1, BOB), Some(vec![]));
+    let nobody = click(999).await;
+    assert!(
+        nobody.contains("link your RaceTime.gg account at http://localhost:8080/me"),
+        "{nobody}"
+    );
+
+    // A day and more later, Alice's races are gone: the re-check takes the role back.
+    let conn = sea_orm::Database::connect(w.tournament_db.url())
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared(&format!(
+        "UPDATE verified_racers SET last_verified_at = '{}'",
+        (now - chrono::Duration::days(2)).format("%Y-%m-%d %H:%M:%S")
+    ))
+    .await
+    .unwrap();
+    w.racetime_fake.clear_past_races(&w.alice_rt);
+    let reverify = w.discord.slash_command(
+        &Invoker::admin(1, "owner"),
+        &["racerverification", "reverify"],
+        &[("revoke", json!(true))],
+        &[],
+    );
+    let report = w.discord.wait_for_reply(&reverify, WAIT, ready).await;
+    let report = report["content"].as_str().unwrap();
+    assert_eq!(
+        report,
+        format!("**1** users were revoked from the <@&6001> role due to ineligibility: <@{ALICE}>")
+    );
+    assert_eq!(w.discord.member_roles(1, ALICE), Some(vec![]));
+    let dm = w
+        .discord
+        .dm_channel(ALICE)
+        .map(|c| w.discord.channel_messages(c))
+        .unwrap_or_default();
+    assert!(
+        dm.iter().any(|m| m["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has expired")),
+        "{dm:?}"
+    );
+}

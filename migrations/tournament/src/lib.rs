@@ -8,6 +8,7 @@ mod m20261130_000002_matches;
 mod m20261201_000003_gatekeeping_leases;
 mod m20261201_000004_leagues;
 mod m20261201_000005_elections;
+mod m20261201_000006_racer_verification;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_gatekeeping_leases::Migration),
             Box::new(m20261201_000004_leagues::Migration),
             Box::new(m20261201_000005_elections::Migration),
+            Box::new(m20261201_000006_racer_verification::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod datetime;
 pub mod holyimage;
 pub mod league;
 pub mod options;
+pub mod racerverification;
 pub mod rankedchoice;
 pub mod samus;
 pub mod seed;
@@ -135,6 +136,7 @@ impl Registry {
             Box::new(sgdaily::SgDaily),
             Box::new(tournament::Tournament),
             Box::new(rankedchoice::RankedChoice),
+            Box::new(racerverification::RacerVerification),
         ];
         commands.extend(
             league::ALL
@@ -251,6 +253,7 @@ mod tests {
                 "dailygame",
                 "tournament",
                 "rankedchoice",
+                "racerverification",
                 "claim",
                 "release",
                 "mynumbers",

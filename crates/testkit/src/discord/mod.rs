@@ -488,6 +488,21 @@ impl FakeDiscord {
         sent
     }
 
+    /// Dispatches a click on the button `custom_id` of `message` (a message the bot posted, as
+    /// [`Self::channel_messages`] returns it), so the interaction carries that message.
+    pub fn click_button_on(
+        &self,
+        invoker: &Invoker,
+        message: &Json,
+        custom_id: &str,
+    ) -> SentInteraction {
+        let data = json!({"custom_id": custom_id, "component_type": 2});
+        let (sent, payload) = self.interaction(3, invoker, data, Some(message.clone()));
+        self.lock().payloads.insert(sent.id, payload.clone());
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
     /// The INTERACTION_CREATE payload of a button click, recorded but not dispatched (for
     /// driving a router directly).
     pub fn button_interaction(

@@ -182,7 +182,12 @@ impl FakeRacetime {
         let name = format!("{category}/{}", inner.next_id("race"));
         let races = inner.past_races.entry(user.to_string()).or_default();
         races.push((name, status.to_string(), opened_at));
-        races.sort_by(|a, b| b.2.cmp(&a.2));
+        races.sort_by_key(|r| std::cmp::Reverse(r.2));
+    }
+
+    /// Forgets `user`'s past races.
+    pub fn clear_past_races(&self, user: &str) {
+        self.lock().past_races.remove(user);
     }
 
     /// How many `/user/{id}/races/data` pages were served.

@@ -1,0 +1,195 @@
+//! Racer verification (spec `discord-and-web.md` §1.13, `tournament.md` §4.3): per guild and
+//! role, the racetime.gg race history that earns the role, and who was verified when.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveIden)]
+enum RacerVerifications {
+    Table,
+    Id,
+    GuildId,
+    RoleId,
+    ChannelId,
+    MessageId,
+    Categories,
+    MinimumRaces,
+    PeriodDays,
+    ReverifyDays,
+    RevokeIneligible,
+    AuditChannelId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum VerifiedRacers {
+    Table,
+    Id,
+    VerificationId,
+    DiscordUserId,
+    RacetimeUserId,
+    EstimatedCount,
+    CreatedAt,
+    LastVerifiedAt,
+}
+
+/// The migration.
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(RacerVerifications::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(RacerVerifications::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::GuildId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::RoleId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::ChannelId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::MessageId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::Categories)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::MinimumRaces)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::PeriodDays)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::ReverifyDays)
+                            .integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::RevokeIneligible)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::AuditChannelId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::CreatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RacerVerifications::UpdatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_racer_verifications_role")
+                    .table(RacerVerifications::Table)
+                    .col(RacerVerifications::GuildId)
+                    .col(RacerVerifications::RoleId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(VerifiedRacers::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(VerifiedRacers::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::VerificationId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::DiscordUserId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::RacetimeUserId)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::EstimatedCount)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::CreatedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(VerifiedRacers::LastVerifiedAt)
+                            .date_time()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_verified_racers_member")
+                    .table(VerifiedRacers::Table)
+                    .col(VerifiedRacers::VerificationId)
+                    .col(VerifiedRacers::DiscordUserId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(VerifiedRacers::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RacerVerifications::Table).to_owned())
+            .await
+    }
+}
