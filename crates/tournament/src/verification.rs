@@ -163,12 +163,7 @@ impl Verifier {
         }
     }
 
-    async fn set_role(
-        &self,
-        v: &config::Model,
-        user: u64,
-        grant: bool,
-    ) -> Result<(), Status> {
+    async fn set_role(&self, v: &config::Model, user: u64, grant: bool) -> Result<(), Status> {
         let gateway = self.peers.get("gateway")?;
         let request = discord::SetMemberRoleRequest {
             guild_id: u64_from_db(v.guild_id),

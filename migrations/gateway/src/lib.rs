@@ -7,6 +7,7 @@ mod m20261120_000001_event_tables;
 mod m20261121_000002_discord;
 mod m20261130_000003_signed_bigints;
 mod m20261130_000004_idempotency_keys;
+mod m20261201_000005_server_directory;
 
 /// Applies the `gateway` service's migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_discord::Migration),
             Box::new(m20261130_000003_signed_bigints::Migration),
             Box::new(m20261130_000004_idempotency_keys::Migration),
+            Box::new(m20261201_000005_server_directory::Migration),
         ]
     }
 }

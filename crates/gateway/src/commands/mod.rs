@@ -20,6 +20,7 @@ pub mod alttprutils;
 pub mod config;
 pub mod dailygame;
 pub mod datetime;
+pub mod discordservers;
 pub mod holyimage;
 pub mod league;
 pub mod options;
@@ -137,6 +138,7 @@ impl Registry {
             Box::new(tournament::Tournament),
             Box::new(rankedchoice::RankedChoice),
             Box::new(racerverification::RacerVerification),
+            Box::new(discordservers::DiscordServers),
         ];
         commands.extend(
             league::ALL
@@ -254,6 +256,7 @@ mod tests {
                 "tournament",
                 "rankedchoice",
                 "racerverification",
+                "discordservers",
                 "claim",
                 "release",
                 "mynumbers",

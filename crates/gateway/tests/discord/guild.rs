@@ -149,3 +149,123 @@ async fn holy_images_by_slug_alias_and_number_with_the_guild_default_game() {
     let choices = w.fake.autocomplete_choices(&sent, WAIT).await;
     assert_eq!(choices.len(), 2);
 }
+
+/// The server directory (spec §1.6): administrators only; rows of another guild are not found
+/// (upstream's BUG let any admin delete them); refresh replaces the bot's own posts only.
+#[tokio::test]
+async fn the_server_directory_belongs_to_its_guild_and_refreshes_its_posts() {
+    let w = world().await;
+    let admin = Invoker::admin(1, "owner");
+    let say = |who: &Invoker, sub: &str, options: &[(&str, Json)]| {
+        let sent = w
+            .fake
+            .slash_command(who, &["discordservers", sub], options, &[]);
+        let fake = w.fake.clone();
+        async move {
+            let reply = fake
+                .wait_for_reply(&sent, WAIT, |r| {
+                    r["content"].as_str().is_some_and(|c| !c.is_empty())
+                        || r["embeds"].as_array().is_some_and(|e| !e.is_empty())
+                })
+                .await;
+            reply.to_string()
+        }
+    };
+    let refused = say(
+        &Invoker::member(42, "racer"),
+        "remove_category",
+        &[("category_id", json!(1))],
+    )
+    .await;
+    assert!(refused.contains("Only administrators"), "{refused}");
+    let added = say(
+        &admin,
+        "add_category",
+        &[
+            ("channel", json!({"channel": "700"})),
+            ("title", json!("Randomizers")),
+            ("description", json!("Other randomizer communities")),
+        ],
+    )
+    .await;
+    assert!(added.contains("Added category Randomizers (id "), "{added}");
+    let category: String = added
+        .split("(id ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap()
+        .to_owned();
+    for i in 0..11 {
+        w.fake
+            .add_invite(&format!("inv{i}"), 5_000 + i, &format!("Community {i}"));
+        let server = say(
+            &admin,
+            "add_server",
+            &[
+                ("category_id", json!(category.parse::<i64>().unwrap())),
+                ("invite_url", json!(format!("https://discord.gg/inv{i}"))),
+                ("description", json!(format!("Community {i}"))),
+            ],
+        )
+        .await;
+        assert!(
+            server.contains(&format!("Added server Community {i} to category")),
+            "{server}"
+        );
+    }
+    let bad = say(
+        &admin,
+        "add_server",
+        &[
+            ("category_id", json!(category.parse::<i64>().unwrap())),
+            ("invite_url", json!("https://discord.gg/expired")),
+            ("description", json!("Gone")),
+        ],
+    )
+    .await;
+    assert!(bad.contains("does not know that invite"), "{bad}");
+    // Another guild's admin cannot touch it.
+    let other = Invoker {
+        guild_id: Some(2),
+        ..Invoker::admin(9, "other")
+    };
+    let foreign = say(
+        &other,
+        "remove_category",
+        &[("category_id", json!(category.parse::<i64>().unwrap()))],
+    )
+    .await;
+    assert!(
+        foreign.contains(&format!("This server has no category {category}")),
+        "{foreign}"
+    );
+    // Refresh: an old post of the bot goes, a member's post stays, two messages come.
+    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    client
+        .send_message(pb::SendMessageRequest {
+            idempotency_key: "old-directory".into(),
+            channel_id: 700,
+            content: "old directory".into(),
+            embeds: vec![],
+        })
+        .await
+        .unwrap();
+    let refreshed = say(&admin, "refresh", &[]).await;
+    assert!(refreshed.contains("Refreshed server list"), "{refreshed}");
+    let posts: Vec<String> = w
+        .fake
+        .channel_messages(700)
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(
+        posts[0].starts_with("**__Randomizers__**\nCommunity 0: https://discord.gg/inv0"),
+        "{posts:?}"
+    );
+    assert!(
+        posts[1]
+            .starts_with("**__Randomizers - Part 2__**\nCommunity 10: https://discord.gg/inv10"),
+        "{posts:?}"
+    );
+}

@@ -235,6 +235,13 @@ impl FakeDiscord {
         self.lock().members.insert((guild, user_id), member);
     }
 
+    /// Makes `code` an invite to guild `guild` named `name`.
+    pub fn add_invite(&self, code: &str, guild: u64, name: &str) {
+        self.lock()
+            .invites
+            .insert(code.to_string(), (guild, name.to_string()));
+    }
+
     /// The role ids `user_id` holds in `guild` (`None`: not a member).
     pub fn member_roles(&self, guild: u64, user_id: u64) -> Option<Vec<u64>> {
         self.lock().members.get(&(guild, user_id)).map(|m| {

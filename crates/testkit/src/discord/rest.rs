@@ -366,6 +366,47 @@ pub(super) fn route(
                 ),
             }
         }
+        ("GET", ["users", "@me"]) => {
+            let mut me = user_json(BOT_USER_ID, "SahasrahBot", true);
+            me["mfa_enabled"] = json!(false);
+            me["verified"] = json!(true);
+            me["flags"] = json!(0);
+            json_response(StatusCode::OK, &me)
+        }
+        ("GET", ["invites", code]) => match fake.lock().invites.get(*code).cloned() {
+            Some((guild, name)) => json_response(
+                StatusCode::OK,
+                &json!({"type": 0, "code": code, "channel": {"id": "1", "type": 0, "name": "general"},
+                        "guild": {"id": snowflake(guild), "name": name, "splash": null, "banner": null,
+                                  "description": null, "icon": null, "features": [],
+                                  "verification_level": 0, "vanity_url_code": null, "nsfw_level": 0,
+                                  "premium_subscription_count": 0}}),
+            ),
+            None => error(StatusCode::NOT_FOUND, 10006, "Unknown Invite"),
+        },
+        ("GET", ["channels", channel, "messages"]) => {
+            let messages = parse(channel)
+                .and_then(|c| fake.lock().messages.get(&c).cloned())
+                .unwrap_or_default();
+            // Newest first, like Discord.
+            let newest_first: Vec<Json> = messages.into_iter().rev().take(100).collect();
+            json_response(StatusCode::OK, &Json::Array(newest_first))
+        }
+        ("DELETE", ["channels", channel, "messages", message]) => {
+            let (Some(channel), Some(message)) = (parse(channel), parse(message)) else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            let mut inner = fake.lock();
+            let Some(list) = inner.messages.get_mut(&channel) else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            let before = list.len();
+            list.retain(|m| m["id"] != snowflake(message));
+            if list.len() == before {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            }
+            empty(StatusCode::NO_CONTENT)
+        }
         ("GET", ["guilds", guild, "members", "search"]) => {
             let guild = parse(guild).unwrap_or_default();
             let query = body["query"].as_str().unwrap_or_default().to_lowercase();

@@ -101,6 +101,8 @@ pub(super) struct Inner {
     pub(super) forbidden_channels: HashSet<u64>,
     pub(super) dm_channels: HashMap<u64, u64>,
     pub(super) scheduled_events: HashMap<u64, Json>,
+    /// Invites by code: (guild id, guild name).
+    pub(super) invites: HashMap<String, (u64, String)>,
     /// Guild members by (guild, user), as Discord's member object.
     pub(super) members: HashMap<(u64, u64), Json>,
     /// Threads started from a message, by that message's id.
