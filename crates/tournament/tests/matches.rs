@@ -1688,3 +1688,64 @@ async fn racers_verify_for_a_role_by_their_racetime_history_and_lose_it_on_rever
         "{dm:?}"
     );
 }
+
+/// `/rtggadmin report|blast` (spec §1.7): members of a role without a linked racetime.gg
+/// account are listed, and DMed the website's link page (once per day; a closed DM is said).
+#[tokio::test]
+async fn administrators_find_and_remind_role_members_without_a_racetime_link() {
+    use testkit::discord::Invoker;
+    const ROLE: u64 = 6_100;
+    let w = world().await;
+    let _tournament = w.tournament().await;
+    w.discord.wait_for_session(WAIT).await;
+    w.discord.add_member(1, ALICE, "alice", &[ROLE]);
+    w.discord.add_member(1, 997, "unlinked-a", &[ROLE]);
+    w.discord.add_member(1, 998, "unlinked-b", &[ROLE]);
+    w.discord.add_member(1, 999, "not-in-role", &[]);
+    w.discord.block_dms(998);
+    let ask = |who: &Invoker, sub: &str| {
+        let sent = w.discord.slash_command(
+            who,
+            &["rtggadmin", sub],
+            &[("role", json!({"role": ROLE.to_string()}))],
+            &[],
+        );
+        let discord = w.discord.clone();
+        async move {
+            discord
+                .wait_for_reply(&sent, WAIT, |r| {
+                    r["content"].as_str().is_some_and(|c| !c.is_empty())
+                })
+                .await["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let refused = ask(&Invoker::member(2, "member"), "report").await;
+    assert!(refused.contains("Only administrators"), "{refused}");
+    let admin = Invoker::admin(1, "owner");
+    let report = ask(&admin, "report").await;
+    assert_eq!(report, "unlinked-a\nunlinked-b");
+    let blast = ask(&admin, "blast").await;
+    assert_eq!(
+        blast,
+        "Sent DM to unlinked-a\nFailed to send DM to unlinked-b"
+    );
+    let dm = w
+        .discord
+        .channel_messages(w.discord.dm_channel(997).unwrap());
+    assert_eq!(dm.len(), 1);
+    assert!(
+        dm[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Please visit <http://localhost:8080/me>"),
+        "{dm:?}"
+    );
+    assert!(
+        w.discord
+            .dm_channel(ALICE)
+            .is_none_or(|c| w.discord.channel_messages(c).is_empty())
+    );
+}

@@ -26,6 +26,7 @@ pub mod league;
 pub mod options;
 pub mod racerverification;
 pub mod rankedchoice;
+pub mod rtggadmin;
 pub mod samus;
 pub mod seed;
 pub mod sgdaily;
@@ -139,6 +140,7 @@ impl Registry {
             Box::new(rankedchoice::RankedChoice),
             Box::new(racerverification::RacerVerification),
             Box::new(discordservers::DiscordServers),
+            Box::new(rtggadmin::RtggAdmin),
         ];
         commands.extend(
             league::ALL
@@ -257,6 +259,7 @@ mod tests {
                 "rankedchoice",
                 "racerverification",
                 "discordservers",
+                "rtggadmin",
                 "claim",
                 "release",
                 "mynumbers",

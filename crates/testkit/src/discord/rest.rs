@@ -407,6 +407,27 @@ pub(super) fn route(
             }
             empty(StatusCode::NO_CONTENT)
         }
+        ("GET", ["guilds", guild, "members"]) => {
+            let guild = parse(guild).unwrap_or_default();
+            let limit = body["limit"]
+                .as_str()
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(1);
+            let after = body["after"]
+                .as_str()
+                .and_then(|a| a.parse::<u64>().ok())
+                .unwrap_or(0);
+            let mut members: Vec<(u64, Json)> = fake
+                .lock()
+                .members
+                .iter()
+                .filter(|((g, u), _)| *g == guild && *u > after)
+                .map(|((_, u), m)| (*u, m.clone()))
+                .collect();
+            members.sort_by_key(|(u, _)| *u);
+            let page: Vec<Json> = members.into_iter().take(limit).map(|(_, m)| m).collect();
+            json_response(StatusCode::OK, &Json::Array(page))
+        }
         ("GET", ["guilds", guild, "members", "search"]) => {
             let guild = parse(guild).unwrap_or_default();
             let query = body["query"].as_str().unwrap_or_default().to_lowercase();
