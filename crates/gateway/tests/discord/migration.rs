@@ -34,8 +34,10 @@ async fn keys_recorded_before_the_move_still_answer_after_it() {
             object: 876_543_210_987_654_321,
         }
     );
-    // And back: the old table has the key again.
-    gateway_migration::Migrator::down(&conn, Some(1))
+    // And back to before the move (every later migration undone too): the old table has the
+    // key again.
+    let later = u32::try_from(gateway_migration::Migrator::migrations().len() - 3).unwrap();
+    gateway_migration::Migrator::down(&conn, Some(later))
         .await
         .unwrap();
     let row = conn
