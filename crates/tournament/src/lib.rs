@@ -261,11 +261,13 @@ impl Service for TournamentService {
                 }
             });
         // One replica at a time opens rooms (the binding rows already make a second room
-        // impossible; the lease keeps two replicas from doing the same work). It outlives three
-        // missed rounds, so a killed holder is replaced within a minute or so.
+        // impossible; the lease keeps two replicas from doing the same work). The lease lasts two
+        // rounds, 10–30 s: a killed holder is replaced within the lease plus one round (50 s at
+        // the default 20 s round), inside the one-minute room-open target. (With rounds longer
+        // than 30 s the lease lapses between rounds and replicas may alternate — still once.)
         let instance = format!("tournament-{}", uuid::Uuid::now_v7().simple());
         let poll = Duration::from_secs(settings.opener_poll_secs);
-        let ttl = (poll * 3).max(Duration::from_secs(30));
+        let ttl = (poll * 2).clamp(Duration::from_secs(10), Duration::from_secs(30));
         let (db, shutdown, holder) = (ctx.db.clone(), ctx.shutdown.clone(), instance.clone());
         // Handed over at a clean stop, so the other replica need not wait for it to lapse.
         ctx.spawn(async move {
