@@ -68,6 +68,14 @@ pub struct Call {
     pub channel_id: Option<u64>,
 }
 
+/// Whether a member with channel permissions `permissions` may manage the server (Manage Server
+/// or Administrator); `None` (a DM) may not.
+pub fn manages_guild(permissions: Option<twilight_model::guild::Permissions>) -> bool {
+    use twilight_model::guild::Permissions;
+    permissions
+        .is_some_and(|p| p.intersects(Permissions::MANAGE_GUILD | Permissions::ADMINISTRATOR))
+}
+
 /// The roles of the interaction's member (none outside a guild).
 fn roles(interaction: &Interaction) -> Vec<u64> {
     interaction

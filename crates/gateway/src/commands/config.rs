@@ -63,10 +63,7 @@ async fn run(config: &GuildConfig, call: &Call) -> Result<Reply, CommandError> {
     let Some(guild) = call.guild_id else {
         return Err(CommandError::user("/config only works in a server."));
     };
-    let allowed = call
-        .member_permissions
-        .is_some_and(|p| p.intersects(Permissions::MANAGE_GUILD | Permissions::ADMINISTRATOR));
-    if !allowed {
+    if !crate::context::manages_guild(call.member_permissions) {
         return Err(CommandError::user(
             "You need the Manage Server permission to change this server's configuration.",
         ));

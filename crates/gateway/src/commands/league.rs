@@ -311,9 +311,7 @@ fn member(user_id: u64, roles: &[u64], permissions: Option<Permissions>) -> pb::
     pb::Member {
         discord_user_id: user_id,
         role_ids: roles.to_vec(),
-        manages_guild: permissions.is_some_and(|p| {
-            p.contains(Permissions::ADMINISTRATOR) || p.contains(Permissions::MANAGE_GUILD)
-        }),
+        manages_guild: crate::context::manages_guild(permissions),
     }
 }
 

@@ -11,7 +11,6 @@ use proto::verification::v1::racer_verification_client::RacerVerificationClient;
 use twilight_model::application::command::{Command, CommandType};
 use twilight_model::channel::message::Component;
 use twilight_model::channel::message::component::{ActionRow, Button, ButtonStyle};
-use twilight_model::guild::Permissions;
 use twilight_util::builder::command::{
     BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder,
     SubCommandBuilder,
@@ -25,12 +24,6 @@ use crate::discord::Reply;
 /// `/racerverification`.
 #[derive(Debug)]
 pub struct RacerVerification;
-
-fn manages(p: Option<Permissions>) -> bool {
-    p.is_some_and(|p| {
-        p.contains(Permissions::ADMINISTRATOR) || p.contains(Permissions::MANAGE_GUILD)
-    })
-}
 
 fn unavailable() -> CommandError {
     CommandError::user("Racer verification is not available right now; try again later.")
@@ -135,7 +128,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
             let request = pb::ReverifyRequest {
                 guild_id: guild,
                 actor_discord_id: call.user_id,
-                manages_guild: manages(call.member_permissions),
+                manages_guild: crate::context::manages_guild(call.member_permissions),
                 revoke: call.boolean("revoke").unwrap_or(false),
             };
             let reply = peer
@@ -184,7 +177,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
         _ => {
             let request = pb::UpsertRequest {
                 actor_discord_id: call.user_id,
-                manages_guild: manages(call.member_permissions),
+                manages_guild: crate::context::manages_guild(call.member_permissions),
                 verification: Some(pb::Verification {
                     guild_id: guild,
                     role_id: call.id("role").unwrap_or(0),

@@ -13,7 +13,6 @@ use sea_orm::DatabaseTransaction;
 use twilight_model::application::command::{Command, CommandType};
 use twilight_model::channel::message::Component;
 use twilight_model::channel::message::component::{ActionRow, Button, ButtonStyle};
-use twilight_model::guild::Permissions;
 use twilight_util::builder::command::{
     BooleanBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder, SubCommandBuilder,
 };
@@ -171,9 +170,7 @@ async fn create(app: &App, call: &Call) -> Result<Reply, CommandError> {
         guild_id: guild,
         channel_id: channel,
         owner_discord_id: call.user_id,
-        manages_guild: call.member_permissions.is_some_and(|p| {
-            p.contains(Permissions::ADMINISTRATOR) || p.contains(Permissions::MANAGE_GUILD)
-        }),
+        manages_guild: crate::context::manages_guild(call.member_permissions),
         title: call.string("title").unwrap_or_default().to_owned(),
         description: call.string("description").unwrap_or_default().to_owned(),
         seats: call
