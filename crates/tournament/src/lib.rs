@@ -44,7 +44,7 @@ const REVERIFY_POLL: Duration = Duration::from_secs(3600);
 const LEAGUE_SYNC_POLL: Duration = Duration::from_secs(300);
 
 /// The job leases (migration `tournament_job_leases`).
-const OPENER_LEASE: platform::lease::LeaseTable = platform::lease::LeaseTable {
+const JOB_LEASES: platform::lease::LeaseTable = platform::lease::LeaseTable {
     table: "tournament_job_leases",
     key_column: "name",
 };
@@ -172,30 +172,18 @@ impl Service for TournamentService {
         routes.add_service(RacerVerificationServer::new(verifier.clone()));
         // The re-check of verified racers, hourly on one replica: only the members past their
         // verification's reverify period are re-checked, so each is re-checked once a period.
-        let (db, instance) = (
-            ctx.db.clone(),
-            format!("tournament-{}", uuid::Uuid::now_v7().simple()),
+        let instance = format!("tournament-{}", uuid::Uuid::now_v7().simple());
+        every_leased(
+            ctx,
+            &instance,
+            "racer-reverify",
+            REVERIFY_POLL,
+            REVERIFY_POLL * 3,
+            move || {
+                let verifier = verifier.clone();
+                async move { verifier.reverify_all().await }
+            },
         );
-        ctx.tasks().every(REVERIFY_POLL, move || {
-            let (db, verifier, instance) = (db.clone(), verifier.clone(), instance.clone());
-            async move {
-                match platform::lease::acquire(
-                    &db,
-                    OPENER_LEASE,
-                    "racer-reverify",
-                    &instance,
-                    REVERIFY_POLL * 3,
-                )
-                .await
-                {
-                    Ok(true) => verifier.reverify_all().await,
-                    Ok(false) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "could not take the re-verification lease")
-                    }
-                }
-            }
-        });
         routes.add_service(ElectionsServer::new(elections::grpc::ElectionsApi(
             elections::Elections::new(ctx.db.clone(), ctx.outbox.clone(), ctx.peers.clone()),
         )));
@@ -205,31 +193,19 @@ impl Service for TournamentService {
             iracing.clone(),
         )));
         if let Some(iracing) = iracing {
-            let (db, instance) = (
-                ctx.db.clone(),
-                format!("tournament-{}", uuid::Uuid::now_v7().simple()),
+            // One replica syncs; the lease outlives a slow round.
+            let db = ctx.db.clone();
+            every_leased(
+                ctx,
+                &instance,
+                "league-sync",
+                LEAGUE_SYNC_POLL,
+                LEAGUE_SYNC_POLL * 3,
+                move || {
+                    let (db, iracing) = (db.clone(), iracing.clone());
+                    async move { leagues::sync::sync_due(&db, &iracing).await }
+                },
             );
-            ctx.tasks().every(LEAGUE_SYNC_POLL, move || {
-                let (db, iracing, instance) = (db.clone(), iracing.clone(), instance.clone());
-                async move {
-                    // One replica syncs; the lease outlives a slow round.
-                    match platform::lease::acquire(
-                        &db,
-                        OPENER_LEASE,
-                        "league-sync",
-                        &instance,
-                        LEAGUE_SYNC_POLL * 3,
-                    )
-                    .await
-                    {
-                        Ok(true) => leagues::sync::sync_due(&db, &iracing).await,
-                        Ok(false) => {}
-                        Err(error) => {
-                            tracing::warn!(%error, "could not take the league sync lease")
-                        }
-                    }
-                }
-            });
         }
 
         let sg = speedgaming::SpeedGaming::new(&settings.speedgaming_url)?;
@@ -265,7 +241,6 @@ impl Service for TournamentService {
         // rounds, 10–30 s: a killed holder is replaced within the lease plus one round (50 s at
         // the default 20 s round), inside the one-minute room-open target. (With rounds longer
         // than 30 s the lease lapses between rounds and replicas may alternate — still once.)
-        let instance = format!("tournament-{}", uuid::Uuid::now_v7().simple());
         let poll = Duration::from_secs(settings.opener_poll_secs);
         let ttl = (poll * 2).clamp(Duration::from_secs(10), Duration::from_secs(30));
         let (db, shutdown, holder) = (ctx.db.clone(), ctx.shutdown.clone(), instance.clone());
@@ -273,30 +248,48 @@ impl Service for TournamentService {
         ctx.spawn(async move {
             shutdown.cancelled().await;
             if let Err(error) =
-                platform::lease::release(&db, OPENER_LEASE, "room-opener", &holder).await
+                platform::lease::release(&db, JOB_LEASES, "room-opener", &holder).await
             {
                 tracing::warn!(%error, "could not release the room opener lease");
             }
         });
-        let db = ctx.db.clone();
-        ctx.tasks().every(poll, move || {
-            let (opener, db, instance) = (opener.clone(), db.clone(), instance.clone());
+        every_leased(ctx, &instance, "room-opener", poll, ttl, move || {
+            let opener = opener.clone();
             async move {
-                match platform::lease::acquire(&db, OPENER_LEASE, "room-opener", &instance, ttl)
-                    .await
-                {
-                    Ok(true) => {
-                        if let Err(error) = opener.open_due(Utc::now()).await {
-                            tracing::warn!(%error, "room opener round failed");
-                        }
-                    }
-                    Ok(false) => tracing::trace!("another replica holds the room opener"),
-                    Err(error) => tracing::warn!(%error, "could not take the room opener lease"),
+                if let Err(error) = opener.open_due(Utc::now()).await {
+                    tracing::warn!(%error, "room opener round failed");
                 }
             }
         });
         Ok(())
     }
+}
+
+/// Runs `job` every `poll` on the one replica holding lease `name` (taken for `ttl`, renewed
+/// each round by its holder) in `tournament_job_leases`; `instance` names this process.
+fn every_leased<F, Fut>(
+    ctx: &ServiceContext,
+    instance: &str,
+    name: &'static str,
+    poll: Duration,
+    ttl: Duration,
+    mut job: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (db, instance) = (ctx.db.clone(), instance.to_owned());
+    ctx.tasks().every(poll, move || {
+        let (db, instance) = (db.clone(), instance.clone());
+        let run = job();
+        async move {
+            match platform::lease::acquire(&db, JOB_LEASES, name, &instance, ttl).await {
+                Ok(true) => run.await,
+                Ok(false) => tracing::trace!(job = name, "another replica holds this job"),
+                Err(error) => tracing::warn!(job = name, %error, "could not take the job's lease"),
+            }
+        }
+    });
 }
 
 /// One import round over every live SpeedGaming tournament; failures are logged per
