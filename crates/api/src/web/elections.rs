@@ -19,27 +19,18 @@ use super::{Chrome, Viewer, WebError, render};
 use crate::error::ApiError;
 use crate::http::AppState;
 
-async fn elections(
-    state: &AppState,
-) -> Result<
-    (
-        platform::grpc::Peer,
-        ElectionsClient<platform::grpc::TracedChannel>,
-    ),
-    ApiError,
-> {
-    let peer = state
+/// The tournament service, which owns elections.
+fn tournament(state: &AppState) -> Result<platform::grpc::Peer, ApiError> {
+    state
         .peers
         .get("tournament")
-        .map_err(|s| ApiError::from_status(&s))?
-        .clone();
-    let client = ElectionsClient::new(peer.channel());
-    Ok((peer, client))
+        .cloned()
+        .map_err(|s| ApiError::from_status(&s))
 }
 
 /// The election as `voter` sees it.
 async fn election(state: &AppState, id: i64, voter: u64) -> Result<pb::Election, ApiError> {
-    let (peer, _) = elections(state).await?;
+    let peer = tournament(state)?;
     let request = pb::GetElectionRequest {
         election_id: id,
         voter_discord_id: voter,
@@ -55,7 +46,7 @@ async fn election(state: &AppState, id: i64, voter: u64) -> Result<pb::Election,
 }
 
 async fn cast(state: &AppState, id: i64, voter: u64, ranking: Vec<i64>) -> Result<(), ApiError> {
-    let (peer, _) = elections(state).await?;
+    let peer = tournament(state)?;
     let request = pb::CastBallotRequest {
         election_id: id,
         voter_discord_id: voter,
