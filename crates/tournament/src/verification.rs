@@ -219,6 +219,7 @@ impl Verifier {
             ..Default::default()
         };
         let Some(days) = v.reverify_days else {
+            report.summary = report_text(&report);
             return Ok(report);
         };
         let due = Utc::now() - Duration::days(i64::from(days));
@@ -258,6 +259,7 @@ impl Verifier {
                 self.dm_expired(v, user).await;
             }
         }
+        report.summary = report_text(&report);
         Ok(report)
     }
 
@@ -312,7 +314,7 @@ impl Verifier {
                                 Utc::now().date_naive()
                             ),
                             channel_id: u64_from_db(channel),
-                            content: report_text(&report).chars().take(2000).collect(),
+                            content: report.summary.chars().take(2000).collect(),
                             embeds: Vec::new(),
                         };
                         if let Err(status) = client.send_message(request).await {
@@ -332,7 +334,10 @@ impl Verifier {
 /// A report in words: "**N** users were revoked from the <@&role> role due to ineligibility."
 pub fn report_text(r: &pb::RoleReport) -> String {
     if r.ineligible.is_empty() {
-        return format!("No users were revoked from the <@&{}> role.", r.role_id);
+        return format!(
+            "No users were revoked from the <@&{}> role ({} checked).",
+            r.role_id, r.checked
+        );
     }
     let who: Vec<String> = r.ineligible.iter().map(|u| format!("<@{u}>")).collect();
     format!(

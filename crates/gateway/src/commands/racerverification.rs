@@ -144,32 +144,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
                     "No racer verification here has a reverify period.",
                 ));
             }
-            let lines: Vec<String> = reply
-                .reports
-                .iter()
-                .map(|r| {
-                    if r.ineligible.is_empty() {
-                        format!(
-                            "No users were revoked from the <@&{}> role ({} checked).",
-                            r.role_id, r.checked
-                        )
-                    } else {
-                        let who: Vec<String> =
-                            r.ineligible.iter().map(|u| format!("<@{u}>")).collect();
-                        format!(
-                            "**{}** users {} the <@&{}> role due to ineligibility: {}",
-                            r.ineligible.len(),
-                            if r.revoked {
-                                "were revoked from"
-                            } else {
-                                "no longer qualify for"
-                            },
-                            r.role_id,
-                            who.join(", ")
-                        )
-                    }
-                })
-                .collect();
+            let lines: Vec<&str> = reply.reports.iter().map(|r| r.summary.as_str()).collect();
             Ok(Reply::text(
                 lines.join("\n").chars().take(2000).collect::<String>(),
             ))
