@@ -105,16 +105,24 @@ impl LeaguesApi {
         }
     }
 
-    async fn claim_message(&self, c: &claim::Model) -> Result<pb::Claim, Status> {
-        let l = link::Entity::find()
-            .filter(link::Column::LeagueId.eq(c.league_id))
-            .filter(link::Column::DiscordUserId.eq(c.discord_user_id))
+    /// The iRacing link of member `discord_user_id` (stored bits) in league `league_id`.
+    async fn link_of(
+        &self,
+        league_id: i64,
+        discord_user_id: i64,
+    ) -> Result<Option<link::Model>, Status> {
+        link::Entity::find()
+            .filter(link::Column::LeagueId.eq(league_id))
+            .filter(link::Column::DiscordUserId.eq(discord_user_id))
             .one(&self.db)
             .await
-            .map_err(|e| status(e.into()))?;
+            .map_err(|e| status(e.into()))
+    }
+
+    async fn claim_message(&self, c: &claim::Model) -> Result<pb::Claim, Status> {
         Ok(entry_message(&rules::Entry {
             claim: c.clone(),
-            link: l,
+            link: self.link_of(c.league_id, c.discord_user_id).await?,
         }))
     }
 }
@@ -370,10 +378,19 @@ impl Leagues for LeaguesApi {
         let claims = rules::numbers_of(&self.db, &league, who.discord_user_id)
             .await
             .map_err(|e| status(e.into()))?;
-        let mut out = Vec::new();
-        for c in &claims {
-            out.push(self.claim_message(c).await?);
-        }
+        // One member: one link for all their claims.
+        let link = self
+            .link_of(league.row.id, platform::db::u64_to_db(who.discord_user_id))
+            .await?;
+        let out: Vec<pb::Claim> = claims
+            .into_iter()
+            .map(|claim| {
+                entry_message(&rules::Entry {
+                    claim,
+                    link: link.clone(),
+                })
+            })
+            .collect();
         Ok(Response::new(pb::RosterReply {
             total: u32::try_from(out.len()).unwrap_or(u32::MAX),
             claims: out,
