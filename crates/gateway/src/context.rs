@@ -66,6 +66,8 @@ pub struct Call {
     pub member_roles: Vec<u64>,
     /// The channel it was invoked in.
     pub channel_id: Option<u64>,
+    /// What the bot may do in that channel (Discord's `app_permissions`).
+    pub app_permissions: Option<twilight_model::guild::Permissions>,
 }
 
 /// Whether a member with channel permissions `permissions` may manage the server (Manage Server
@@ -139,6 +141,7 @@ impl Call {
             member_permissions: interaction.member.as_ref().and_then(|m| m.permissions),
             member_roles: roles(interaction),
             channel_id: interaction.channel.as_ref().map(|c| c.id.get()),
+            app_permissions: interaction.app_permissions,
         }
     }
 
@@ -170,6 +173,7 @@ impl Call {
             member_permissions: None,
             member_roles: Vec::new(),
             channel_id: Some(4),
+            app_permissions: None,
         }
     }
 
@@ -364,6 +368,8 @@ pub struct App {
     pub tournament: Option<Peer>,
     /// The api service (who a Discord user is); `None` when not configured.
     pub identity: Option<Peer>,
+    /// Guild roles and channel overwrites read from Discord (for permission checks).
+    pub permissions: crate::permissions::PermissionCache,
 }
 
 impl App {
@@ -388,6 +394,7 @@ impl App {
         Ok(Self {
             tournament: None,
             identity: None,
+            permissions: crate::permissions::PermissionCache::default(),
             discord,
             seedgen,
             settings,

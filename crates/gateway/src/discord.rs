@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use twilight_http::Client;
 use twilight_model::application::command::CommandOptionChoice;
-use twilight_model::channel::message::{Component, Embed, MessageFlags};
+use twilight_model::channel::message::{AllowedMentions, Component, Embed, MessageFlags};
 use twilight_model::http::attachment::Attachment;
 use twilight_model::http::interaction::{
     InteractionResponse, InteractionResponseData, InteractionResponseType,
@@ -29,6 +29,9 @@ pub struct Reply {
     /// Action rows of buttons and select menus (their `custom_id`s follow
     /// [`crate::custom_id::CustomId`]).
     pub components: Vec<Component>,
+    /// Who the message may ping; `None`: Discord's default (everyone mentioned). An empty
+    /// [`AllowedMentions`] pings nobody.
+    pub allowed_mentions: Option<AllowedMentions>,
 }
 
 impl Reply {
@@ -138,6 +141,7 @@ impl Discord {
                 embeds: Some(reply.embeds.clone()),
                 components: Some(reply.components.clone()),
                 flags: ephemeral.then_some(MessageFlags::EPHEMERAL),
+                allowed_mentions: reply.allowed_mentions.clone(),
                 ..Default::default()
             }),
         };
@@ -199,6 +203,7 @@ impl Discord {
             .embeds(Some(&reply.embeds))
             .components(Some(&reply.components))
             .attachments(&files)
+            .allowed_mentions(reply.allowed_mentions.as_ref())
             .await
             .map(drop)
     }

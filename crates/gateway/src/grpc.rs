@@ -192,6 +192,7 @@ impl DiscordApi {
                 .embeds(embeds)
                 .components(&reply.components)
                 .attachments(&attachments)
+                .allowed_mentions(reply.allowed_mentions.as_ref())
                 .nonce(nonce(key))
                 .await;
             match sent {

@@ -21,6 +21,7 @@ pub mod grpc;
 pub mod guild_config;
 pub mod league_notify;
 pub mod notify;
+pub mod permissions;
 pub mod router;
 pub mod shard;
 
@@ -192,6 +193,7 @@ impl Service for GatewayService {
                 Box::new(commands::league::LeagueButtons),
                 Box::new(commands::rankedchoice::EndButton),
                 Box::new(commands::racerverification::VerifyButton),
+                Box::new(commands::inquiry::InquiryButtons),
             ])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());

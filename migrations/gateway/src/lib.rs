@@ -8,6 +8,7 @@ mod m20261121_000002_discord;
 mod m20261130_000003_signed_bigints;
 mod m20261130_000004_idempotency_keys;
 mod m20261201_000005_server_directory;
+mod m20261202_000006_inquiry_and_audit;
 
 /// Applies the `gateway` service's migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_signed_bigints::Migration),
             Box::new(m20261130_000004_idempotency_keys::Migration),
             Box::new(m20261201_000005_server_directory::Migration),
+            Box::new(m20261202_000006_inquiry_and_audit::Migration),
         ]
     }
 }

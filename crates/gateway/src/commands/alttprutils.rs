@@ -107,9 +107,8 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
                 .into_inner();
             Ok(Reply {
                 content: Some("Here is your preset; save it with /alttprutils savepreset.".into()),
-                embeds: Vec::new(),
                 files: vec![("output.yaml".into(), converted.preset_yaml.into_bytes())],
-                components: Vec::new(),
+                ..Reply::default()
             })
         }
         ["savepreset"] => {

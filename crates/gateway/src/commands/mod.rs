@@ -22,6 +22,7 @@ pub mod dailygame;
 pub mod datetime;
 pub mod discordservers;
 pub mod holyimage;
+pub mod inquiry;
 pub mod league;
 pub mod options;
 pub mod racerverification;
@@ -141,6 +142,7 @@ impl Registry {
             Box::new(racerverification::RacerVerification),
             Box::new(discordservers::DiscordServers),
             Box::new(rtggadmin::RtggAdmin),
+            Box::new(inquiry::Inquiry),
         ];
         commands.extend(
             league::ALL

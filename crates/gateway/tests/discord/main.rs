@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod community;
 mod component_routing;
 mod components;
 mod daily;

@@ -13,7 +13,8 @@ mod rest;
 mod state;
 
 pub use state::{
-    APPLICATION_ID, BOT_TOKEN, BOT_USER_ID, Call, FakeDiscord, Invoker, SentInteraction,
+    APPLICATION_ID, BOT_TOKEN, BOT_USER_ID, Call, DEFAULT_EVERYONE, FakeDiscord, Invoker,
+    SentInteraction,
 };
 
 use std::collections::HashMap;
@@ -235,6 +236,115 @@ impl FakeDiscord {
         self.lock().members.insert((guild, user_id), member);
     }
 
+    /// Sets a channel's guild and permission overwrites as `GET /channels/{id}` answers them:
+    /// `(role or member id, type 0 role / 1 member, allow bits, deny bits)`.
+    pub fn set_channel(&self, channel: u64, guild: u64, overwrites: &[(u64, u8, u64, u64)]) {
+        let overwrites: Vec<Json> = overwrites
+            .iter()
+            .map(|(id, kind, allow, deny)| {
+                json!({"id": id.to_string(), "type": kind, "allow": allow.to_string(), "deny": deny.to_string()})
+            })
+            .collect();
+        self.lock().channels.insert(
+            channel,
+            json!({"id": channel.to_string(), "type": 0, "guild_id": guild.to_string(), "name": "channel",
+                   "position": 0, "permission_overwrites": overwrites}),
+        );
+    }
+
+    /// Sets a guild's roles as `(role id, permission bits)`; include the `@everyone` role (the
+    /// guild's id), or the guild has none.
+    pub fn set_roles(&self, guild: u64, roles: &[(u64, u64)]) {
+        self.lock().roles.insert(guild, roles.to_vec());
+    }
+
+    /// What the bot may do in interactions' channels from now on (`app_permissions`).
+    pub fn set_app_permissions(&self, permissions: u64) {
+        self.lock().app_permissions = Some(permissions);
+    }
+
+    /// The members the bot added to a thread.
+    pub fn thread_members(&self, thread: u64) -> Vec<u64> {
+        self.lock()
+            .thread_members
+            .get(&thread)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The member object of `user_id` in `guild` (with `communication_disabled_until` once
+    /// the bot timed them out).
+    pub fn member(&self, guild: u64, user_id: u64) -> Option<Json> {
+        self.lock().members.get(&(guild, user_id)).cloned()
+    }
+
+    /// A member posts `content` (with `attachments` as `(file name, url, size)`) in `channel`
+    /// of `guild`: the message is stored (so the bot can delete it) and dispatched as
+    /// MESSAGE_CREATE with the member's `joined_at`. Returns the message.
+    pub fn user_message(
+        &self,
+        guild: u64,
+        channel: u64,
+        author: (u64, &str),
+        joined_at: &str,
+        content: &str,
+        attachments: &[(&str, &str, u64)],
+    ) -> Json {
+        let id = self.next_id();
+        let attachments: Vec<Json> = attachments
+            .iter()
+            .map(|(name, url, size)| {
+                json!({"id": self.next_id().to_string(), "filename": name, "size": size, "url": url, "proxy_url": url})
+            })
+            .collect();
+        let roles = self
+            .member_roles(guild, author.0)
+            .unwrap_or_default()
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>();
+        let message = json!({
+            "id": id.to_string(), "channel_id": channel.to_string(), "guild_id": guild.to_string(),
+            "author": state::user_json(author.0, author.1, false),
+            "member": {"roles": roles, "joined_at": joined_at, "deaf": false, "mute": false, "flags": 0, "pending": false},
+            "content": content, "timestamp": state::now(), "edited_timestamp": null, "tts": false,
+            "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": attachments,
+            "embeds": [], "pinned": false, "type": 0, "flags": 0,
+        });
+        self.lock()
+            .messages
+            .entry(channel)
+            .or_default()
+            .push(message.clone());
+        self.dispatch("MESSAGE_CREATE", message.clone());
+        message
+    }
+
+    /// The author edits `message` (as [`Self::user_message`] returned it) to `content`:
+    /// dispatched as MESSAGE_UPDATE. Returns the edited message.
+    pub fn user_edit(&self, message: &Json, content: &str) -> Json {
+        let mut edited = message.clone();
+        edited["content"] = json!(content);
+        edited["edited_timestamp"] = json!(state::now());
+        self.dispatch("MESSAGE_UPDATE", edited.clone());
+        edited
+    }
+
+    /// `message` is deleted (by its author or a moderator): dispatched as MESSAGE_DELETE.
+    pub fn user_delete(&self, message: &Json) {
+        let channel: u64 = message["channel_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_default();
+        if let Some(list) = self.lock().messages.get_mut(&channel) {
+            list.retain(|m| m["id"] != message["id"]);
+        }
+        self.dispatch(
+            "MESSAGE_DELETE",
+            json!({"id": message["id"], "channel_id": message["channel_id"], "guild_id": message["guild_id"]}),
+        );
+    }
+
     /// Makes `code` an invite to guild `guild` named `name`.
     pub fn add_invite(&self, code: &str, guild: u64, name: &str) {
         self.lock()
@@ -333,7 +443,7 @@ impl FakeDiscord {
             "token": token,
             "version": 1,
             "locale": "en-US",
-            "app_permissions": "2248473465835073",
+            "app_permissions": self.lock().app_permissions.unwrap_or(2_248_473_465_835_073).to_string(),
             "entitlements": [],
             "attachment_size_limit": 10_485_760,
             "channel_id": snowflake(invoker.channel_id),

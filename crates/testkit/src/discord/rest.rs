@@ -324,6 +324,87 @@ pub(super) fn route(
             fake.lock().threads.insert(message, thread.clone());
             json_response(StatusCode::CREATED, &thread)
         }
+        ("POST", ["channels", channel, "threads"]) => {
+            let Some(channel) = parse(channel) else {
+                return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+            };
+            let id = fake.next_id();
+            let thread = json!({
+                "id": snowflake(id), "type": body["type"].as_u64().unwrap_or(12), "parent_id": snowflake(channel),
+                "guild_id": "1", "name": body["name"], "owner_id": snowflake(BOT_USER_ID), "flags": 0,
+                "rate_limit_per_user": 0, "last_message_id": null, "message_count": 0, "member_count": 1,
+                "invitable": body["invitable"],
+                "thread_metadata": {"archived": false, "auto_archive_duration": body["auto_archive_duration"],
+                                    "archive_timestamp": now(), "locked": false},
+            });
+            fake.lock().threads.insert(id, thread.clone());
+            json_response(StatusCode::CREATED, &thread)
+        }
+        ("PUT", ["channels", thread, "thread-members", user]) => {
+            let (Some(thread), Some(user)) = (parse(thread), parse(user)) else {
+                return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+            };
+            let mut inner = fake.lock();
+            if !inner.threads.values().any(|t| t["id"] == snowflake(thread)) {
+                return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+            }
+            let members = inner.thread_members.entry(thread).or_default();
+            if !members.contains(&user) {
+                members.push(user);
+            }
+            empty(StatusCode::NO_CONTENT)
+        }
+        ("GET", ["channels", channel]) => {
+            let Some(id) = parse(channel) else {
+                return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+            };
+            let found = fake.lock().channels.get(&id).cloned();
+            json_response(
+                StatusCode::OK,
+                &found.unwrap_or_else(|| {
+                    json!({"id": snowflake(id), "type": 0, "guild_id": "1", "name": "channel",
+                           "position": 0, "permission_overwrites": []})
+                }),
+            )
+        }
+        ("GET", ["guilds", guild, "roles"]) => {
+            let Some(guild) = parse(guild) else {
+                return error(StatusCode::NOT_FOUND, 10004, "Unknown Guild");
+            };
+            let roles = fake
+                .lock()
+                .roles
+                .get(&guild)
+                .cloned()
+                .unwrap_or_else(|| vec![(guild, DEFAULT_EVERYONE)]);
+            let roles: Vec<Json> = roles
+                .iter()
+                .zip(0..)
+                .map(|((id, permissions), position)| {
+                    json!({"id": snowflake(*id), "name": if *id == guild { "@everyone".to_owned() } else { format!("role {id}") },
+                           "color": 0, "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null}, "hoist": false, "icon": null, "unicode_emoji": null, "position": position,
+                           "permissions": permissions.to_string(), "managed": false, "mentionable": false, "flags": 0})
+                })
+                .collect();
+            json_response(StatusCode::OK, &Json::Array(roles))
+        }
+        ("PATCH", ["guilds", guild, "members", user]) => {
+            let key = (
+                parse(guild).unwrap_or_default(),
+                parse(user).unwrap_or_default(),
+            );
+            let mut inner = fake.lock();
+            let Some(member) = inner.members.get_mut(&key) else {
+                return error(StatusCode::NOT_FOUND, 10007, "Unknown Member");
+            };
+            if let (Some(target), Some(patch)) = (member.as_object_mut(), body.as_object()) {
+                for (k, v) in patch {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+            let member = member.clone();
+            json_response(StatusCode::OK, &member)
+        }
         ("POST", ["guilds", guild, "scheduled-events"]) => {
             let id = fake.next_id();
             let event = scheduled_event(id, guild, &body);

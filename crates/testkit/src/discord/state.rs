@@ -13,6 +13,10 @@ use tokio::sync::{broadcast, mpsc};
 pub const BOT_USER_ID: u64 = 900_000_000_000_000_001;
 /// The application id the fake expects in webhook and command routes.
 pub const APPLICATION_ID: u64 = 900_000_000_000_000_002;
+/// The `@everyone` permissions of a guild whose roles a test did not set: view channels, send
+/// messages (also in threads), embed links, attach files, read history, add reactions.
+pub const DEFAULT_EVERYONE: u64 =
+    (1 << 10) | (1 << 11) | (1 << 38) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6);
 /// The bot token the fake accepts (`Authorization: Bot <token>`, and in IDENTIFY).
 pub const BOT_TOKEN: &str = "fake-discord-bot-token";
 
@@ -107,6 +111,16 @@ pub(super) struct Inner {
     pub(super) members: HashMap<(u64, u64), Json>,
     /// Threads started from a message, by that message's id.
     pub(super) threads: HashMap<u64, Json>,
+    /// Channels the bot can read (`GET /channels/{id}`), by id; unknown ids answer a plain text
+    /// channel of guild 1 without overwrites.
+    pub(super) channels: HashMap<u64, Json>,
+    /// Guild roles (`GET /guilds/{id}/roles`) by guild: `(role id, permission bits)`; the
+    /// `@everyone` role has the guild's id.
+    pub(super) roles: HashMap<u64, Vec<(u64, u64)>>,
+    /// What the bot may do in the interaction's channel (`app_permissions`), when set.
+    pub(super) app_permissions: Option<u64>,
+    /// Members added to threads, by thread id.
+    pub(super) thread_members: HashMap<u64, Vec<u64>>,
     /// Answer the next N calls whose path starts with the prefix with 429.
     pub(super) rate_limits: Vec<(String, u32)>,
     pub(super) sessions: HashMap<String, Session>,
