@@ -55,6 +55,8 @@ pub enum Kind {
     Text,
     /// Comma-separated words (racetime.gg category slugs or user ids).
     List,
+    /// A whole number from 0 to 1000.
+    Number,
 }
 
 /// The keys a guild can set.
@@ -78,11 +80,19 @@ pub enum Key {
     RaceWatchCategories,
     /// racetime.gg players race watch follows.
     RaceWatchPlayers,
+    /// Post when a racer with at most this many finished races starts a race in a watched
+    /// category (spec §1.12's "new racer"; upstream: 0).
+    RaceWatchNewRacers,
+    /// Channels the audit log neither records nor reports (upstream hard-coded three ids and
+    /// never matched them, §2).
+    AuditExcludedChannels,
+    /// Remove invite links and executables of new members, phishing links and ROMs (§2).
+    Moderation,
 }
 
 impl Key {
     /// Every key, in the order `/config view` lists them.
-    pub const ALL: [Key; 9] = [
+    pub const ALL: [Key; 12] = [
         Key::DailyAnnouncerChannel,
         Key::HolyImageDefaultGame,
         Key::AuditLogChannel,
@@ -92,6 +102,9 @@ impl Key {
         Key::RaceWatchChannel,
         Key::RaceWatchCategories,
         Key::RaceWatchPlayers,
+        Key::RaceWatchNewRacers,
+        Key::AuditExcludedChannels,
+        Key::Moderation,
     ];
 
     /// The stored parameter name (upstream's, for the keys upstream had).
@@ -106,15 +119,19 @@ impl Key {
             Key::RaceWatchChannel => "RaceWatchChannel",
             Key::RaceWatchCategories => "RaceWatchCategories",
             Key::RaceWatchPlayers => "RaceWatchPlayers",
+            Key::RaceWatchNewRacers => "RaceWatchNewRacers",
+            Key::AuditExcludedChannels => "AuditExcludedChannels",
+            Key::Moderation => "Moderation",
         }
     }
 
     /// What kind of value the key holds.
     pub fn kind(self) -> Kind {
         match self {
-            Key::DailyAnnouncerChannel => Kind::Channels,
+            Key::DailyAnnouncerChannel | Key::AuditExcludedChannels => Kind::Channels,
+            Key::RaceWatchNewRacers => Kind::Number,
             Key::AuditLogChannel | Key::SeedAuditChannel | Key::RaceWatchChannel => Kind::Channel,
-            Key::AuditLogging => Kind::Flag,
+            Key::AuditLogging | Key::Moderation => Kind::Flag,
             Key::HolyImageDefaultGame | Key::CommandPrefix => Kind::Text,
             Key::RaceWatchCategories | Key::RaceWatchPlayers => Kind::List,
         }
@@ -126,12 +143,21 @@ impl Key {
             Key::DailyAnnouncerChannel => "channels that get the ALTTPR daily challenge",
             Key::HolyImageDefaultGame => "default game of /holyimage (z3r when unset)",
             Key::AuditLogChannel => "channel of the audit log",
-            Key::AuditLogging => "post member join/leave/ban to the audit log (true/false)",
+            Key::AuditLogging => {
+                "keep the audit log: edits, deletions, joins, leaves and bans (true/false)"
+            }
             Key::CommandPrefix => "prefix of the audit bot's text commands ($ when unset)",
             Key::SeedAuditChannel => "channel that hears about every seed the bot rolls",
             Key::RaceWatchChannel => "channel that hears when a watched racer starts a race",
             Key::RaceWatchCategories => "racetime.gg categories to watch (e.g. alttpr,smz3)",
             Key::RaceWatchPlayers => "racetime.gg user ids to watch",
+            Key::RaceWatchNewRacers => {
+                "post racers with at most this many finished races (0: first race) to the race watch channel"
+            }
+            Key::AuditExcludedChannels => "channels the audit log ignores",
+            Key::Moderation => {
+                "remove phishing links, ROMs, and new members' invites and executables (true/false)"
+            }
         }
     }
 
@@ -181,6 +207,15 @@ impl Key {
             },
             Kind::Text => value.to_owned(),
             Kind::List => list(value).join(","),
+            Kind::Number => match value.parse::<u32>() {
+                Ok(n) if n <= 1000 => n.to_string(),
+                _ => {
+                    return Err(format!(
+                        "{} takes a whole number from 0 to 1000.",
+                        self.name()
+                    ));
+                }
+            },
         };
         if normalized.is_empty() {
             return Err(format!(
@@ -212,6 +247,16 @@ impl GuildSettings {
 
     /// A channel key as an id.
     pub fn channel(&self, key: Key) -> Option<u64> {
+        self.get(key)?.parse().ok()
+    }
+
+    /// A flag key: true only when set to `true`.
+    pub fn flag(&self, key: Key) -> bool {
+        self.get(key) == Some("true")
+    }
+
+    /// A number key.
+    pub fn number(&self, key: Key) -> Option<u32> {
         self.get(key)?.parse().ok()
     }
 

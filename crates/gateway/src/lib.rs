@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod commands;
 pub mod components;
 pub mod context;
@@ -63,6 +64,10 @@ pub struct GatewaySettings {
     /// The website's public URL, for links in posts (`GATEWAY_WEBSITE_URL`; api's
     /// `API_HTTP__PUBLIC_URL`).
     pub website_url: String,
+    /// The audit log and moderation (`GATEWAY_MODERATION__ENABLED=true` needs the privileged
+    /// intents).
+    #[serde(default)]
+    pub moderation: audit::ModerationSettings,
 }
 
 /// How the bot reaches Discord.
@@ -165,6 +170,7 @@ impl Service for GatewayService {
                 speedgaming_url: "https://speedgaming.org/api".to_owned(),
                 daily_poll_secs: 300,
                 website_url: "http://localhost:8080".to_owned(),
+                moderation: audit::ModerationSettings::default(),
             },
         }
     }
@@ -186,6 +192,7 @@ impl Service for GatewayService {
         )?;
         app.tournament = ctx.peers.get("tournament").ok().cloned();
         app.identity = ctx.peers.get("api").ok().cloned();
+        let (permissions, files) = (app.permissions.clone(), app.files.clone());
         let router = Arc::new(router::Router::new(
             app,
             commands::Registry::standard(settings)?,
@@ -197,6 +204,37 @@ impl Service for GatewayService {
             ])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());
+        let audit = match &discord {
+            Some(discord) if settings.moderation.enabled => {
+                let audit = audit::Audit::new(
+                    discord.clone(),
+                    api.clone(),
+                    config.clone(),
+                    ctx.db.clone(),
+                    permissions,
+                    files,
+                    settings.moderation.clone(),
+                );
+                let cleaner = audit.clone();
+                ctx.tasks()
+                    .every(std::time::Duration::from_secs(24 * 3600), move || {
+                        let cleaner = cleaner.clone();
+                        async move {
+                            match cleaner.clean_history().await {
+                                Ok(n) => tracing::info!(deleted = n, "audit history cleaned"),
+                                Err(error) => tracing::warn!(%error, "audit history not cleaned"),
+                            }
+                        }
+                    });
+                Some(audit)
+            }
+            _ => {
+                tracing::info!(
+                    "the audit log and moderation are disabled: enable the Message Content and Server Members intents in the Discord developer portal, then set GATEWAY_MODERATION__ENABLED=true"
+                );
+                None
+            }
+        };
         match (&discord, settings.discord.token.as_ref()) {
             (Some(discord), Some(token)) => {
                 router
@@ -206,6 +244,7 @@ impl Service for GatewayService {
                 for shard_id in 0..settings.discord.shards {
                     ctx.spawn(shard::run(
                         router.clone(),
+                        audit.clone(),
                         shard::ShardConfig::new(token, &settings.discord, shard_id),
                         ctx.tasks(),
                     ));

@@ -34,24 +34,53 @@ impl ShardConfig {
     }
 }
 
-/// The events the bot acts on.
-fn wanted() -> EventTypeFlags {
-    EventTypeFlags::INTERACTION_CREATE | EventTypeFlags::READY | EventTypeFlags::RESUMED
+/// The events the bot acts on; with the audit log, message and member events too.
+fn wanted(audit: bool) -> EventTypeFlags {
+    let base = EventTypeFlags::INTERACTION_CREATE | EventTypeFlags::READY | EventTypeFlags::RESUMED;
+    if audit {
+        base | EventTypeFlags::MESSAGE_CREATE
+            | EventTypeFlags::MESSAGE_UPDATE
+            | EventTypeFlags::MESSAGE_DELETE
+            | EventTypeFlags::MESSAGE_DELETE_BULK
+            | EventTypeFlags::MEMBER_ADD
+            | EventTypeFlags::MEMBER_REMOVE
+            | EventTypeFlags::BAN_ADD
+    } else {
+        base
+    }
 }
 
 /// Runs the shard until `shutdown`; then closes the session cleanly.
-/// Interactions run as tasks of `tasks`, so shutdown waits for those in flight.
-pub async fn run(router: Arc<Router>, config: ShardConfig, tasks: Tasks) {
+/// Interactions (and, with `audit`, message and member events) run as tasks of `tasks`, so
+/// shutdown waits for those in flight.
+pub async fn run(
+    router: Arc<Router>,
+    audit: Option<crate::audit::Audit>,
+    config: ShardConfig,
+    tasks: Tasks,
+) {
     let shutdown = tasks.token().clone();
-    // Slash commands, autocomplete and components arrive without any privileged intent.
-    let mut builder = ConfigBuilder::new(config.token, Intents::GUILDS);
+    // Slash commands, autocomplete and components arrive without any privileged intent; the
+    // audit log needs message content and members (privileged: enabled in the developer
+    // portal) and bans.
+    let intents = if audit.is_some() {
+        Intents::GUILDS
+            | Intents::GUILD_MESSAGES
+            | Intents::MESSAGE_CONTENT
+            | Intents::GUILD_MEMBERS
+            | Intents::GUILD_MODERATION
+    } else {
+        Intents::GUILDS
+    };
+    let wanted = wanted(audit.is_some());
+    let mut builder = ConfigBuilder::new(config.token, intents);
     if let Some(url) = config.gateway_url {
         builder = builder.proxy_url(url);
     }
     let mut shard = Shard::with_config(config.id, builder.build());
     loop {
         let item = tokio::select! {
-            item = shard.next_event(wanted()) => item,
+            item = shard.next_event(wanted) => item,
             () = shutdown.cancelled() => {
                 shard.close(CloseFrame::NORMAL);
                 return;
@@ -70,7 +99,12 @@ pub async fn run(router: Arc<Router>, config: ShardConfig, tasks: Tasks) {
                 tracing::info!(shard = %config.id, user = %ready.user.name, guilds = ready.guilds.len(), "gateway session ready");
             }
             Ok(Event::Resumed) => tracing::info!(shard = %config.id, "gateway session resumed"),
-            Ok(_) => {}
+            Ok(event) => {
+                if let Some(audit) = &audit {
+                    let audit = audit.clone();
+                    tasks.spawn(async move { audit.on_event(event).await });
+                }
+            }
             // twilight reconnects by itself; a fatal close (bad token, bad intents) ends the
             // stream above.
             Err(error) => tracing::warn!(shard = %config.id, %error, "gateway error"),

@@ -17,6 +17,7 @@ use crate::discord::{Discord, Reply};
 
 pub mod alttpr;
 pub mod alttprutils;
+pub mod audit;
 pub mod config;
 pub mod dailygame;
 pub mod datetime;
@@ -143,6 +144,7 @@ impl Registry {
             Box::new(discordservers::DiscordServers),
             Box::new(rtggadmin::RtggAdmin),
             Box::new(inquiry::Inquiry),
+            Box::new(audit::AuditCommand),
         ];
         commands.extend(
             league::ALL
@@ -262,6 +264,8 @@ mod tests {
                 "racerverification",
                 "discordservers",
                 "rtggadmin",
+                "inquiry",
+                "audit",
                 "claim",
                 "release",
                 "mynumbers",

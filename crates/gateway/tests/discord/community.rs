@@ -172,3 +172,327 @@ async fn an_inquiry_opens_a_private_thread_with_the_role() {
         posted[0].body
     );
 }
+
+const AUDIT: u64 = 900;
+const EXCLUDED: u64 = 950;
+const MODS: u64 = 7_800;
+const GENERAL: u64 = 20;
+
+fn joined_now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string()
+}
+
+const LONG_AGO: &str = "2024-01-01T00:00:00.000000+00:00";
+
+/// The bot's posts in `channel` whose embed is titled `title`.
+fn embeds_titled(w: &World, channel: u64, title: &str) -> Vec<Json> {
+    w.fake
+        .channel_messages(channel)
+        .into_iter()
+        .filter(|m| m["embeds"][0]["title"] == title)
+        .collect()
+}
+
+async fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn zip_with(name: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    let mut writer = zip::ZipWriter::new(&mut bytes);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file(name, options).unwrap();
+    writer.write_all(b"not really a rom").unwrap();
+    writer.finish().unwrap();
+    bytes.into_inner()
+}
+
+#[tokio::test]
+async fn moderation_removes_each_violation_once_and_the_audit_log_survives_a_restart() {
+    use sha2::Digest;
+    let mut w = world().await;
+    Mock::given(method("GET"))
+        .and(path("/bad-domains/hashes.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([hex::encode(sha2::Sha256::digest(b"evil.example"))])),
+        )
+        .mount(&w.alttpr)
+        .await;
+    w.fake.set_roles(
+        1,
+        &[(1, DEFAULT_EVERYONE), (MODS, 1 << 5 /* Manage Server */)],
+    );
+    let admin = Invoker::admin(1, "owner");
+    for (key, value) in [
+        ("AuditLogChannel", format!("<#{AUDIT}>")),
+        ("AuditLogging", "true".into()),
+        ("AuditExcludedChannels", format!("<#{EXCLUDED}>")),
+        ("Moderation", "true".into()),
+    ] {
+        let reply = set_config(&w, &admin, key, &value).await;
+        assert!(reply["content"].as_str().unwrap().contains(key), "{reply}");
+    }
+    w.fake.add_member(1, 600, "newbie", &[]);
+    w.fake.add_member(1, 601, "regular", &[]);
+    w.fake.add_member(1, 602, "moddy", &[MODS]);
+    let newbie = (600, "newbie");
+    let regular = (601, "regular");
+
+    // Each rule, once.
+    let invite = w.fake.user_message(
+        1,
+        GENERAL,
+        newbie,
+        &joined_now(),
+        "join us at discord.gg/abc",
+        &[],
+    );
+    let exe_url = w
+        .fake
+        .host_file("setup.exe", "application/octet-stream", b"MZ".to_vec());
+    let exe = w.fake.user_message(
+        1,
+        GENERAL,
+        newbie,
+        &joined_now(),
+        "",
+        &[("setup.exe", &exe_url, 2)],
+    );
+    let phish = w.fake.user_message(
+        1,
+        GENERAL,
+        regular,
+        LONG_AGO,
+        "free nitro https://login.evil.example/claim",
+        &[],
+    );
+    let zip = zip_with("roms/Zelda no Densetsu.sfc");
+    let zip_url = w.fake.host_file("roms.zip", "application/zip", zip.clone());
+    let zipped = w.fake.user_message(
+        1,
+        GENERAL,
+        regular,
+        LONG_AGO,
+        "",
+        &[("roms.zip", &zip_url, zip.len() as u64)],
+    );
+    let notices = |w: &World| {
+        w.fake
+            .channel_messages(GENERAL)
+            .into_iter()
+            .filter(|m| m["author"]["bot"] == true)
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    wait_until("four notices", || notices(&w).len() >= 4).await;
+    // A moderator may post what others may not; an old member may post invites.
+    let rom_url = w
+        .fake
+        .host_file("game.sfc", "application/octet-stream", b"rom".to_vec());
+    w.fake.user_message(
+        1,
+        GENERAL,
+        (602, "moddy"),
+        &joined_now(),
+        "discord.gg/xyz",
+        &[("game.sfc", &rom_url, 3)],
+    );
+    let fine = w.fake.user_message(
+        1,
+        GENERAL,
+        regular,
+        LONG_AGO,
+        "our server: discord.gg/abc",
+        &[],
+    );
+    // The same event again (a replay after a reconnect) changes nothing.
+    w.fake.dispatch("MESSAGE_CREATE", phish.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let said = notices(&w);
+    assert_eq!(said.len(), 4, "{said:#?}");
+    assert!(
+        said.iter()
+            .any(|n| n.starts_with("<@600>, you must be on this server for longer than 24 hours"))
+    );
+    assert!(
+        said.iter()
+            .any(|n| n.starts_with("<@600>, please do not upload executable files."))
+    );
+    assert!(
+        said.iter()
+            .any(|n| n.starts_with("<@601>, your message seemed a bit... phishy."))
+    );
+    assert!(
+        said.iter()
+            .any(|n| n.starts_with("<@601>, a ROM was detected in the zip archive posted"))
+    );
+    for removed in [&invite, &exe, &phish, &zipped] {
+        let deletes = w.fake.calls_to(
+            "DELETE",
+            &format!(
+                "/channels/{GENERAL}/messages/{}",
+                removed["id"].as_str().unwrap()
+            ),
+        );
+        assert_eq!(deletes.len(), 1, "removed once: {removed}");
+    }
+    let remaining: Vec<Json> = w.fake.channel_messages(GENERAL);
+    assert!(remaining.iter().any(|m| m["id"] == fine["id"]));
+    assert!(remaining.iter().any(|m| m["author"]["username"] == "moddy"));
+    let timed_out = w.fake.member(1, 601).unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(
+        timed_out["communication_disabled_until"].as_str().unwrap(),
+    )
+    .unwrap();
+    let minutes = (until.timestamp() - chrono::Utc::now().timestamp()) / 60;
+    assert!((28..=30).contains(&minutes), "timed out for {minutes} min");
+
+    // The audit log: a recorded message, edited and deleted after a restart.
+    let hello = w
+        .fake
+        .user_message(1, GENERAL, regular, LONG_AGO, "hello world", &[]);
+    let quiet = w
+        .fake
+        .user_message(1, EXCLUDED, regular, LONG_AGO, "off the record", &[]);
+    let history = |w: &World, who: &Invoker| {
+        let sent = w.fake.slash_command(
+            who,
+            &["audit", "history"],
+            &[("member", json!({"user": "601"}))],
+            &[],
+        );
+        let fake = w.fake.clone();
+        async move {
+            fake.wait_for_reply(&sent, WAIT, |r| {
+                r["content"].as_str().is_some_and(|c| !c.is_empty())
+            })
+            .await
+        }
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let reply = history(&w, &admin).await;
+        if reply["content"].as_str().unwrap().starts_with("2 recorded") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never recorded: {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    w.restart_gateway().await;
+    let edited = w.fake.user_edit(&hello, "hello there");
+    w.fake.user_edit(&quiet, "still off the record");
+    wait_until("the edit is logged", || {
+        !embeds_titled(&w, AUDIT, "Message Edited").is_empty()
+    })
+    .await;
+    w.fake.dispatch("MESSAGE_UPDATE", edited.clone());
+    w.fake.user_delete(&edited);
+    wait_until("the deletion is logged", || {
+        !embeds_titled(&w, AUDIT, "Message Deleted").is_empty()
+    })
+    .await;
+    w.fake.dispatch(
+        "MESSAGE_DELETE",
+        json!({"id": edited["id"], "channel_id": edited["channel_id"], "guild_id": "1"}),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let edits = embeds_titled(&w, AUDIT, "Message Edited");
+    assert_eq!(edits.len(), 1, "{edits:#?}");
+    let fields = &edits[0]["embeds"][0]["fields"];
+    assert_eq!(fields[0]["value"], "hello world");
+    assert_eq!(fields[1]["value"], "hello there");
+    assert!(
+        edits[0]["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("**A message from <@601> was edited in <#20>.**")
+    );
+    let deletions = embeds_titled(&w, AUDIT, "Message Deleted");
+    assert_eq!(deletions.len(), 1, "{deletions:#?}");
+    assert_eq!(
+        deletions[0]["embeds"][0]["description"],
+        "**Message sent by <@601> was deleted in <#20>.**"
+    );
+    assert_eq!(
+        deletions[0]["embeds"][0]["fields"][0]["value"],
+        "hello there"
+    );
+
+    // Members joining, leaving, banned.
+    let user = json!({"id": "603", "username": "visitor", "discriminator": "0", "global_name": null, "avatar": null});
+    w.fake.dispatch(
+        "GUILD_MEMBER_ADD",
+        json!({"guild_id": "1", "user": user, "roles": [], "joined_at": joined_now(),
+               "deaf": false, "mute": false, "flags": 0, "pending": false, "nick": null, "avatar": null}),
+    );
+    w.fake.dispatch(
+        "GUILD_MEMBER_REMOVE",
+        json!({"guild_id": "1", "user": user}),
+    );
+    w.fake
+        .dispatch("GUILD_BAN_ADD", json!({"guild_id": "1", "user": user}));
+    wait_until("joins, leaves and bans are logged", || {
+        ["Member Joined", "Member Left", "Member Banned"]
+            .iter()
+            .all(|t| embeds_titled(&w, AUDIT, t).len() == 1)
+    })
+    .await;
+    assert_eq!(
+        embeds_titled(&w, AUDIT, "Member Joined")[0]["embeds"][0]["description"],
+        "<@603> visitor"
+    );
+    // Nothing from the excluded channel ever reached the log.
+    assert!(
+        w.fake
+            .channel_messages(AUDIT)
+            .iter()
+            .all(|m| !m.to_string().contains("off the record"))
+    );
+
+    // The export: moderators only, every version, deletions marked.
+    let refused = history(&w, &Invoker::member(9, "nosy")).await;
+    assert_eq!(
+        refused["content"],
+        "Only moderators (Manage Messages) can read the audit log."
+    );
+    let sent = w.fake.slash_command(
+        &admin,
+        &["audit", "history"],
+        &[
+            ("member", json!({"user": "601"})),
+            ("deleted_only", json!(true)),
+        ],
+        &[],
+    );
+    let call = w
+        .fake
+        .wait_for_call(WAIT, |c| {
+            c.path.ends_with("/messages/@original")
+                && c.path.contains(&sent.token)
+                && !c.files.is_empty()
+        })
+        .await;
+    let (name, csv) = &call.files[0];
+    assert_eq!(name, "601_deleted.csv");
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let contents: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
+    assert_eq!(
+        contents,
+        ["hello there", "hello world"],
+        "newest version first"
+    );
+    assert!(rows.iter().all(|r| &r[5] == "true"));
+}

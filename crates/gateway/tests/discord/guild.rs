@@ -240,7 +240,9 @@ async fn the_server_directory_belongs_to_its_guild_and_refreshes_its_posts() {
         "{foreign}"
     );
     // Refresh: an old post of the bot goes, a member's post stays, two messages come.
-    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let mut client = DiscordClient::connect(w.gateway().grpc_url())
+        .await
+        .unwrap();
     client
         .send_message(pb::SendMessageRequest {
             idempotency_key: "old-directory".into(),

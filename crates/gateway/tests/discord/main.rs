@@ -35,7 +35,8 @@ struct World {
     alttpr: MockServer,
     _seedgen: ServiceHandle,
     _seedgen_db: TestDb,
-    gateway: ServiceHandle,
+    gateway: Option<ServiceHandle>,
+    settings: platform::config::Settings<gateway::GatewaySettings>,
     _db: TestDb,
     // Dropping it deletes the test's stream.
     nats: TestNats,
@@ -155,18 +156,46 @@ async fn world() -> World {
     settings.service.speedgaming_url = format!("{}/sg", alttpr.uri());
     settings.service.daily_poll_secs = 1;
     settings.service.discord.community_guilds = vec![1];
-    let listeners = testkit::bind_ephemeral().await.unwrap();
-    let mut gateway = ServiceHandle::spawn::<GatewayService>(settings, listeners).unwrap();
-    gateway.wait_ready(Duration::from_secs(30)).await.unwrap();
+    // The audit log and moderation listen (the fake does not check intents); Discord's
+    // phishing list is served locally.
+    settings.service.moderation.enabled = true;
+    settings.service.moderation.phishing_list_url =
+        format!("{}/bad-domains/hashes.json", alttpr.uri());
+    let gateway = spawn_gateway(&settings).await;
     fake.wait_for_session(WAIT).await;
     World {
         fake,
         alttpr,
         _seedgen: seedgen,
         _seedgen_db: seedgen_db,
-        gateway,
+        gateway: Some(gateway),
+        settings,
         _db: db,
         nats,
+    }
+}
+
+async fn spawn_gateway(
+    settings: &platform::config::Settings<gateway::GatewaySettings>,
+) -> ServiceHandle {
+    let listeners = testkit::bind_ephemeral().await.unwrap();
+    let mut gateway = ServiceHandle::spawn::<GatewayService>(settings.clone(), listeners).unwrap();
+    gateway.wait_ready(Duration::from_secs(30)).await.unwrap();
+    gateway
+}
+
+impl World {
+    fn gateway(&self) -> &ServiceHandle {
+        self.gateway.as_ref().expect("the gateway runs")
+    }
+
+    /// Stops the gateway and starts it again on the same database (a deploy).
+    async fn restart_gateway(&mut self) {
+        if let Some(old) = self.gateway.take() {
+            old.stop().await.unwrap();
+        }
+        self.gateway = Some(spawn_gateway(&self.settings).await);
+        self.fake.wait_for_session(WAIT).await;
     }
 }
 

@@ -5,7 +5,9 @@ use super::*;
 #[tokio::test]
 async fn send_message_is_idempotent_and_blocked_dms_are_typed() {
     let w = world().await;
-    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let mut client = DiscordClient::connect(w.gateway().grpc_url())
+        .await
+        .unwrap();
     let request = pb::SendMessageRequest {
         idempotency_key: "tournament:room-opened:1".into(),
         channel_id: 555,
@@ -91,7 +93,9 @@ async fn send_message_is_idempotent_and_blocked_dms_are_typed() {
 #[tokio::test]
 async fn scheduled_events_are_created_once_per_key_updated_and_deleted() {
     let w = world().await;
-    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let mut client = DiscordClient::connect(w.gateway().grpc_url())
+        .await
+        .unwrap();
     let start = chrono::Utc::now() + chrono::Duration::days(1);
     let event = pb::ScheduledEvent {
         idempotency_key: "episode:42:event".into(),
@@ -229,7 +233,9 @@ async fn a_watched_racer_starting_a_race_is_posted_once() {
 #[tokio::test]
 async fn members_are_found_by_id_and_by_discord_tag() {
     let w = world().await;
-    let mut client = DiscordClient::connect(w.gateway.grpc_url()).await.unwrap();
+    let mut client = DiscordClient::connect(w.gateway().grpc_url())
+        .await
+        .unwrap();
     w.fake.add_member(700, 41, "carol", &[7001, 7002]);
     w.fake.add_member(700, 42, "carolina", &[]);
     w.fake.add_member(701, 43, "dave", &[]);

@@ -27,7 +27,7 @@ async fn an_interaction_in_flight_is_answered_before_the_service_stops() {
     let deferred = w.fake.callback(&sent, WAIT).await;
     assert_eq!(deferred["type"], 5, "the roll is under way: {deferred}");
     let World { fake, gateway, .. } = w;
-    gateway.stop().await.unwrap();
+    gateway.unwrap().stop().await.unwrap();
     // Already there when the stop returned: the interaction's task was waited for.
     let reply = fake
         .wait_for_reply(&sent, Duration::ZERO, |m| {

@@ -79,8 +79,10 @@ pub(super) fn parse_body(content_type: &str, bytes: &[u8]) -> (Json, Vec<(String
             content = &content[..content.len() - 2];
         }
         let value = |key: &str| {
+            // Each header on its own line (a part may carry Content-Type after the disposition).
             headers
-                .split(';')
+                .lines()
+                .flat_map(|line| line.split(';'))
                 .find_map(|h| h.trim().strip_prefix(&format!("{key}=")))
                 .map(|v| v.trim().trim_matches('"').to_owned())
         };
