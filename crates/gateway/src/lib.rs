@@ -150,7 +150,10 @@ impl Service for GatewayService {
 
     fn default_settings() -> Settings<GatewaySettings> {
         Settings {
-            common: CommonSettings::defaults(Self::NAME, &["seedgen", "tournament", "api"]),
+            common: CommonSettings::defaults(
+                Self::NAME,
+                &["seedgen", "tournament", "api", "racetime"],
+            ),
             service: GatewaySettings {
                 discord: DiscordSettings {
                     token: None,
@@ -279,8 +282,15 @@ impl Service for GatewayService {
             ));
             ctx.subscribe(notify::Notifier::<notify::RaceWatch>::new(
                 api.clone(),
-                config,
+                config.clone(),
             ));
+            if let Ok(racetime) = ctx.peers.get("racetime") {
+                ctx.subscribe(notify::NewRacers::new(
+                    api.clone(),
+                    config,
+                    racetime.clone(),
+                ));
+            }
             ctx.subscribe(
                 league_notify::Announcer::<proto::events::v1::NumberClaimed>::new(
                     api.clone(),

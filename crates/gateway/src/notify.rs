@@ -171,6 +171,129 @@ impl Notification for RaceWatch {
     }
 }
 
+/// `racetime.race.status_changed` to `in_progress` → "New Racer Detected!" in the race watch
+/// channel of each guild that set `RaceWatchNewRacers` (N), for every entrant with at most N
+/// finished races on racetime.gg (spec §1.12, where N was 0 and watchers were database rows).
+/// The races are counted by the racetime service (`CountRaces`, which stops reading at N + 1).
+#[derive(Debug)]
+pub struct NewRacers {
+    api: DiscordApi,
+    config: GuildConfig,
+    racetime: platform::grpc::Peer,
+}
+
+impl NewRacers {
+    /// The notification, counting races through `racetime`.
+    pub fn new(api: DiscordApi, config: GuildConfig, racetime: platform::grpc::Peer) -> Self {
+        Self {
+            api,
+            config,
+            racetime,
+        }
+    }
+
+    /// How many finished races `user` has, counting up to `stop`; `None` for an unknown user.
+    async fn finished(&self, user: &str, stop: u32) -> Result<Option<u32>, HandlerError> {
+        use proto::racetime::v1::race_rooms_client::RaceRoomsClient;
+        let request = proto::racetime::v1::CountRacesRequest {
+            user_id: user.to_owned(),
+            categories: Vec::new(),
+            since: None,
+            minimum: stop,
+        };
+        let peer = &self.racetime;
+        match peer
+            .call(|| {
+                let mut client = RaceRoomsClient::new(peer.channel());
+                let request = request.clone();
+                async move { client.count_races(request).await }
+            })
+            .await
+        {
+            Ok(reply) => Ok(Some(reply.into_inner().count)),
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => Ok(None),
+            Err(status) => Err(HandlerError::Transient(anyhow::anyhow!(
+                "counting {user}'s races: {}",
+                status.message()
+            ))),
+        }
+    }
+}
+
+impl Subscriber for NewRacers {
+    type Event = RaceStatusChanged;
+
+    fn name(&self) -> &str {
+        "gateway-new-racers"
+    }
+
+    async fn on(
+        &self,
+        _txn: &DatabaseTransaction,
+        race: RaceStatusChanged,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        if race.status != "in_progress" || race.previous_status == "in_progress" {
+            return Ok(());
+        }
+        let origin = url::Url::parse(&race.room_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| "https://racetime.gg".into());
+        // (channel, threshold) of each interested guild.
+        let mut targets = Vec::new();
+        for (_, settings) in self.config.guilds_with(Key::RaceWatchNewRacers).await? {
+            let (Some(channel), Some(most)) = (
+                settings.channel(Key::RaceWatchChannel),
+                settings.number(Key::RaceWatchNewRacers),
+            ) else {
+                continue;
+            };
+            let categories = settings.list(Key::RaceWatchCategories);
+            if categories.is_empty() || categories.contains(&race.category.as_str()) {
+                targets.push((channel, most));
+            }
+        }
+        let Some(highest) = targets.iter().map(|(_, most)| *most).max() else {
+            return Ok(());
+        };
+        for entrant in &race.entrants {
+            // One count per entrant, read far enough for the most generous guild.
+            let Some(count) = self.finished(&entrant.user_id, highest + 1).await? else {
+                continue;
+            };
+            for &(channel, most) in &targets {
+                if count > most {
+                    continue;
+                }
+                let embed = blank(
+                    Some("New Racer Detected!".into()),
+                    Some(format!(
+                        "A new racer named [{}]({origin}/user/{}) began racing in [{}]({})",
+                        entrant.name, entrant.user_id, race.room, race.room_url
+                    )),
+                    Some(0x2ECC71),
+                );
+                let key = format!("newracer:{}:{channel}:{}", envelope.id, entrant.user_id);
+                match self.api.send(&key, channel, "", &[embed]).await {
+                    Ok(_) => {}
+                    Err(status) if status.code() == tonic::Code::Unavailable => {
+                        return Err(HandlerError::Transient(anyhow::anyhow!(
+                            "posting to channel {channel}: {}",
+                            status.message()
+                        )));
+                    }
+                    Err(status) => tracing::warn!(
+                        channel, error = %status.message(), "new racer not posted"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

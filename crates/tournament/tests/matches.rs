@@ -17,6 +17,7 @@ use proto::tournament::v1::tournament_admin_client::TournamentAdminClient;
 use proto::tournament::v1::tournaments_client::TournamentsClient;
 use racetime::RacetimeService;
 use serde_json::json;
+use testkit::discord::Invoker;
 use testkit::speedgaming::{self as sg, FakeSpeedGaming};
 use testkit::{FakeDiscord, FakeRacetime, ServiceHandle, TestDb, TestNats};
 use tonic::transport::Channel;
@@ -33,6 +34,7 @@ const HELPER_ROLE: u64 = 4_101;
 const ROLE_HELPER: u64 = 56;
 const CAROL: u64 = 57;
 const COMMENTARY: u64 = 778;
+const RACE_WATCH: u64 = 779;
 
 struct World {
     racetime_fake: FakeRacetime,
@@ -151,6 +153,7 @@ async fn world() -> World {
     testkit::configure(&mut settings.common, &gateway_db, &nats);
     settings.common.peers.get_mut("tournament").unwrap().url = tournament_url;
     settings.common.peers.get_mut("api").unwrap().url = api.grpc_url();
+    settings.common.peers.get_mut("racetime").unwrap().url = racetime.grpc_url();
     let d = &mut settings.service.discord;
     d.token = Some(testkit::discord::BOT_TOKEN.to_string().into());
     d.application_id = Some(testkit::discord::APPLICATION_ID);
@@ -886,6 +889,41 @@ async fn from_room_to_result_the_seed_reaches_everyone_once_and_the_result_is_re
         })
         .await;
 
+    // The guild watches new racers (at most one finished race): Alice has none, Bob and the
+    // helper have more.
+    let admin = Invoker {
+        guild_id: Some(GUILD),
+        ..Invoker::admin(9, "server admin")
+    };
+    for (key, value) in [
+        ("RaceWatchChannel", format!("<#{RACE_WATCH}>")),
+        ("RaceWatchCategories", "alttpr".into()),
+        ("RaceWatchNewRacers", "1".into()),
+    ] {
+        let sent = w.discord.slash_command(
+            &admin,
+            &["config", "set"],
+            &[("key", json!(key)), ("value", json!(value))],
+            &[],
+        );
+        let set = w
+            .discord
+            .wait_for_reply(&sent, WAIT, |m| {
+                m["content"].as_str().is_some_and(|c| !c.is_empty())
+            })
+            .await;
+        assert!(set["content"].as_str().unwrap().contains(key), "{set}");
+    }
+    for (user, races) in [(&w.bob_rt, 3), (&w.helper_rt, 2)] {
+        for day in 0..races {
+            w.racetime_fake.add_past_race(
+                user,
+                "alttpr",
+                "finished",
+                Utc::now() - chrono::Duration::days(day + 1),
+            );
+        }
+    }
     // The race: Alice finishes, Bob forfeits.
     w.racetime_fake.ready(&room, &w.alice_rt);
     w.racetime_fake.ready(&room, &w.bob_rt);
@@ -896,6 +934,23 @@ async fn from_room_to_result_the_seed_reaches_everyone_once_and_the_result_is_re
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while w.discord.channel_messages(RACE_WATCH).is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no new racer post");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let watch = w.discord.channel_messages(RACE_WATCH);
+    assert_eq!(watch.len(), 1, "only Alice is new: {watch:#?}");
+    assert_eq!(watch[0]["embeds"][0]["title"], "New Racer Detected!");
+    let said = watch[0]["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "A new racer named [Alice]({}/user/{})",
+            w.racetime_fake.url, w.alice_rt
+        )) && said.contains("began racing in [alttpr/"),
+        "{said}"
+    );
     w.racetime_fake.forfeit(&room, &w.bob_rt);
     w.racetime_fake.forfeit(&room, &w.helper_rt);
     w.racetime_fake.finish(&room, &w.alice_rt);
@@ -1017,7 +1072,7 @@ async fn organizers_use_the_tournament_command_in_discord() {
         .await
         .unwrap()
         .into_inner();
-    let alice = testkit::discord::Invoker::member(ALICE, "alice");
+    let alice = Invoker::member(ALICE, "alice");
     let reply = |sent: testkit::discord::SentInteraction| {
         let discord = w.discord.clone();
         async move {
