@@ -35,6 +35,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/keys"),
     ("post", "/api/v1/admin/keys"),
     ("delete", "/api/v1/admin/keys/{id}"),
+    (
+        "put",
+        "/api/v1/admin/triforcetexts/{pool}/moderators/{discord_user_id}",
+    ),
+    (
+        "delete",
+        "/api/v1/admin/triforcetexts/{pool}/moderators/{discord_user_id}",
+    ),
     ("get", "/api/v1/webhooks"),
     ("post", "/api/v1/webhooks"),
     ("delete", "/api/v1/webhooks/{id}"),

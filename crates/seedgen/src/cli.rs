@@ -159,6 +159,8 @@ pub async fn roll(args: &RollArgs, settings: &crate::SeedgenSettings) -> Result<
         unmasked: args.unmasked,
         players: Vec::new(),
         endpoint_prefix: String::new(),
+        triforce_text_pool: None,
+        triforce_text_uniform: false,
     };
     let planned = generator.plan(&request).await.map_err(|e| e.to_string())?;
     if args.dry_run {

@@ -91,6 +91,10 @@ pub struct Request {
     pub players: Vec<String>,
     /// alttpr.com path prefix (seasonal endpoints); empty normally.
     pub endpoint_prefix: String,
+    /// ALTTPR: the triforce text pool of the seed's end-credit text (overrides the preset's).
+    pub triforce_text_pool: Option<String>,
+    /// Pick the triforce text uniformly instead of balanced by submitter.
+    pub triforce_text_uniform: bool,
 }
 
 /// Why a seed could not be made.
@@ -388,6 +392,18 @@ impl Generator {
                     "on"
                 };
                 self.plan_alttpr(&mut planned, request, alttpr, spoilers)?;
+                let pool = request
+                    .triforce_text_pool
+                    .clone()
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|pool| crate::alttpr::TriforcePool {
+                        pool,
+                        balanced: !request.triforce_text_uniform,
+                    })
+                    .or_else(|| alttpr.triforce_texts.clone());
+                if let Some(pool) = pool {
+                    self.put_triforce_text(&mut planned, &pool).await?;
+                }
             }
             "alttprmystery" => self.plan_mystery(&mut planned, request).await?,
             "sm" | "smz3" => {
@@ -503,6 +519,28 @@ impl Generator {
             other => return Err(invalid(format!("unknown randomizer `{other}`"))),
         }
         Ok(planned)
+    }
+
+    /// Puts an approved text of `pool` into an alttpr.com request's end credits; without a
+    /// database (the CLI) or an approved text, the seed keeps the game's own text.
+    async fn put_triforce_text(
+        &self,
+        planned: &mut Planned,
+        pool: &crate::alttpr::TriforcePool,
+    ) -> Result<(), GenerateError> {
+        let (Some(db), Job::Alttpr(request)) = (&self.db, &mut planned.job) else {
+            return Ok(());
+        };
+        let picked = crate::triforce::pick(db, &pool.pool, pool.balanced, &mut planned.rng).await?;
+        let Some(text) = picked else {
+            tracing::info!(pool = %pool.pool, "no approved triforce text in the pool");
+            return Ok(());
+        };
+        if !request.body["texts"].is_object() {
+            request.body["texts"] = serde_json::json!({});
+        }
+        request.body["texts"]["end_triforce"] = Json::String(crate::triforce::end_triforce(&text));
+        Ok(())
     }
 
     fn plan_alttpr(

@@ -224,6 +224,8 @@ impl SeedGen for SeedGenApi {
             unmasked: r.unmasked,
             players: r.players,
             endpoint_prefix: r.endpoint_prefix,
+            triforce_text_pool: Some(r.triforce_text_pool).filter(|p| !p.is_empty()),
+            triforce_text_uniform: r.triforce_text_uniform,
         };
         if r.validate_only {
             let planned = self

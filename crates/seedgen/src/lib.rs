@@ -20,6 +20,7 @@ pub mod rollers;
 pub mod service;
 pub mod storage;
 pub mod suggest;
+pub mod triforce;
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -190,6 +191,11 @@ impl Service for SeedgenService {
             Duration::from_secs(settings.idempotency_wait_secs),
         );
         routes.add_service(SeedGenServer::new(grpc::SeedGenApi { core }));
+        routes.add_service(
+            proto::triforce::v1::triforce_texts_server::TriforceTextsServer::new(
+                triforce::TriforceTextsApi { db: ctx.db.clone() },
+            ),
+        );
         ctx.subscribe(purge::OnUserPurged);
         Ok(())
     }

@@ -96,6 +96,9 @@ pub enum SeedRoller {
         /// Hints.
         #[serde(default)]
         hints: bool,
+        /// ALTTPR: the triforce text pool whose approved texts go into the seeds' credits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        triforce_text_pool: Option<String>,
     },
     /// A preset chosen by the match title: the part after the last `:` (spec §1.3, "Round 3:
     /// Boss Shuffle" → "Boss Shuffle"), looked up in `map`.
@@ -107,6 +110,9 @@ pub enum SeedRoller {
         /// When the title has no known key; none: the roll is refused with a message.
         #[serde(default)]
         default: Option<String>,
+        /// ALTTPR: the triforce text pool whose approved texts go into the seeds' credits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        triforce_text_pool: Option<String>,
     },
 }
 
@@ -115,6 +121,19 @@ fn yes() -> bool {
 }
 
 impl SeedRoller {
+    /// The triforce text pool of the seeds, if the roller names one.
+    pub fn triforce_text_pool(&self) -> Option<&str> {
+        match self {
+            Self::None => None,
+            Self::Preset {
+                triforce_text_pool, ..
+            }
+            | Self::TitleMap {
+                triforce_text_pool, ..
+            } => triforce_text_pool.as_deref(),
+        }
+    }
+
     /// The preset for a match titled `title`.
     ///
     /// Errors: a title-map roller without a key for the title and without a default
@@ -129,6 +148,7 @@ impl SeedRoller {
                 randomizer,
                 map,
                 default,
+                ..
             } => {
                 let key = title.rsplit(':').next().unwrap_or_default().trim();
                 match map.get(key).or(default.as_ref()) {
@@ -220,7 +240,9 @@ mod tests {
             randomizer: "alttpr".into(),
             map: [("Boss Shuffle".to_owned(), "bossshuffle".to_owned())].into(),
             default: None,
+            triforce_text_pool: Some("alttpr2024".into()),
         };
+        assert_eq!(roller.triforce_text_pool(), Some("alttpr2024"));
         assert_eq!(
             roller.preset_for("Round 3: Boss Shuffle").unwrap(),
             Some(("alttpr".into(), "bossshuffle".into()))

@@ -274,6 +274,11 @@ impl Subscriber for OnTournamentRace {
             requested_by: format!("racetime:{}", event.room),
             surface: "racetime".into(),
             players: names.clone(),
+            triforce_text_pool: tournament
+                .roller
+                .triforce_text_pool()
+                .unwrap_or_default()
+                .to_owned(),
             ..Default::default()
         };
         let seedgen = self

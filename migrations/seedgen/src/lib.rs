@@ -8,6 +8,7 @@ mod m20261120_000002_presets_and_audit;
 mod m20261130_000003_signed_bigints;
 mod m20261130_000004_no_pending_claims;
 mod m20261130_000005_idempotency_keys;
+mod m20261202_000006_triforce_texts;
 
 /// Applies the `seedgen` service's migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_signed_bigints::Migration),
             Box::new(m20261130_000004_no_pending_claims::Migration),
             Box::new(m20261130_000005_idempotency_keys::Migration),
+            Box::new(m20261202_000006_triforce_texts::Migration),
         ]
     }
 }

@@ -143,3 +143,73 @@ pub async fn revoke(
         Err(ApiError::not_found(format!("no API key {id}")))
     }
 }
+
+/// The seedgen service's triforce text RPCs.
+fn triforce(
+    state: &AppState,
+) -> Result<
+    proto::triforce::v1::triforce_texts_client::TriforceTextsClient<platform::grpc::TracedChannel>,
+    ApiError,
+> {
+    let peer = state
+        .peers
+        .get("seedgen")
+        .map_err(|s| ApiError::from_status(&s))?;
+    Ok(proto::triforce::v1::triforce_texts_client::TriforceTextsClient::new(peer.channel()))
+}
+
+async fn set_moderator(
+    state: &AppState,
+    pool: String,
+    discord_user_id: u64,
+    moderator: bool,
+) -> Result<bool, ApiError> {
+    let reply = triforce(state)?
+        .set_moderator(proto::triforce::v1::SetModeratorRequest {
+            pool,
+            discord_user_id,
+            moderator,
+            operator: true,
+        })
+        .await
+        .map_err(|s| ApiError::from_status(&s))?;
+    Ok(reply.into_inner().changed)
+}
+
+/// Makes a Discord user a moderator of a triforce text pool (spec §4.4; upstream kept them
+/// in a config table edited by hand).
+#[utoipa::path(put, path = "/api/v1/admin/triforcetexts/{pool}/moderators/{discord_user_id}",
+    tag = "admin",
+    params(("pool" = String, Path), ("discord_user_id" = u64, Path)),
+    responses((status = 204), (status = 400), (status = 401), (status = 403)),
+    security(("api_key" = ["admin"])))]
+pub async fn add_triforce_moderator(
+    State(state): State<AppState>,
+    key: ApiKey,
+    Path((pool, discord_user_id)): Path<(String, u64)>,
+) -> Result<StatusCode, ApiError> {
+    key.require(ADMIN)?;
+    set_moderator(&state, pool, discord_user_id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a triforce text pool moderator.
+#[utoipa::path(delete, path = "/api/v1/admin/triforcetexts/{pool}/moderators/{discord_user_id}",
+    tag = "admin",
+    params(("pool" = String, Path), ("discord_user_id" = u64, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("api_key" = ["admin"])))]
+pub async fn remove_triforce_moderator(
+    State(state): State<AppState>,
+    key: ApiKey,
+    Path((pool, discord_user_id)): Path<(String, u64)>,
+) -> Result<StatusCode, ApiError> {
+    key.require(ADMIN)?;
+    if set_moderator(&state, pool.clone(), discord_user_id, false).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "{discord_user_id} does not moderate {pool}"
+        )))
+    }
+}

@@ -89,6 +89,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::purge))
         .routes(routes!(admin::list, admin::create))
         .routes(routes!(admin::revoke))
+        .routes(routes!(
+            admin::add_triforce_moderator,
+            admin::remove_triforce_moderator
+        ))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::remove))
         .routes(routes!(webhooks::deliveries))

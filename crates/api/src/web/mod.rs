@@ -12,6 +12,7 @@ mod elections;
 mod leagues;
 mod mystery;
 mod presets;
+mod triforce;
 
 use askama::Template;
 use axum::Router;
@@ -323,4 +324,25 @@ pub fn router() -> Router<AppState> {
             post(presets::delete),
         )
         .route("/mystery", get(mystery::form).post(mystery::roll))
+        .route(
+            "/triforcetexts/{pool}",
+            get(triforce::page).post(triforce::submit),
+        )
+        .route("/triforcetexts/{pool}/api", post(triforce::api_submit))
+        .route(
+            "/triforcetexts/{pool}/moderation",
+            get(triforce::moderation),
+        )
+        .route(
+            "/triforcetexts/{pool}/moderation/{id}",
+            post(triforce::moderate),
+        )
+        .route(
+            "/triforcetexts/{pool}/moderation/api",
+            get(triforce::api_list),
+        )
+        .route(
+            "/triforcetexts/{pool}/moderation/api/{id}",
+            post(triforce::api_moderate),
+        )
 }

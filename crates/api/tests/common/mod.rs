@@ -102,7 +102,8 @@ pub struct Site {
     pub racetime: FakeOAuth,
     /// seedgen's database, to look at namespaces.
     pub seedgen_db: sea_orm::DatabaseConnection,
-    _seedgen: ServiceHandle,
+    /// seedgen.
+    pub seedgen: ServiceHandle,
     _seedgen_test_db: TestDb,
     /// The NATS names of this test.
     pub nats: TestNats,
@@ -110,11 +111,20 @@ pub struct Site {
 
 /// Starts seedgen with the repository's presets.
 pub async fn seedgen(nats: &TestNats) -> (ServiceHandle, TestDb) {
+    seedgen_with(nats, |_| {}).await
+}
+
+/// Like [`seedgen`], with `configure` applied to its settings last.
+pub async fn seedgen_with(
+    nats: &TestNats,
+    configure: impl FnOnce(&mut seedgen::SeedgenSettings),
+) -> (ServiceHandle, TestDb) {
     testkit::init();
     let db = TestDb::new().await.unwrap();
     let mut settings = SeedgenService::default_settings();
     testkit::configure(&mut settings.common, &db, nats);
     settings.service.presets_dir = repo_root().join("presets");
+    configure(&mut settings.service);
     let mut handle =
         ServiceHandle::spawn::<SeedgenService>(settings, testkit::bind_ephemeral().await.unwrap())
             .unwrap();
@@ -125,8 +135,17 @@ pub async fn seedgen(nats: &TestNats) -> (ServiceHandle, TestDb) {
 impl Site {
     /// Starts everything; `configure` adjusts api's settings last.
     pub async fn start_with(configure: impl FnOnce(&mut ApiSettings)) -> Site {
+        Self::start_full(configure, |_| {}).await
+    }
+
+    /// Starts everything; `configure` adjusts api's settings last, `configure_seedgen`
+    /// seedgen's.
+    pub async fn start_full(
+        configure: impl FnOnce(&mut ApiSettings),
+        configure_seedgen: impl FnOnce(&mut seedgen::SeedgenSettings),
+    ) -> Site {
         let nats = TestNats::shared();
-        let (seedgen, seedgen_test_db) = seedgen(&nats).await;
+        let (seedgen, seedgen_test_db) = seedgen_with(&nats, configure_seedgen).await;
         let discord = FakeOAuth::discord().await.unwrap();
         let racetime = FakeOAuth::racetime().await.unwrap();
         let (d, r) = (discord.clone(), racetime.clone());
@@ -152,7 +171,7 @@ impl Site {
             discord,
             racetime,
             seedgen_db,
-            _seedgen: seedgen,
+            seedgen,
             _seedgen_test_db: seedgen_test_db,
             nats,
         }

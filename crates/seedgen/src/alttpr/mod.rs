@@ -52,6 +52,18 @@ pub struct AlttprPreset {
     pub studytime: Option<u32>,
     /// Items placed at chosen locations.
     pub forced_locations: Vec<ForcedLocation>,
+    /// The triforce text pool its seeds take their end-credit text from (top-level
+    /// `triforce_texts: <pool>`, or `{pool: <pool>, balanced: false}` for a uniform pick).
+    pub triforce_texts: Option<TriforcePool>,
+}
+
+/// A preset's triforce text pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriforcePool {
+    /// The pool.
+    pub pool: String,
+    /// A random submitter first (the default), else a uniformly random text.
+    pub balanced: bool,
 }
 
 /// Why an `alttpr` preset is invalid.
@@ -159,12 +171,34 @@ impl AlttprPreset {
         if !forced_locations.is_empty() && kind != AlttprKind::Customizer {
             return Err("`forced_locations` needs `customizer: true`".into());
         }
+        let triforce_texts = match map.get("triforce_texts") {
+            None | Some(Yaml::Null) => None,
+            Some(Yaml::String(pool)) => Some(TriforcePool {
+                pool: pool.clone(),
+                balanced: true,
+            }),
+            Some(Yaml::Mapping(m)) => Some(TriforcePool {
+                pool: m
+                    .get("pool")
+                    .and_then(Yaml::as_str)
+                    .ok_or("`triforce_texts.pool` must name a triforce text pool")?
+                    .to_owned(),
+                balanced: m.get("balanced").and_then(Yaml::as_bool).unwrap_or(true),
+            }),
+            Some(other) => {
+                return Err(format!(
+                    "`triforce_texts` must be a pool name or a mapping, not {}",
+                    crate::yaml::kind(other)
+                ));
+            }
+        };
         Ok(Self {
             kind,
             settings: to_json(&Yaml::Mapping(settings.clone())),
             branch,
             studytime,
             forced_locations,
+            triforce_texts,
         })
     }
 }
