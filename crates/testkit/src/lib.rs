@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod browser;
 mod db;
 pub mod discord;
 pub mod fixtures;

@@ -101,6 +101,14 @@ fn league_admin(id: u64) -> Invoker {
 impl World {
     /// An api service reaching this world's tournament service; its base URL.
     async fn api(&self) -> (ServiceHandle, TestDb, String) {
+        self.api_with_login(None).await
+    }
+
+    /// Like [`World::api`], with "Log in with Discord" through `discord`'s fake OAuth2.
+    async fn api_with_login(
+        &self,
+        discord: Option<&testkit::oauth::FakeOAuth>,
+    ) -> (ServiceHandle, TestDb, String) {
         let db = TestDb::new().await.unwrap();
         let mut settings = api::ApiService::default_settings();
         testkit::configure(&mut settings.common, &db, &self.nats);
@@ -111,6 +119,16 @@ impl World {
             .unwrap()
             .port();
         settings.service.http.listen = ([127, 0, 0, 1], port).into();
+        settings.service.http.public_url = format!("http://127.0.0.1:{port}");
+        if let Some(d) = discord {
+            let s = &mut settings.service.discord;
+            s.client_id = d.client_id.clone();
+            s.client_secret = Some(d.client_secret.clone().into());
+            s.authorize_url = d.authorize_url();
+            s.token_url = d.token_url();
+            s.api_url = d.api_url();
+            d.register_redirect(&format!("http://127.0.0.1:{port}/callback/discord/"));
+        }
         let mut api = ServiceHandle::spawn::<api::ApiService>(
             settings,
             testkit::bind_ephemeral().await.unwrap(),
@@ -797,6 +815,10 @@ async fn a_private_election_is_posted_voted_counted_and_closed_once() {
         let voter = 800 + i as u64;
         w.discord
             .add_member(GUILD, voter, &format!("voter{i}"), &[VOTER_ROLE]);
+        if ballot == &vec!["D", "C"] {
+            // This one is cast on the website, in a real browser.
+            continue;
+        }
         client
             .cast_ballot(el::CastBallotRequest {
                 election_id: id,
@@ -806,6 +828,33 @@ async fn a_private_election_is_posted_voted_counted_and_closed_once() {
             .await
             .unwrap();
     }
+    // The last voter logs in with Discord and ranks D first, C second on the ballot page.
+    let oauth = testkit::oauth::FakeOAuth::discord().await.unwrap();
+    let (_api, _api_db, site) = w.api_with_login(Some(&oauth)).await;
+    oauth.sign_in_as("808", "voter8");
+    let driver = testkit::browser::driver().await;
+    let page = testkit::browser::browser(&driver).await;
+    page.goto(&format!("{site}/login/")).await.unwrap();
+    testkit::browser::wait_path(&page, "/me").await;
+    page.goto(&format!("{site}/ranked_choice/{id}"))
+        .await
+        .unwrap();
+    testkit::browser::fits_a_phone_and_is_labelled(&page, "ballot").await;
+    for (name, rank) in [("D", "1"), ("C", "2")] {
+        page.find(fantoccini::Locator::Id(&format!("rank-{}", by_name(name))))
+            .await
+            .unwrap()
+            .select_by_value(rank)
+            .await
+            .unwrap();
+    }
+    testkit::browser::submit_and_reload(&page, "#ballot button").await;
+    assert_eq!(
+        testkit::browser::text(&page, "#my-ballot").await,
+        "D\nC",
+        "the ballot as cast"
+    );
+    page.close().await.unwrap();
     // One ballot each; the role is required; a stranger is not in the server.
     let again = client
         .cast_ballot(el::CastBallotRequest {
