@@ -2,6 +2,9 @@
 //! through a cache that this process invalidates on write and that expires after a minute,
 //! so edits made by another replica (or in the database) take effect without a restart
 //! (upstream's cache never expired, §7.13). Guild administrators edit it with `/config`.
+//! Upstream's `CommandPrefix` is gone with the audit bot's text commands (`/audit history`
+//! replaces `$messagehistory` and `$deletedhistory`); `TournamentEnabled` and the keys §4 lists
+//! as no longer read are not carried over.
 
 use platform::db::{u64_from_db, u64_to_db};
 use std::collections::{BTreeMap, HashMap};
@@ -70,8 +73,6 @@ pub enum Key {
     AuditLogChannel,
     /// Whether the audit log is on.
     AuditLogging,
-    /// Prefix of legacy text commands.
-    CommandPrefix,
     /// Channel every generated seed is reported in.
     SeedAuditChannel,
     /// Channel race-watch posts go to.
@@ -92,12 +93,11 @@ pub enum Key {
 
 impl Key {
     /// Every key, in the order `/config view` lists them.
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 11] = [
         Key::DailyAnnouncerChannel,
         Key::HolyImageDefaultGame,
         Key::AuditLogChannel,
         Key::AuditLogging,
-        Key::CommandPrefix,
         Key::SeedAuditChannel,
         Key::RaceWatchChannel,
         Key::RaceWatchCategories,
@@ -114,7 +114,6 @@ impl Key {
             Key::HolyImageDefaultGame => "HolyImageDefaultGame",
             Key::AuditLogChannel => "AuditLogChannel",
             Key::AuditLogging => "AuditLogging",
-            Key::CommandPrefix => "CommandPrefix",
             Key::SeedAuditChannel => "SeedAuditChannel",
             Key::RaceWatchChannel => "RaceWatchChannel",
             Key::RaceWatchCategories => "RaceWatchCategories",
@@ -132,7 +131,7 @@ impl Key {
             Key::RaceWatchNewRacers => Kind::Number,
             Key::AuditLogChannel | Key::SeedAuditChannel | Key::RaceWatchChannel => Kind::Channel,
             Key::AuditLogging | Key::Moderation => Kind::Flag,
-            Key::HolyImageDefaultGame | Key::CommandPrefix => Kind::Text,
+            Key::HolyImageDefaultGame => Kind::Text,
             Key::RaceWatchCategories | Key::RaceWatchPlayers => Kind::List,
         }
     }
@@ -146,7 +145,6 @@ impl Key {
             Key::AuditLogging => {
                 "keep the audit log: edits, deletions, joins, leaves and bans (true/false)"
             }
-            Key::CommandPrefix => "prefix of the audit bot's text commands ($ when unset)",
             Key::SeedAuditChannel => "channel that hears about every seed the bot rolls",
             Key::RaceWatchChannel => "channel that hears when a watched racer starts a race",
             Key::RaceWatchCategories => "racetime.gg categories to watch (e.g. alttpr,smz3)",
