@@ -354,6 +354,21 @@ impl DiscordRpc for DiscordApi {
             .map(Response::new)
     }
 
+    async fn edit_message(
+        &self,
+        request: Request<pb::EditMessageRequest>,
+    ) -> Result<Response<pb::EditMessageReply>, Status> {
+        let r = request.into_inner();
+        let reply = crate::discord::Reply {
+            content: Some(r.content.clone()).filter(|c| !c.is_empty()),
+            embeds: r.embeds.iter().map(embed).collect(),
+            ..Default::default()
+        };
+        self.edit_message(r.channel_id, r.message_id, &reply)
+            .await?;
+        Ok(Response::new(pb::EditMessageReply {}))
+    }
+
     async fn send_direct_message(
         &self,
         request: Request<pb::SendDirectMessageRequest>,

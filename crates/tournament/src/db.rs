@@ -141,6 +141,16 @@ pub mod tournament {
         pub open_race: Option<String>,
         /// IANA zone for input and display.
         pub time_zone: String,
+        /// Mention in front of player-check reports (e.g. `<@&123>`).
+        pub audit_mention: Option<String>,
+        /// A Discord scheduled event per upcoming match.
+        pub scheduled_events: bool,
+        /// Channel of the scheduling-needs embed.
+        pub scheduling_needs_channel_id: Option<i64>,
+        /// List tracker needs.
+        pub scheduling_needs_tracker: bool,
+        /// Crew language counted (default `en`).
+        pub scheduling_needs_language: Option<String>,
         /// Created.
         pub created_at: ChronoDateTimeUtc,
         /// Last changed.

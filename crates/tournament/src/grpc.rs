@@ -106,6 +106,11 @@ pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
         time_zone: row.time_zone.clone(),
         helper_racetime_teams: t.helper_racetime_teams.clone(),
         open_race_json: row.open_race.clone().unwrap_or_default(),
+        audit_mention: row.audit_mention.clone().unwrap_or_default(),
+        scheduled_events: row.scheduled_events,
+        scheduling_needs_channel_id: snowflake(row.scheduling_needs_channel_id),
+        scheduling_needs_tracker: row.scheduling_needs_tracker,
+        scheduling_needs_language: row.scheduling_needs_language.clone().unwrap_or_default(),
     }
 }
 
@@ -176,6 +181,12 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
         } else {
             c.time_zone.trim().to_owned()
         },
+        audit_mention: Some(c.audit_mention.trim().to_owned()).filter(|m| !m.is_empty()),
+        scheduled_events: c.scheduled_events,
+        scheduling_needs_channel_id: nonzero(c.scheduling_needs_channel_id),
+        scheduling_needs_tracker: c.scheduling_needs_tracker,
+        scheduling_needs_language: Some(c.scheduling_needs_language.trim().to_owned())
+            .filter(|l| !l.is_empty()),
     })
 }
 

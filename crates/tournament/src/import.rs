@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::db::{ScheduleSource, r#match};
+use crate::db::ScheduleSource;
 use crate::matches::{self, Change, NewMatch};
 use crate::opener::Opener;
 use crate::registry::Tournament;
@@ -59,6 +59,7 @@ pub async fn import(
     let episodes = sg.schedule(event, from, to).await?;
     let mut report = Report::default();
     let mut seen = HashSet::new();
+    let mut to_check = Vec::new();
     for episode in &episodes {
         if episode.event.slug != event && !episode.event.slug.is_empty() {
             continue;
@@ -75,8 +76,22 @@ pub async fn import(
             }
             Change::Unchanged => {}
         }
-        if tournament.row.require_racetime_link && !stored.link_alerted {
-            check_links(db, opener, tournament, stored).await?;
+        // New or changed players are checked now, days before the room opens.
+        if change != Change::Unchanged || !stored.link_alerted {
+            to_check.push(stored);
+        }
+    }
+    match crate::player_checks::check(db, opener, tournament, &to_check).await {
+        Ok(_) => {
+            for stored in to_check.into_iter().filter(|m| !m.link_alerted) {
+                let mut active = sea_orm::IntoActiveModel::into_active_model(stored);
+                active.link_alerted = sea_orm::ActiveValue::Set(true);
+                sea_orm::ActiveModelTrait::update(active, db).await?;
+            }
+        }
+        // Identity or the gateway is down: the next import checks again.
+        Err(error) => {
+            tracing::warn!(tournament = %tournament.row.slug, %error, "player check failed")
         }
     }
     for stored in matches::between(db, tournament.row.id, from, to).await? {
@@ -104,72 +119,4 @@ pub async fn import(
         }
     }
     Ok(report)
-}
-
-/// `require_racetime_link`: tells the audit channel, once per match, which players cannot be
-/// invited (no Discord id on the schedule, or no linked racetime.gg account), days before the
-/// room opens rather than at the start. Identity being down is retried at the next import.
-async fn check_links(
-    db: &DatabaseConnection,
-    opener: &Opener,
-    tournament: &Tournament,
-    stored: r#match::Model,
-) -> Result<(), ImportError> {
-    let Ok(players) = opener.resolve(tournament, matches::players(&stored)).await else {
-        return Ok(());
-    };
-    // Not found on Discord (no id on the schedule, and the tag matches no guild member), and
-    // found but without a linked racetime.gg account.
-    let (unknown, unlinked): (Vec<_>, Vec<_>) = players
-        .iter()
-        .filter(|p| p.racetime_user_id.is_none())
-        .partition(|p| p.player.discord_user_id.is_none());
-    let mut problems = Vec::new();
-    if !unknown.is_empty() {
-        let names: Vec<String> = unknown
-            .iter()
-            .map(|p| match p.player.discord_tag.as_deref() {
-                Some(tag) if !tag.is_empty() => format!("{} (`{tag}`)", p.player.display_name),
-                _ => p.player.display_name.clone(),
-            })
-            .collect();
-        problems.push(format!(
-            "{} cannot be found on Discord (no Discord id on the schedule, and no member of the server has the tag)",
-            names.join(", ")
-        ));
-    }
-    if !unlinked.is_empty() {
-        let names: Vec<String> = unlinked
-            .iter()
-            .map(|p| p.player.display_name.clone())
-            .collect();
-        problems.push(format!(
-            "{} cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page)",
-            names.join(", ")
-        ));
-    }
-    if !problems.is_empty() {
-        opener
-            .audit(
-                tournament,
-                &format!(
-                    "link-check:{}:{}:{}",
-                    tournament.row.slug,
-                    stored.id,
-                    stored.content_hash.get(..12).unwrap_or_default()
-                ),
-                &format!(
-                    "Match `{}` ({}) on {}: {}.",
-                    stored.external_id,
-                    stored.title,
-                    stored.scheduled_at.format("%Y-%m-%d %H:%M UTC"),
-                    problems.join("; ")
-                ),
-            )
-            .await;
-    }
-    let mut active = sea_orm::IntoActiveModel::into_active_model(stored);
-    active.link_alerted = sea_orm::ActiveValue::Set(true);
-    sea_orm::ActiveModelTrait::update(active, db).await?;
-    Ok(())
 }

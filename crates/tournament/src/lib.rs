@@ -15,10 +15,13 @@ pub mod grpc;
 pub mod import;
 pub mod leagues;
 pub mod matches;
+pub mod needs;
 pub mod notify;
 pub mod opener;
+pub mod player_checks;
 pub mod registry;
 pub mod results;
+pub mod scheduled_events;
 pub mod seeds;
 pub mod speedgaming;
 pub mod verification;
@@ -64,6 +67,12 @@ pub struct TournamentSettings {
     pub schedule_poll_secs: u64,
     /// How often due rooms are opened, in seconds (`TOURNAMENT_OPENER_POLL_SECS`).
     pub opener_poll_secs: u64,
+    /// How often the week ahead is synced to Discord (scheduled events, the scheduling-needs
+    /// embed), in seconds (`TOURNAMENT_WEEK_POLL_SECS`; upstream: 15 minutes).
+    pub week_poll_secs: u64,
+    /// How often upcoming matches' players are checked, in seconds
+    /// (`TOURNAMENT_PLAYER_CHECK_POLL_SECS`; upstream: 4 hours).
+    pub player_check_poll_secs: u64,
     /// iRacing Data API credentials for league roster checks (`TOURNAMENT_IRACING__…`;
     /// optional: without them sync is off).
     pub iracing: leagues::iracing::IracingSettings,
@@ -75,6 +84,8 @@ impl Default for TournamentSettings {
             speedgaming_url: "https://speedgaming.org/api".to_owned(),
             schedule_poll_secs: 60,
             opener_poll_secs: 20,
+            week_poll_secs: 900,
+            player_check_poll_secs: 4 * 3600,
             iracing: leagues::iracing::IracingSettings::default(),
         }
     }
@@ -98,6 +109,12 @@ impl ServiceSettings for TournamentSettings {
                 url::Url::parse(value)
                     .map_err(|error| ConfigError::invalid(name, error.to_string()))?;
             }
+        }
+        if self.week_poll_secs == 0 || self.player_check_poll_secs == 0 {
+            return Err(ConfigError::invalid(
+                "week_poll_secs",
+                "week_poll_secs and player_check_poll_secs must be at least 1",
+            ));
         }
         if self.opener_poll_secs == 0 {
             return Err(ConfigError::invalid(
@@ -209,6 +226,34 @@ impl Service for TournamentService {
         }
 
         let sg = speedgaming::SpeedGaming::new(&settings.speedgaming_url)?;
+        // The week ahead on Discord (scheduled events, the needs embed), and the players of the
+        // next two days, each on one replica.
+        let week_poll = Duration::from_secs(settings.week_poll_secs);
+        let (db, peers, week_sg) = (ctx.db.clone(), ctx.peers.clone(), sg.clone());
+        every_leased(
+            ctx,
+            &instance,
+            "week-ahead",
+            week_poll,
+            week_poll * 3,
+            move || {
+                let (db, peers, sg) = (db.clone(), peers.clone(), week_sg.clone());
+                async move { week_ahead(&db, &peers, &sg).await }
+            },
+        );
+        let check_poll = Duration::from_secs(settings.player_check_poll_secs);
+        let (db, checker) = (ctx.db.clone(), opener.clone());
+        every_leased(
+            ctx,
+            &instance,
+            "player-checks",
+            check_poll,
+            check_poll * 3,
+            move || {
+                let (db, opener) = (db.clone(), checker.clone());
+                async move { check_players(&db, &opener).await }
+            },
+        );
         let db = ctx.db.clone();
         let importer_opener = opener.clone();
         ctx.tasks().every(
@@ -290,6 +335,46 @@ fn every_leased<F, Fut>(
             }
         }
     });
+}
+
+/// One round of the week ahead over every live tournament: Discord scheduled events and the
+/// scheduling-needs embed; failures are logged per tournament and retried next round.
+async fn week_ahead(
+    db: &sea_orm::DatabaseConnection,
+    peers: &platform::grpc::Peers,
+    sg: &speedgaming::SpeedGaming,
+) {
+    let now = Utc::now();
+    let Ok(tournaments) = registry::list(db, true).await else {
+        return;
+    };
+    for t in tournaments.iter().filter(|t| t.live_at(now)) {
+        match scheduled_events::sync(db, peers, t, now).await {
+            Ok((0, 0, 0)) => {}
+            Ok((created, updated, deleted)) => {
+                tracing::info!(tournament = %t.row.slug, created, updated, deleted, "scheduled events synced")
+            }
+            Err(error) => {
+                tracing::warn!(tournament = %t.row.slug, %error, "scheduled events not synced")
+            }
+        }
+        if let Err(error) = needs::refresh(db, peers, sg, t, now).await {
+            tracing::warn!(tournament = %t.row.slug, error = %format!("{error:#}"), "scheduling needs not refreshed");
+        }
+    }
+}
+
+/// One round of player checks over every live tournament's next two days.
+async fn check_players(db: &sea_orm::DatabaseConnection, opener: &opener::Opener) {
+    let now = Utc::now();
+    let Ok(tournaments) = registry::list(db, true).await else {
+        return;
+    };
+    for t in tournaments.iter().filter(|t| t.live_at(now)) {
+        if let Err(error) = player_checks::check_upcoming(db, opener, t, now).await {
+            tracing::warn!(tournament = %t.row.slug, %error, "player check failed; next round retries");
+        }
+    }
 }
 
 /// One import round over every live SpeedGaming tournament; failures are logged per

@@ -150,6 +150,16 @@ pub struct Settings {
     pub open_race: Option<OpenRace>,
     /// IANA time zone.
     pub time_zone: String,
+    /// Mention in front of player-check reports.
+    pub audit_mention: Option<String>,
+    /// A Discord scheduled event per upcoming match.
+    pub scheduled_events: bool,
+    /// Channel of the scheduling-needs embed.
+    pub scheduling_needs_channel_id: Option<u64>,
+    /// List tracker needs.
+    pub scheduling_needs_tracker: bool,
+    /// Crew language counted.
+    pub scheduling_needs_language: Option<String>,
 }
 
 impl Settings {
@@ -206,6 +216,23 @@ impl Settings {
         }
         if let Some(open) = &self.open_race {
             open.validate().map_err(RegistryError::Invalid)?;
+        }
+        if self.audit_mention.as_ref().is_some_and(|m| {
+            m.chars().count() > 100
+                || !(m.starts_with("<@") || m.starts_with("<#"))
+                || !m.ends_with('>')
+        }) {
+            return bad("audit_mention: a Discord mention such as <@&123> or <@456>".into());
+        }
+        if self.scheduled_events && self.guild_id.is_none() {
+            return bad("scheduled_events needs guild_id".into());
+        }
+        if self
+            .scheduling_needs_language
+            .as_ref()
+            .is_some_and(|l| l.is_empty() || l.len() > 10)
+        {
+            return bad("scheduling_needs_language: a language code such as `en`".into());
         }
         self.profile.validate().map_err(RegistryError::Invalid)?;
         self.roller.validate().map_err(RegistryError::Invalid)?;
@@ -339,6 +366,11 @@ pub async fn upsert<C: ConnectionTrait>(
     active.helper_racetime_teams = Set(json(&settings.helper_racetime_teams));
     active.open_race = Set(settings.open_race.as_ref().map(json));
     active.time_zone = Set(settings.time_zone.clone());
+    active.audit_mention = Set(settings.audit_mention.clone());
+    active.scheduled_events = Set(settings.scheduled_events);
+    active.scheduling_needs_channel_id = Set(snowflake(settings.scheduling_needs_channel_id));
+    active.scheduling_needs_tracker = Set(settings.scheduling_needs_tracker);
+    active.scheduling_needs_language = Set(settings.scheduling_needs_language.clone());
     active.updated_at = Set(now);
     let row = active.save(conn).await?.try_into_model()?;
     Tournament::from_row(row)

@@ -34,6 +34,27 @@ pub struct Episode {
     /// Broadcast channels.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// Commentators who signed up.
+    #[serde(default)]
+    pub commentators: Vec<Crew>,
+    /// Trackers who signed up.
+    #[serde(default)]
+    pub trackers: Vec<Crew>,
+    /// Broadcasters who signed up.
+    #[serde(default)]
+    pub broadcasters: Vec<Crew>,
+}
+
+/// A crew member's sign-up.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Crew {
+    /// Approved by the restream team.
+    #[serde(default)]
+    pub approved: bool,
+    /// The language they work in (`en`, `de`, ...).
+    #[serde(default)]
+    pub language: String,
 }
 
 /// An episode's event.
@@ -87,9 +108,18 @@ pub struct Player {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
+    /// SpeedGaming's channel id (some ids are placeholders).
+    #[serde(default)]
+    pub id: i64,
     /// Its name; names with a space are placeholders, not Twitch channels.
     #[serde(default)]
     pub name: String,
+    /// Its Twitch login.
+    #[serde(default)]
+    pub slug: String,
+    /// Its language.
+    #[serde(default)]
+    pub language: String,
 }
 
 impl Player {

@@ -231,6 +231,8 @@ impl World {
         settings.service.speedgaming_url = self.sg.url.clone();
         settings.service.schedule_poll_secs = 1;
         settings.service.opener_poll_secs = 1;
+        settings.service.week_poll_secs = 1;
+        settings.service.player_check_poll_secs = 1;
         let reserved = self.first_listeners.lock().unwrap().take();
         let listeners = match reserved {
             Some(l) => l,
@@ -1803,4 +1805,159 @@ async fn administrators_find_and_remind_role_members_without_a_racetime_link() {
             .dm_channel(ALICE)
             .is_none_or(|c| w.discord.channel_messages(c).is_empty())
     );
+}
+
+const NEEDS: u64 = 780;
+
+/// Waits up to 30 s for `check`.
+async fn until(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out: {what}");
+}
+
+#[tokio::test]
+async fn the_week_ahead_reaches_discord_once_events_needs_and_player_checks() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::hours(30);
+    // Alice vs. Bob (both linked); Alice vs. someone nobody can find.
+    w.sg.put_episode(sg::standard_1v1(
+        811,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    w.sg.put_episode(sg::without_discord(
+        812,
+        "alttpr",
+        start + chrono::Duration::hours(2),
+        ("Alice", ALICE),
+        "Nobody",
+    ));
+    let first = w.tournament().await;
+    w.upsert(
+        &first,
+        pb::TournamentConfig {
+            guild_id: GUILD,
+            audit_channel_id: AUDIT,
+            audit_mention: "<@&4242>".into(),
+            scheduled_events: true,
+            scheduling_needs_channel_id: NEEDS,
+            scheduling_needs_tracker: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    until("two scheduled events", || {
+        w.discord.scheduled_events().len() == 2
+    })
+    .await;
+    let events = w.discord.scheduled_events();
+    let alice_bob = events
+        .values()
+        .find(|e| e["name"].as_str().unwrap().contains("Alice vs. Bob"))
+        .unwrap()
+        .clone();
+    let event_id = alice_bob["id"].as_str().unwrap().to_owned();
+    assert!(
+        alice_bob["name"].as_str().unwrap().starts_with("ALTTPR - "),
+        "{alice_bob}"
+    );
+    assert_eq!(
+        alice_bob["entity_metadata"]["location"],
+        "https://twitch.tv/SpeedGaming"
+    );
+    assert_eq!(
+        alice_bob["description"],
+        format!("Start Time: <t:{}:f>", start.timestamp())
+    );
+
+    // The needs embed: one message, the unapproved commentator does not count.
+    until("the needs embed", || {
+        !w.discord.channel_messages(NEEDS).is_empty()
+    })
+    .await;
+    let needs = w.discord.channel_messages(NEEDS);
+    assert_eq!(needs.len(), 1);
+    let embed = &needs[0]["embeds"][0];
+    assert_eq!(embed["title"], "Scheduling Needs");
+    let text = embed.to_string();
+    assert!(
+        text.contains("Need **2** - [Sign Up!](http://speedgaming.org/commentator/signup/811/)"),
+        "{text}"
+    );
+    assert!(text.contains("Trackers Needed"), "{text}");
+
+    // The player check: the mention, the problem, once.
+    let reports = |w: &World| {
+        w.discord
+            .channel_messages(AUDIT)
+            .iter()
+            .filter(|m| {
+                m["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Nobody cannot be found on Discord")
+            })
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    until("the player check", || !reports(&w).is_empty()).await;
+    assert!(
+        reports(&w)[0].starts_with("<@&4242>\n\nMatch `812`"),
+        "{:?}",
+        reports(&w)
+    );
+
+    // Rescheduled: the same event moves.
+    let later = start + chrono::Duration::hours(1);
+    w.sg.put_episode(sg::standard_1v1(
+        811,
+        "alttpr",
+        later,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let moved = |w: &World| {
+        w.discord
+            .scheduled_events()
+            .get(&event_id.parse::<u64>().unwrap())
+            .is_some_and(|e| e["description"] == format!("Start Time: <t:{}:f>", later.timestamp()))
+    };
+    until("the event follows the match", || moved(&w)).await;
+
+    // A restart (and a second replica) changes nothing: no duplicate event, post or report.
+    first.stop().await.unwrap();
+    let second = w.tournament().await;
+    let third = w.tournament().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(w.discord.scheduled_events().len(), 2);
+    assert_eq!(
+        w.discord.channel_messages(NEEDS).len(),
+        1,
+        "edited, not posted again"
+    );
+    let edits = w.discord.calls().into_iter().filter(|c| {
+        c.method == "PATCH" && c.path.starts_with(&format!("/channels/{NEEDS}/messages/"))
+    });
+    assert!(edits.count() >= 1, "the embed is edited in place");
+    assert_eq!(reports(&w).len(), 1, "each problem once");
+
+    // The episode is deleted on SpeedGaming: its event goes.
+    w.sg.remove_episode(812);
+    until("the gone match's event is deleted", || {
+        w.discord.scheduled_events().len() == 1
+    })
+    .await;
+    assert!(
+        w.discord
+            .scheduled_events()
+            .contains_key(&event_id.parse::<u64>().unwrap())
+    );
+    drop((second, third));
 }

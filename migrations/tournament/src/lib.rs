@@ -9,6 +9,7 @@ mod m20261201_000003_gatekeeping_leases;
 mod m20261201_000004_leagues;
 mod m20261201_000005_elections;
 mod m20261201_000006_racer_verification;
+mod m20261202_000007_organizer_tools;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_leagues::Migration),
             Box::new(m20261201_000005_elections::Migration),
             Box::new(m20261201_000006_racer_verification::Migration),
+            Box::new(m20261202_000007_organizer_tools::Migration),
         ]
     }
 }

@@ -135,6 +135,21 @@ pub struct TournamentBody {
     pub open_race: Value,
     /// IANA zone.
     pub time_zone: String,
+    /// Mention in front of player-check reports (e.g. `<@&123>`); empty: none.
+    #[serde(default)]
+    pub audit_mention: String,
+    /// Keep a Discord scheduled event per upcoming match.
+    #[serde(default)]
+    pub scheduled_events: bool,
+    /// Channel of the scheduling-needs embed.
+    #[serde(default)]
+    pub scheduling_needs_channel_id: Option<String>,
+    /// List tracker needs too.
+    #[serde(default)]
+    pub scheduling_needs_tracker: bool,
+    /// Crew language counted (default `en`).
+    #[serde(default)]
+    pub scheduling_needs_language: String,
 }
 
 fn id_string(v: u64) -> Option<String> {
@@ -166,6 +181,11 @@ impl From<pb::TournamentConfig> for TournamentBody {
             time_zone: c.time_zone,
             helper_racetime_teams: c.helper_racetime_teams,
             open_race: serde_json::from_str(&c.open_race_json).unwrap_or(Value::Null),
+            audit_mention: c.audit_mention,
+            scheduled_events: c.scheduled_events,
+            scheduling_needs_channel_id: id_string(c.scheduling_needs_channel_id),
+            scheduling_needs_tracker: c.scheduling_needs_tracker,
+            scheduling_needs_language: c.scheduling_needs_language,
         }
     }
 }
@@ -213,6 +233,14 @@ impl TournamentBody {
             time_zone: self.time_zone,
             helper_racetime_teams: self.helper_racetime_teams,
             open_race_json: json(&self.open_race),
+            scheduling_needs_channel_id: snowflake(
+                self.scheduling_needs_channel_id.as_ref(),
+                "scheduling_needs_channel_id",
+            )?,
+            audit_mention: self.audit_mention,
+            scheduled_events: self.scheduled_events,
+            scheduling_needs_tracker: self.scheduling_needs_tracker,
+            scheduling_needs_language: self.scheduling_needs_language,
         })
     }
 }
