@@ -151,6 +151,9 @@ pub mod tournament {
         pub scheduling_needs_tracker: bool,
         /// Crew language counted (default `en`).
         pub scheduling_needs_language: Option<String>,
+        /// The settings form (`submissions::SettingsForm` as JSON).
+        #[sea_orm(column_type = "Text", nullable)]
+        pub settings_form: Option<String>,
         /// Created.
         pub created_at: ChronoDateTimeUtc,
         /// Last changed.

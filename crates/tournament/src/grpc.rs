@@ -18,6 +18,7 @@ use crate::matches::{self, NewMatch, Player};
 use crate::opener::Opener;
 use crate::registry::{self, Actor, RegistryError, Settings, Tournament};
 use crate::seeds::OnTournamentRace;
+use crate::submissions;
 
 /// The gRPC front.
 #[derive(Clone, Debug)]
@@ -111,6 +112,7 @@ pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
         scheduling_needs_channel_id: snowflake(row.scheduling_needs_channel_id),
         scheduling_needs_tracker: row.scheduling_needs_tracker,
         scheduling_needs_language: row.scheduling_needs_language.clone().unwrap_or_default(),
+        settings_form_json: row.settings_form.clone().unwrap_or_default(),
     }
 }
 
@@ -187,6 +189,14 @@ fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
         scheduling_needs_tracker: c.scheduling_needs_tracker,
         scheduling_needs_language: Some(c.scheduling_needs_language.trim().to_owned())
             .filter(|l| !l.is_empty()),
+        settings_form: if c.settings_form_json.trim().is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str(&c.settings_form_json)
+                    .map_err(|e| bad(format!("settings_form_json: {e}")))?,
+            )
+        },
     })
 }
 
@@ -602,6 +612,135 @@ impl Tournaments for Api {
             .await?;
         Ok(Response::new(pb::CanGatekeepReply { allowed }))
     }
+    async fn get_settings_form(
+        &self,
+        request: Request<pb::GetTournamentRequest>,
+    ) -> Result<Response<pb::SettingsForm>, Status> {
+        let r = request.into_inner();
+        let t = registry::get(&self.db, &r.slug).await.map_err(status)?;
+        Ok(Response::new(form_message(&t)?))
+    }
+
+    async fn get_match_settings(
+        &self,
+        request: Request<pb::MatchSettingsRequest>,
+    ) -> Result<Response<pb::MatchSettings>, Status> {
+        let r = request.into_inner();
+        let (t, m) = settings_match(&self.db, &r.tournament, r.match_id, &r.external_id).await?;
+        let may = may_submit(&self.db, &t, &m, r.actor, r.actor_discord_id).await?;
+        Ok(Response::new(match_settings(&self.db, &t, m, may).await?))
+    }
+
+    async fn submit_settings(
+        &self,
+        request: Request<pb::SubmitSettingsRequest>,
+    ) -> Result<Response<pb::MatchSettings>, Status> {
+        let r = request.into_inner();
+        let (t, m) = settings_match(&self.db, &r.tournament, r.match_id, &r.external_id).await?;
+        let form = submissions::form_of(&t)
+            .ok_or_else(|| Status::failed_precondition("This tournament has no settings form."))?;
+        if !may_submit(&self.db, &t, &m, r.actor, r.actor_discord_id).await? {
+            return Err(Status::permission_denied(
+                "Only the match's players and the tournament's organizers may submit its settings.",
+            ));
+        }
+        if latest_room(&self.db, m.id)
+            .await?
+            .is_some_and(|room| room.state == crate::db::RoomState::Open)
+        {
+            return Err(Status::failed_precondition(
+                "The race room is already open; ask an organizer to change the settings.",
+            ));
+        }
+        let values: std::collections::BTreeMap<String, String> = r.values.into_iter().collect();
+        let values = form.check(&values).map_err(Status::invalid_argument)?;
+        submissions::store(&self.db, t.row.id, m.id, &values, r.actor_discord_id)
+            .await
+            .map_err(db_status)?;
+        let reply = match_settings(&self.db, &t, m.clone(), true).await?;
+        // Confirmations: the audit channel and the players hear what was chosen.
+        let stamp = reply.submitted_at.as_ref().map_or(0, |s| s.seconds);
+        let text = format!(
+            "Settings submitted for match `{}` ({}) by <@{}>:\n{}",
+            m.external_id, reply.versus, r.actor_discord_id, reply.description
+        );
+        self.opener
+            .audit(&t, &format!("settings:{}:{stamp}", m.id), &text)
+            .await;
+        for player in matches::players(&m)
+            .iter()
+            .filter_map(|p| p.discord_user_id)
+        {
+            let embed = proto::discord::v1::Embed {
+                title: format!("Settings submitted: {}", reply.versus),
+                description: reply.description.clone(),
+                color: 0x2ecc71,
+                ..Default::default()
+            };
+            if let Err(error) = crate::notify::dm(
+                self.opener.peers(),
+                format!("settings-dm:{}:{stamp}:{player}", m.id),
+                player,
+                embed,
+            )
+            .await
+            {
+                tracing::info!(player, %error, "settings confirmation not sent");
+            }
+        }
+        Ok(Response::new(reply))
+    }
+
+    async fn list_submissions(
+        &self,
+        request: Request<pb::ListSubmissionsRequest>,
+    ) -> Result<Response<pb::ListSubmissionsReply>, Status> {
+        let r = request.into_inner();
+        let t = registry::get(&self.db, &r.tournament)
+            .await
+            .map_err(status)?;
+        let form = submissions::form_of(&t);
+        let rows = submissions::submission::Entity::find()
+            .filter(submissions::submission::Column::TournamentId.eq(t.row.id))
+            .all(&self.db)
+            .await
+            .map_err(db_status)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let Some(m) = r#match::Entity::find_by_id(row.match_id)
+                .one(&self.db)
+                .await
+                .map_err(db_status)?
+            else {
+                continue;
+            };
+            if !r.external_id.is_empty() && m.external_id != r.external_id {
+                continue;
+            }
+            let values: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(&row.settings).unwrap_or_default();
+            let default = t
+                .roller
+                .preset_for(&m.title)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let (randomizer, preset) = match &form {
+                Some(form) => form.resolve(&values, default),
+                None => default,
+            };
+            out.push(pb::Submission {
+                tournament: t.row.slug.clone(),
+                external_id: m.external_id,
+                match_id: m.id,
+                values: values.into_iter().collect(),
+                submitted_at: Some(timestamp(row.submitted_at)),
+                randomizer,
+                preset,
+            });
+        }
+        Ok(Response::new(pb::ListSubmissionsReply { submissions: out }))
+    }
 }
 
 fn summary(t: &Tournament) -> pb::Tournament {
@@ -617,4 +756,99 @@ fn summary(t: &Tournament) -> pb::Tournament {
         }
         .into(),
     }
+}
+
+/// The tournament's form as the RPCs answer it.
+///
+/// Errors: FAILED_PRECONDITION when it has none.
+fn form_message(t: &Tournament) -> Result<pb::SettingsForm, Status> {
+    let form = submissions::form_of(t).ok_or_else(|| {
+        Status::failed_precondition("There is no submission form configured for this event.")
+    })?;
+    Ok(pb::SettingsForm {
+        tournament: t.row.slug.clone(),
+        name: t.row.name.clone(),
+        form_json: serde_json::to_string(&form).unwrap_or_default(),
+    })
+}
+
+/// Whether the caller may submit `m`'s settings: one of its players (by Discord id), or an
+/// organizer of the tournament, or the operator.
+async fn may_submit(
+    db: &DatabaseConnection,
+    t: &Tournament,
+    m: &r#match::Model,
+    actor: Option<pb::Actor>,
+    discord: u64,
+) -> Result<bool, Status> {
+    if discord != 0
+        && matches::players(m)
+            .iter()
+            .any(|p| p.discord_user_id == Some(discord))
+    {
+        return Ok(true);
+    }
+    match self::actor(actor) {
+        Ok(actor) => registry::holds(db, t.row.id, actor, Role::Organizer)
+            .await
+            .map_err(db_status),
+        Err(_) => Ok(false),
+    }
+}
+
+/// A match's settings as the RPCs answer them.
+async fn match_settings(
+    db: &DatabaseConnection,
+    t: &Tournament,
+    m: r#match::Model,
+    may_submit: bool,
+) -> Result<pb::MatchSettings, Status> {
+    let form = form_message(t)?;
+    let parsed = submissions::form_of(t).ok_or_else(|| {
+        Status::failed_precondition("There is no submission form configured for this event.")
+    })?;
+    let row = submissions::submission::Entity::find_by_id(m.id)
+        .one(db)
+        .await
+        .map_err(db_status)?;
+    let values: std::collections::BTreeMap<String, String> = row
+        .as_ref()
+        .and_then(|r| serde_json::from_str(&r.settings).ok())
+        .unwrap_or_default();
+    let versus = matches::players(&m)
+        .iter()
+        .map(|p| p.display_name.as_str())
+        .collect::<Vec<_>>()
+        .join(" vs. ");
+    Ok(pb::MatchSettings {
+        description: parsed.describe(&values),
+        form: Some(form),
+        values: values.into_iter().collect(),
+        submitted: row.is_some(),
+        submitted_at: row.as_ref().map(|r| timestamp(r.submitted_at)),
+        submitted_by: row
+            .as_ref()
+            .map_or(0, |r| platform::db::u64_from_db(r.submitted_by)),
+        may_submit,
+        versus,
+        r#match: Some(match_message(db, &t.row.slug, m).await?),
+    })
+}
+
+/// The match of a settings request: by id, or by external id within the tournament.
+async fn settings_match(
+    db: &DatabaseConnection,
+    slug: &str,
+    match_id: i64,
+    external_id: &str,
+) -> Result<(Tournament, r#match::Model), Status> {
+    if match_id > 0 {
+        return locate(db, slug, u64::try_from(match_id).unwrap_or(0)).await;
+    }
+    let t = registry::get(db, slug).await.map_err(status)?;
+    let m = matches::by_external(db, t.row.id, external_id)
+        .await
+        .map_err(db_status)?
+        .ok_or_else(|| Status::not_found(format!("{slug} has no match `{external_id}`")))?;
+    Ok((t, m))
 }

@@ -13,6 +13,7 @@ pub mod elections;
 pub mod gatekeeping;
 pub mod grpc;
 pub mod import;
+pub mod ladder;
 pub mod leagues;
 pub mod matches;
 pub mod needs;
@@ -24,6 +25,7 @@ pub mod results;
 pub mod scheduled_events;
 pub mod seeds;
 pub mod speedgaming;
+pub mod submissions;
 pub mod verification;
 
 use std::time::Duration;
@@ -76,6 +78,12 @@ pub struct TournamentSettings {
     /// iRacing Data API credentials for league roster checks (`TOURNAMENT_IRACING__…`;
     /// optional: without them sync is off).
     pub iracing: leagues::iracing::IracingSettings,
+    /// The ALTTPR Ladder for racer verification (`TOURNAMENT_ALTTPR_LADDER__URL`, optional:
+    /// off when empty).
+    pub alttpr_ladder: ladder::LadderSettings,
+    /// The website's public URL, for links in DMs such as the settings form
+    /// (`TOURNAMENT_WEBSITE_URL`; api's `API_HTTP__PUBLIC_URL`).
+    pub website_url: String,
 }
 
 impl Default for TournamentSettings {
@@ -87,6 +95,8 @@ impl Default for TournamentSettings {
             week_poll_secs: 900,
             player_check_poll_secs: 4 * 3600,
             iracing: leagues::iracing::IracingSettings::default(),
+            alttpr_ladder: ladder::LadderSettings::default(),
+            website_url: "http://localhost:8080".to_owned(),
         }
     }
 }
@@ -159,7 +169,8 @@ impl Service for TournamentService {
             lateness.clone(),
         );
         let opener = opener::Opener::new(ctx.db.clone(), ctx.peers.clone(), ctx.outbox.clone())
-            .with_lateness(lateness);
+            .with_lateness(lateness)
+            .with_website(&settings.website_url);
         let seeds = seeds::OnTournamentRace::new(
             ctx.db.clone(),
             ctx.peers.clone(),
@@ -185,7 +196,14 @@ impl Service for TournamentService {
             }
             Err(error) => return Err(error.into()),
         };
-        let verifier = verification::Verifier::new(ctx.db.clone(), ctx.peers.clone());
+        let ladder = ladder::Ladder::new(&settings.alttpr_ladder)?;
+        if ladder.is_none() {
+            tracing::info!(
+                "no ALTTPR Ladder configured: racer verification counts racetime.gg races only"
+            );
+        }
+        let verifier =
+            verification::Verifier::new(ctx.db.clone(), ctx.peers.clone()).with_ladder(ladder);
         routes.add_service(RacerVerificationServer::new(verifier.clone()));
         // The re-check of verified racers, hourly on one replica: only the members past their
         // verification's reverify period are re-checked, so each is re-checked once a period.
@@ -230,6 +248,7 @@ impl Service for TournamentService {
         // next two days, each on one replica.
         let week_poll = Duration::from_secs(settings.week_poll_secs);
         let (db, peers, week_sg) = (ctx.db.clone(), ctx.peers.clone(), sg.clone());
+        let website = settings.website_url.clone();
         every_leased(
             ctx,
             &instance,
@@ -237,8 +256,9 @@ impl Service for TournamentService {
             week_poll,
             week_poll * 3,
             move || {
-                let (db, peers, sg) = (db.clone(), peers.clone(), week_sg.clone());
-                async move { week_ahead(&db, &peers, &sg).await }
+                let (db, peers, sg, website) =
+                    (db.clone(), peers.clone(), week_sg.clone(), website.clone());
+                async move { week_ahead(&db, &peers, &sg, &website).await }
             },
         );
         let check_poll = Duration::from_secs(settings.player_check_poll_secs);
@@ -337,18 +357,26 @@ fn every_leased<F, Fut>(
     });
 }
 
-/// One round of the week ahead over every live tournament: Discord scheduled events and the
-/// scheduling-needs embed; failures are logged per tournament and retried next round.
+/// One round of the week ahead over every live tournament: settings reminders, Discord
+/// scheduled events and the scheduling-needs embed; failures are logged per tournament and retried next round.
 async fn week_ahead(
     db: &sea_orm::DatabaseConnection,
     peers: &platform::grpc::Peers,
     sg: &speedgaming::SpeedGaming,
+    website: &str,
 ) {
     let now = Utc::now();
     let Ok(tournaments) = registry::list(db, true).await else {
         return;
     };
     for t in tournaments.iter().filter(|t| t.live_at(now)) {
+        match submissions::remind(db, peers, t, website, now).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(tournament = %t.row.slug, sent, "settings reminders sent"),
+            Err(error) => {
+                tracing::warn!(tournament = %t.row.slug, %error, "settings reminders failed")
+            }
+        }
         match scheduled_events::sync(db, peers, t, now).await {
             Ok((0, 0, 0)) => {}
             Ok((created, updated, deleted)) => {

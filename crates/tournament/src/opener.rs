@@ -83,6 +83,7 @@ pub struct Opener {
     outbox: Outbox,
     lateness: Option<Histogram>,
     http: reqwest::Client,
+    website: String,
 }
 
 /// Buckets of the room-open lateness histogram, in seconds.
@@ -107,6 +108,7 @@ impl Opener {
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
+            website: "http://localhost:8080".to_owned(),
         }
     }
 
@@ -115,6 +117,22 @@ impl Opener {
     pub fn with_lateness(mut self, histogram: Histogram) -> Self {
         self.lateness = Some(histogram);
         self
+    }
+
+    /// Links in messages point at the website at `url`.
+    pub fn with_website(mut self, url: &str) -> Self {
+        url.trim_end_matches('/').clone_into(&mut self.website);
+        self
+    }
+
+    /// The website's URL.
+    pub fn website(&self) -> &str {
+        &self.website
+    }
+
+    /// The services it reaches.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
     }
 
     /// Opens every room that is due at `now`; returns how many rooms were opened (or found
@@ -138,6 +156,27 @@ impl Opener {
             )
             .await?;
             for m in due {
+                // A tournament that needs settings first gets no room without them.
+                if crate::submissions::blocks_room(&self.db, &tournament, m.id).await?
+                    && self.latest(m.id, 1).await?.is_none()
+                {
+                    self.audit(
+                        &tournament,
+                        &format!("settings-missing:{}", m.id),
+                        &format!(
+                            "The race room for match `{}` ({}) is not opened: its settings have not been submitted. The players can submit them at {}",
+                            m.external_id,
+                            matches::players(&m)
+                                .iter()
+                                .map(|p| p.display_name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" vs. "),
+                            crate::submissions::link(&self.website, &tournament.row.slug, m.id)
+                        ),
+                    )
+                    .await;
+                    continue;
+                }
                 match self.ensure_room(&tournament, &m, 1).await {
                     Ok((_, true)) => {
                         opened += 1;

@@ -160,6 +160,8 @@ pub struct Settings {
     pub scheduling_needs_tracker: bool,
     /// Crew language counted.
     pub scheduling_needs_language: Option<String>,
+    /// The settings form, if players submit settings.
+    pub settings_form: Option<crate::submissions::SettingsForm>,
 }
 
 impl Settings {
@@ -223,6 +225,9 @@ impl Settings {
                 || !m.ends_with('>')
         }) {
             return bad("audit_mention: a Discord mention such as <@&123> or <@456>".into());
+        }
+        if let Some(form) = &self.settings_form {
+            form.validate().map_err(RegistryError::Invalid)?;
         }
         if self.scheduled_events && self.guild_id.is_none() {
             return bad("scheduled_events needs guild_id".into());
@@ -371,6 +376,7 @@ pub async fn upsert<C: ConnectionTrait>(
     active.scheduling_needs_channel_id = Set(snowflake(settings.scheduling_needs_channel_id));
     active.scheduling_needs_tracker = Set(settings.scheduling_needs_tracker);
     active.scheduling_needs_language = Set(settings.scheduling_needs_language.clone());
+    active.settings_form = Set(settings.settings_form.as_ref().map(json));
     active.updated_at = Set(now);
     let row = active.save(conn).await?.try_into_model()?;
     Tournament::from_row(row)

@@ -230,7 +230,23 @@ impl Subscriber for OnTournamentRace {
                 .await;
         };
         let preset = match tournament.roller.preset_for(&m.title) {
-            Ok(Some(p)) => p,
+            Ok(Some(p)) => match crate::submissions::form_of(&tournament) {
+                Some(form) => match crate::submissions::of_match(&self.db, m.id).await? {
+                    Some(values) => form.resolve(&values, p),
+                    None if form.required => {
+                        return self
+                            .say(
+                                &format!("{key}:nosettings"),
+                                &event.room,
+                                "Missing settings: this match's settings have not been submitted. Please submit them first.",
+                                "",
+                            )
+                            .await;
+                    }
+                    None => p,
+                },
+                None => p,
+            },
             Ok(None) => {
                 return self
                     .say(

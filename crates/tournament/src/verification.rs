@@ -60,6 +60,8 @@ pub mod config {
         pub revoke_ineligible: bool,
         /// Where the daily re-check reports.
         pub audit_channel_id: Option<i64>,
+        /// Also count ALTTPR Ladder races.
+        pub use_alttpr_ladder: bool,
         /// Created.
         pub created_at: ChronoDateTimeUtc,
         /// Changed.
@@ -110,6 +112,7 @@ pub mod verified {
 pub struct Verifier {
     db: DatabaseConnection,
     peers: Peers,
+    ladder: Option<crate::ladder::Ladder>,
 }
 
 fn db_status(e: sea_orm::DbErr) -> Status {
@@ -128,6 +131,7 @@ fn message(v: &config::Model) -> pb::Verification {
         period_days: u32::try_from(v.period_days).unwrap_or(0),
         reverify_days: v.reverify_days.map_or(0, |d| u32::try_from(d).unwrap_or(0)),
         revoke_ineligible: v.revoke_ineligible,
+        use_alttpr_ladder: v.use_alttpr_ladder,
         audit_channel_id: v.audit_channel_id.map_or(0, u64_from_db),
     }
 }
@@ -135,11 +139,72 @@ fn message(v: &config::Model) -> pb::Verification {
 impl Verifier {
     /// The service over `db` and `peers` (api, racetime, gateway).
     pub fn new(db: DatabaseConnection, peers: Peers) -> Self {
-        Self { db, peers }
+        Self {
+            db,
+            peers,
+            ladder: None,
+        }
     }
 
-    /// Finished races of `racetime_user` counted for `v` (stops at the minimum).
-    async fn count(&self, v: &config::Model, racetime_user: &str) -> Result<u32, Status> {
+    /// Also counts ALTTPR Ladder races for verifications that ask for them.
+    pub fn with_ladder(mut self, ladder: Option<crate::ladder::Ladder>) -> Self {
+        self.ladder = ladder;
+        self
+    }
+
+    /// Races of Discord member `user` (racetime.gg account `racetime_user`) counted for `v`:
+    /// ALTTPR Ladder races first when `v` uses the ladder and it is configured, then finished
+    /// racetime.gg races until the minimum is reached.
+    ///
+    /// Errors: racetime.gg, the ladder or the gateway unreachable (UNAVAILABLE).
+    async fn count(
+        &self,
+        v: &config::Model,
+        user: u64,
+        racetime_user: &str,
+    ) -> Result<u32, Status> {
+        let minimum = u32::try_from(v.minimum_races).unwrap_or(1);
+        let mut count = 0;
+        if let (true, Some(ladder)) = (v.use_alttpr_ladder, &self.ladder) {
+            let gateway = self.peers.get("gateway")?;
+            let request = discord::GetMemberRequest {
+                guild_id: u64_from_db(v.guild_id),
+                user_id: user,
+            };
+            let member = gateway
+                .call(|| {
+                    let mut client = DiscordClient::new(gateway.channel());
+                    async move { client.get_member(request).await }
+                })
+                .await?
+                .into_inner();
+            let now = Utc::now();
+            count += ladder
+                .count(
+                    user,
+                    &member.username,
+                    now - Duration::days(i64::from(v.period_days)),
+                    now,
+                )
+                .await
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+        }
+        if count >= minimum {
+            return Ok(count);
+        }
+        Ok(count
+            + self
+                .racetime_count(v, racetime_user, minimum - count)
+                .await?)
+    }
+
+    /// Finished races of `racetime_user` counted for `v` (stops at `minimum`).
+    async fn racetime_count(
+        &self,
+        v: &config::Model,
+        racetime_user: &str,
+        minimum: u32,
+    ) -> Result<u32, Status> {
         let racetime = self.peers.get("racetime")?;
         let request = rt::CountRacesRequest {
             user_id: racetime_user.to_owned(),
@@ -147,7 +212,7 @@ impl Verifier {
             since: Some(platform::grpc::timestamp(
                 Utc::now() - Duration::days(i64::from(v.period_days)),
             )),
-            minimum: u32::try_from(v.minimum_races).unwrap_or(1),
+            minimum,
         };
         match racetime
             .call(|| {
@@ -234,7 +299,7 @@ impl Verifier {
             let user = u64_from_db(r.discord_user_id);
             let account = self.racetime_of(user).await?;
             let count = match &account {
-                Some(account) => self.count(v, account).await?,
+                Some(account) => self.count(v, user, account).await?,
                 None => 0,
             };
             if count >= u32::try_from(v.minimum_races).unwrap_or(1) {
@@ -418,6 +483,7 @@ impl RacerVerification for Verifier {
         active.reverify_days =
             Set((v.reverify_days > 0).then(|| i32::try_from(v.reverify_days).unwrap_or(365)));
         active.revoke_ineligible = Set(v.revoke_ineligible);
+        active.use_alttpr_ladder = Set(v.use_alttpr_ladder);
         active.audit_channel_id =
             Set((v.audit_channel_id != 0).then(|| u64_to_db(v.audit_channel_id)));
         active.updated_at = Set(now);
@@ -470,7 +536,7 @@ impl RacerVerification for Verifier {
         let Some(account) = self.racetime_of(r.discord_user_id).await? else {
             return Ok(Response::new(reply("not_linked", 0)));
         };
-        let count = self.count(&v, &account).await?;
+        let count = self.count(&v, r.discord_user_id, &account).await?;
         if count < u32::try_from(v.minimum_races).unwrap_or(1) {
             return Ok(Response::new(reply("not_eligible", count)));
         }

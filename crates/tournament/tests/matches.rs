@@ -45,6 +45,8 @@ struct World {
     peers: Vec<(&'static str, String)>,
     /// The api's website and REST base URL.
     api_http: String,
+    /// Discord's OAuth2 for "Log in with Discord" on the website.
+    discord_oauth: testkit::oauth::FakeOAuth,
     alice_rt: String,
     bob_rt: String,
     helper_rt: String,
@@ -89,6 +91,15 @@ async fn world() -> World {
         .unwrap()
         .port();
     settings.service.http.listen = ([127, 0, 0, 1], port).into();
+    settings.service.http.public_url = format!("http://127.0.0.1:{port}");
+    let discord_oauth = testkit::oauth::FakeOAuth::discord().await.unwrap();
+    let d = &mut settings.service.discord;
+    d.client_id = discord_oauth.client_id.clone();
+    d.client_secret = Some(discord_oauth.client_secret.clone().into());
+    d.authorize_url = discord_oauth.authorize_url();
+    d.token_url = discord_oauth.token_url();
+    d.api_url = discord_oauth.api_url();
+    discord_oauth.register_redirect(&format!("http://127.0.0.1:{port}/callback/discord/"));
     let mut api =
         ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
             .unwrap();
@@ -205,6 +216,7 @@ async fn world() -> World {
         tournament_db: TestDb::new().await.unwrap(),
         peers,
         api_http: format!("http://127.0.0.1:{port}"),
+        discord_oauth,
         alice_rt,
         bob_rt,
         helper_rt,
@@ -232,6 +244,9 @@ impl World {
         settings.service.schedule_poll_secs = 1;
         settings.service.opener_poll_secs = 1;
         settings.service.week_poll_secs = 1;
+        settings.service.website_url = self.api_http.clone();
+        // The ALTTPR Ladder's public API is faked beside alttpr.com.
+        settings.service.alttpr_ladder.url = self._alttpr.uri();
         settings.service.player_check_poll_secs = 1;
         let reserved = self.first_listeners.lock().unwrap().take();
         let listeners = match reserved {
@@ -1960,4 +1975,285 @@ async fn the_week_ahead_reaches_discord_once_events_needs_and_player_checks() {
             .contains_key(&event_id.parse::<u64>().unwrap())
     );
     drop((second, third));
+}
+
+#[tokio::test]
+async fn racer_verification_can_count_alttpr_ladder_races_when_configured() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    const ROLE: u64 = 6_200;
+    let w = world().await;
+    let _tournament = w.tournament().await;
+    let now = Utc::now();
+    for days in [1, 2] {
+        w.racetime_fake.add_past_race(
+            &w.bob_rt,
+            "alttpr",
+            "finished",
+            now - chrono::Duration::days(days),
+        );
+    }
+    // On the ladder Bob (Discord username `bob`) raced once this month and once long ago.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/PublicAPI/GetActiveRacers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"RacerGUID": "g-someone", "DiscordName": "someone"},
+            {"RacerGUID": "g-bob", "DiscordName": "Bob"}
+        ])))
+        .mount(&w._alttpr)
+        .await;
+    let recent = (now - chrono::Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/PublicAPI/GetRacerHistory"))
+        .and(query_param("RacerGUID", "g-bob"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"StartDateTime": recent},
+            {"StartDateTime": "2020-01-01T20:00:00"}
+        ])))
+        .mount(&w._alttpr)
+        .await;
+    w.discord.add_member(1, BOB, "bob", &[]);
+    let ready = |r: &serde_json::Value| r["content"].as_str().is_some_and(|c| !c.is_empty());
+    let owner = Invoker::admin(1, "owner");
+    let setup = w.discord.slash_command(
+        &owner,
+        &["racerverification", "create_or_update"],
+        &[
+            ("role", json!({"role": ROLE.to_string()})),
+            ("racetime_categories", json!("alttpr")),
+            ("minimum_races", json!(3)),
+            ("time_period_days", json!(30)),
+            ("use_alttpr_ladder", json!(true)),
+        ],
+        &[],
+    );
+    w.discord.wait_for_reply(&setup, WAIT, ready).await;
+    let post = w
+        .discord
+        .channel_messages(10)
+        .into_iter()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("**Racer verification for <@&6200>**"))
+        })
+        .expect("the requirements post");
+    assert!(
+        post["content"]
+            .as_str()
+            .unwrap()
+            .contains("in the following categories: alttpr or ALTTPR Ladder races"),
+        "{post}"
+    );
+    let sent = w
+        .discord
+        .click_button_on(&Invoker::member(BOB, "bob"), &post, "verify:status");
+    let reply = w.discord.wait_for_reply(&sent, WAIT, ready).await;
+    let reply = reply["content"].as_str().unwrap();
+    assert!(
+        reply.starts_with("Congratulations!") && reply.contains("at least **3** races"),
+        "two racetime.gg races and one ladder race: {reply}"
+    );
+    assert_eq!(w.discord.member_roles(1, BOB), Some(vec![ROLE]));
+}
+
+#[tokio::test]
+async fn settings_are_submitted_in_the_browser_then_the_room_opens_and_rolls_them() {
+    use testkit::browser;
+    let w = world().await;
+    // The match is due (40 minutes away, rooms open 60 minutes before).
+    w.sg.put_episode(sg::standard_1v1(
+        821,
+        "alttpr",
+        Utc::now() + chrono::Duration::minutes(40),
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.upsert(
+        &tournament,
+        pb::TournamentConfig {
+            audit_channel_id: AUDIT,
+            seed_roller_json: OPEN_PRESET.into(),
+            settings_form_json:
+                r#"{"fields": [{"key": "mode", "label": "Mode", "required": true, "choices": [
+                {"value": "std", "label": "Standard", "preset": "standard"},
+                {"value": "open", "label": "Open", "preset": "open"}]}],
+                "required": true, "reminder_hours": 72}"#
+                    .into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // No settings, no room: the audit channel hears it once; each player is reminded once.
+    let audit_has = |w: &World, text: &str| {
+        w.discord
+            .channel_messages(AUDIT)
+            .iter()
+            .filter(|m| m["content"].as_str().unwrap_or_default().contains(text))
+            .count()
+    };
+    until("the audit channel hears the room waits", || {
+        audit_has(&w, "is not opened: its settings have not been submitted") > 0
+    })
+    .await;
+    until("both players are reminded", || {
+        [ALICE, BOB].iter().all(|p| {
+            w.discord
+                .dm_channel(*p)
+                .is_some_and(|c| !w.discord.channel_messages(c).is_empty())
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        w.racetime_fake.race_names("alttpr").is_empty(),
+        "no room yet"
+    );
+    assert_eq!(
+        audit_has(&w, "is not opened: its settings have not been submitted"),
+        1
+    );
+    let reminder = w
+        .discord
+        .channel_messages(w.discord.dm_channel(ALICE).unwrap());
+    assert_eq!(reminder.len(), 1, "one reminder: {reminder:?}");
+    let text = reminder[0]["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.starts_with(
+            "Greetings!  Do not forget to submit settings for your upcoming race: `Alice vs. Bob`!"
+        ),
+        "{text}"
+    );
+    let link = text
+        .split("please visit ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/tournaments/alttpr/matches/", w.api_http)),
+        "{link}"
+    );
+
+    // The form over JSON (T2).
+    let form: serde_json::Value =
+        reqwest::get(format!("{}/api/tournament/form-config/alttpr", w.api_http))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(form["settings"][0]["key"], "mode");
+    assert_eq!(form["settings"][0]["settings"]["std"], "Standard");
+    let unknown = reqwest::get(format!("{}/api/tournament/form-config/nope", w.api_http))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    // Alice follows the link in a real browser, logs in with Discord and submits.
+    w.discord_oauth.sign_in_as(&ALICE.to_string(), "Alice");
+    let driver = browser::driver().await;
+    let page = browser::browser(&driver).await;
+    page.goto(&format!("{}/login/", w.api_http)).await.unwrap();
+    browser::wait_path(&page, "/me").await;
+    page.goto(&link).await.unwrap();
+    browser::fits_a_phone_and_is_labelled(&page, "settings").await;
+    assert_eq!(
+        browser::text(&page, "#not-submitted").await,
+        "No settings have been submitted for this match yet."
+    );
+    page.find(fantoccini::Locator::Id("f-mode"))
+        .await
+        .unwrap()
+        .select_by_value("std")
+        .await
+        .unwrap();
+    browser::submit_and_reload(&page, "#settings-form button").await;
+    assert_eq!(
+        browser::text(&page, "#flash").await,
+        "Settings submitted. Thank you!"
+    );
+    assert_eq!(browser::text(&page, "#submitted").await, "Mode: Standard");
+    page.close().await.unwrap();
+
+    // The room opens; Bob hears the confirmation; the roll uses the submitted preset.
+    let room = w.wait_rooms(1).await.remove(0);
+    until("the audit channel hears the submission", || {
+        audit_has(&w, "Settings submitted for match `821` (Alice vs. Bob)") == 1
+    })
+    .await;
+    let bob_dms = w
+        .discord
+        .channel_messages(w.discord.dm_channel(BOB).unwrap());
+    assert!(
+        bob_dms
+            .iter()
+            .any(|m| m.to_string().contains("Mode: Standard")),
+        "{bob_dms:?}"
+    );
+    let before = w._alttpr.received_requests().await.unwrap().len();
+    w.racetime_fake.request_to_join(&room, &w.alice_rt);
+    until("Alice is let in", || {
+        w.racetime_fake.race(&room)["entrants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"]["id"] == w.alice_rt.as_str() && e["status"]["value"] != "requested")
+    })
+    .await;
+    w.racetime_fake.chat(&room, &w.alice_rt, "!tournamentrace");
+    w.racetime_fake
+        .wait_for_bot(&room, WAIT, |lines| {
+            lines
+                .iter()
+                .any(|l| l.starts_with("Seed has been generated"))
+        })
+        .await;
+    let mut body = serde_json::Value::Null;
+    for _ in 0..300 {
+        let received = w._alttpr.received_requests().await.unwrap();
+        if let Some(r) = received[before..]
+            .iter()
+            .find(|r| r.url.path().starts_with("/api/randomizer"))
+        {
+            body = serde_json::from_slice(&r.body).unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        body["mode"], "standard",
+        "rolled with the submitted preset: {body}"
+    );
+    // Once the room is open the settings are settled.
+    let mut tournaments = TournamentsClient::connect(tournament.grpc_url())
+        .await
+        .unwrap();
+    let late = tournaments
+        .submit_settings(pb::SubmitSettingsRequest {
+            tournament: "alttpr".into(),
+            external_id: "821".into(),
+            actor_discord_id: BOB,
+            values: [("mode".to_owned(), "open".to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+    // T1 lists the submission.
+    let games: serde_json::Value =
+        reqwest::get(format!("{}/api/tournament/games?event=alttpr", w.api_http))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(games[0]["episode_id"], "821");
+    assert_eq!(games[0]["preset"], "standard");
 }

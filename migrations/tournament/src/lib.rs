@@ -10,6 +10,8 @@ mod m20261201_000004_leagues;
 mod m20261201_000005_elections;
 mod m20261201_000006_racer_verification;
 mod m20261202_000007_organizer_tools;
+mod m20261202_000008_alttpr_ladder;
+mod m20261202_000009_settings_submissions;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_elections::Migration),
             Box::new(m20261201_000006_racer_verification::Migration),
             Box::new(m20261202_000007_organizer_tools::Migration),
+            Box::new(m20261202_000008_alttpr_ladder::Migration),
+            Box::new(m20261202_000009_settings_submissions::Migration),
         ]
     }
 }

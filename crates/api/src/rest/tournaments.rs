@@ -150,6 +150,12 @@ pub struct TournamentBody {
     /// Crew language counted (default `en`).
     #[serde(default)]
     pub scheduling_needs_language: String,
+    /// The settings form players submit (`fields` with `key`, `label`, `required` and
+    /// `choices` of `value`, `label`, optional `randomizer` / `preset`; `required`;
+    /// `reminder_hours`), or null.
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub settings_form: Value,
 }
 
 fn id_string(v: u64) -> Option<String> {
@@ -186,6 +192,7 @@ impl From<pb::TournamentConfig> for TournamentBody {
             scheduling_needs_channel_id: id_string(c.scheduling_needs_channel_id),
             scheduling_needs_tracker: c.scheduling_needs_tracker,
             scheduling_needs_language: c.scheduling_needs_language,
+            settings_form: serde_json::from_str(&c.settings_form_json).unwrap_or(Value::Null),
         }
     }
 }
@@ -241,6 +248,7 @@ impl TournamentBody {
             scheduled_events: self.scheduled_events,
             scheduling_needs_tracker: self.scheduling_needs_tracker,
             scheduling_needs_language: self.scheduling_needs_language,
+            settings_form_json: json(&self.settings_form),
         })
     }
 }

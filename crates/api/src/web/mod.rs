@@ -12,6 +12,7 @@ mod elections;
 mod leagues;
 mod mystery;
 mod presets;
+mod settings;
 mod triforce;
 
 use askama::Template;
@@ -329,6 +330,16 @@ pub fn router() -> Router<AppState> {
             get(triforce::page).post(triforce::submit),
         )
         .route("/triforcetexts/{pool}/api", post(triforce::api_submit))
+        .route(
+            "/tournaments/{slug}/matches/{id}/settings",
+            get(settings::page).post(settings::submit),
+        )
+        .route(
+            "/api/tournament/form-config/{event}",
+            get(settings::form_config),
+        )
+        .route("/api/tournament/games", get(settings::games))
+        .route("/api/tournament/submit", post(settings::submit_json))
         .route(
             "/triforcetexts/{pool}/moderation",
             get(triforce::moderation),

@@ -72,6 +72,10 @@ impl SlashCommand for RacerVerification {
             .option(ChannelBuilder::new(
                 "audit_channel",
                 "Where the periodic re-check reports.",
+            ))
+            .option(BooleanBuilder::new(
+                "use_alttpr_ladder",
+                "Also count ALTTPR Ladder races (when the bot has the ladder configured).",
             )),
         )
         .option(
@@ -105,6 +109,11 @@ fn requirements(v: &pb::Verification) -> String {
         v.minimum_races,
         v.period_days,
         v.categories.join(", ")
+            + if v.use_alttpr_ladder {
+                " or ALTTPR Ladder races"
+            } else {
+                ""
+            }
     );
     if v.reverify_days > 0 {
         text.push_str(&format!(
@@ -170,6 +179,7 @@ async fn run(app: &App, call: &Call) -> Result<Reply, CommandError> {
                     reverify_days: u32::try_from(call.integer("reverify_period_days").unwrap_or(0))
                         .unwrap_or(0),
                     revoke_ineligible: call.boolean("revoke_ineligible").unwrap_or(false),
+                    use_alttpr_ladder: call.boolean("use_alttpr_ladder").unwrap_or(false),
                     audit_channel_id: call.id("audit_channel").unwrap_or(0),
                     ..Default::default()
                 }),
