@@ -27,6 +27,7 @@ pub struct Api {
     opener: Opener,
     seeds: OnTournamentRace,
     gatekeeper: Gatekeeper,
+    speedgaming: Option<crate::speedgaming::SpeedGaming>,
 }
 
 impl Api {
@@ -43,7 +44,14 @@ impl Api {
             opener,
             seeds,
             gatekeeper,
+            speedgaming: None,
         }
+    }
+
+    /// Dry runs also read the SpeedGaming schedule beyond the imported week.
+    pub fn with_speedgaming(mut self, sg: crate::speedgaming::SpeedGaming) -> Self {
+        self.speedgaming = Some(sg);
+        self
     }
 }
 
@@ -465,6 +473,43 @@ impl TournamentAdmin for Api {
         Ok(Response::new(
             match_message(&self.db, &t.row.slug, m).await?,
         ))
+    }
+
+    async fn dry_run(
+        &self,
+        request: Request<pb::DryRunRequest>,
+    ) -> Result<Response<pb::DryRunReply>, Status> {
+        let r = request.into_inner();
+        let actor = actor(r.actor)?;
+        let t = registry::get(&self.db, &r.tournament)
+            .await
+            .map_err(status)?;
+        require_organizer(&self.db, &t, actor).await?;
+        let hours = if r.hours == 0 { 24 } else { r.hours.min(336) };
+        let from = platform::grpc::datetime(r.from.as_ref()).unwrap_or_else(chrono::Utc::now);
+        let rehearsal = crate::dryrun::rehearse(
+            &self.db,
+            self.opener.peers(),
+            &self.opener,
+            self.speedgaming.as_ref(),
+            &t,
+            from,
+            hours,
+        )
+        .await
+        .map_err(|e| Status::unavailable(format!("{e:#}")))?;
+        Ok(Response::new(pb::DryRunReply {
+            text: rehearsal.render(&t.row.time_zone),
+            steps: rehearsal
+                .steps
+                .into_iter()
+                .map(|s| pb::DryRunStep {
+                    at: Some(timestamp(s.at)),
+                    what: s.what,
+                })
+                .collect(),
+            problems: rehearsal.problems,
+        }))
     }
 }
 

@@ -7,8 +7,10 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dryrun;
 pub mod elections;
 pub mod gatekeeping;
 pub mod grpc;
@@ -183,7 +185,8 @@ impl Service for TournamentService {
             opener.clone(),
             seeds.clone(),
             gatekeeper.clone(),
-        );
+        )
+        .with_speedgaming(speedgaming::SpeedGaming::new(&settings.speedgaming_url)?);
         routes.add_service(TournamentsServer::new(api.clone()));
         routes.add_service(TournamentAdminServer::new(api));
 

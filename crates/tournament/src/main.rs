@@ -1,3 +1,5 @@
 fn main() -> std::process::ExitCode {
-    platform::cli::main::<tournament::TournamentService>()
+    platform::cli::main_with::<tournament::TournamentService, tournament::cli::Command>(
+        |command, settings| Box::pin(tournament::cli::run(command, settings)),
+    )
 }

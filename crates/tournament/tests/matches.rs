@@ -2257,3 +2257,177 @@ async fn settings_are_submitted_in_the_browser_then_the_room_opens_and_rolls_the
     assert_eq!(games[0]["episode_id"], "821");
     assert_eq!(games[0]["preset"], "standard");
 }
+
+#[tokio::test]
+async fn a_dry_run_prints_the_day_and_flags_the_unfindable_player_without_sending_anything() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::hours(10);
+    w.sg.put_episode(sg::standard_1v1(
+        831,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    w.sg.put_episode(sg::without_discord(
+        832,
+        "alttpr",
+        start + chrono::Duration::hours(2),
+        ("Alice", ALICE),
+        "Nobody",
+    ));
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "speedgaming").await;
+    let mut admin = w.admin(&tournament).await;
+    // Organizers only.
+    let refused = admin
+        .dry_run(pb::DryRunRequest {
+            actor: Some(pb::Actor {
+                operator: false,
+                user_id: 999_999,
+            }),
+            tournament: "alttpr".into(),
+            hours: 24,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let before = w.discord.calls().len();
+    let reply = admin
+        .dry_run(pb::DryRunRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            hours: 24,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = reply.text;
+    // The timeline, in order, in the tournament's zone.
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{text}"))
+    };
+    let open_831 = find("open a room in alttpr (\"Beat the game\") for `831` Alice vs. Bob");
+    let roll_831 = find("roll alttpr `open` at !tournamentrace");
+    let start_831 = find("`831` Alice vs. Bob (Standard) starts");
+    assert!(open_831 < roll_831 && roll_831 < start_831, "{text}");
+    assert!(lines[open_831].contains("invite Alice, Bob"), "{text}");
+    assert!(lines[open_831].contains(" E"), "Eastern time: {text}");
+    find("for `832` Alice vs. Nobody (Standard); invite Alice");
+    assert!(
+        reply
+            .problems
+            .iter()
+            .any(|p| p.contains("`832`") && p.contains("Nobody cannot be found on Discord")),
+        "{:?}",
+        reply.problems
+    );
+    assert_eq!(reply.problems.len(), 1, "{:?}", reply.problems);
+    // Nothing was sent: no room, no Discord call by the dry run.
+    assert!(w.racetime_fake.race_names("alttpr").is_empty());
+    let sent: Vec<String> = w.discord.calls()[before..]
+        .iter()
+        .filter(|c| c.method != "GET")
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    assert!(
+        sent.iter()
+            .all(|c| !c.contains("/messages") || c.contains(&AUDIT.to_string())),
+        "the dry run posted: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_tournament_pages_show_the_schedule_and_refuse_strangers_their_tools() {
+    let w = world().await;
+    let start = Utc::now() + chrono::Duration::hours(10);
+    w.sg.put_episode(sg::standard_1v1(
+        841,
+        "alttpr",
+        start,
+        ("Alice", ALICE),
+        ("Bob", BOB),
+    ));
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "speedgaming").await;
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = http
+            .get(format!("{}/tournaments/alttpr", w.api_http))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if page.contains("Alice vs. Bob") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("<h1>ALTTPR Main</h1>"), "{page}");
+    assert!(page.contains("Alice vs. Bob"), "{page}");
+    assert!(page.contains("schedule.ics"), "{page}");
+    let id = page
+        .split("/tournaments/alttpr/matches/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let one = http
+        .get(format!("{}/tournaments/alttpr/matches/{id}", w.api_http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        one.contains("<li>Alice</li>") && one.contains("not open yet"),
+        "{one}"
+    );
+    // A logged-in member who organizes nothing: the dry run and "open now" are refused.
+    w.discord_oauth.sign_in_as(&ALICE.to_string(), "Alice");
+    let me = http
+        .get(format!("{}/login/", w.api_http))
+        .send()
+        .await
+        .unwrap();
+    let me = me.text().await.unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let csrf = me[me.find(marker).unwrap() + marker.len()..][..32].to_owned();
+    let refused = http
+        .post(format!("{}/tournaments/alttpr/dry-run", w.api_http))
+        .form(&[("csrf", csrf.as_str()), ("hours", "24")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let opened = http
+        .post(format!(
+            "{}/tournaments/alttpr/matches/{id}/open",
+            w.api_http
+        ))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!opened.contains("The race room is open."), "{opened}");
+    assert!(w.racetime_fake.race_names("alttpr").is_empty());
+}

@@ -13,6 +13,7 @@ mod leagues;
 mod mystery;
 mod presets;
 mod settings;
+mod tournaments;
 mod triforce;
 
 use askama::Template;
@@ -330,6 +331,19 @@ pub fn router() -> Router<AppState> {
             get(triforce::page).post(triforce::submit),
         )
         .route("/triforcetexts/{pool}/api", post(triforce::api_submit))
+        .route("/tournaments/{slug}", get(tournaments::page))
+        .route(
+            "/tournaments/{slug}/matches/{id}",
+            get(tournaments::match_page),
+        )
+        .route(
+            "/tournaments/{slug}/matches/{id}/open",
+            post(tournaments::open_now),
+        )
+        .route(
+            "/tournaments/{slug}/dry-run",
+            get(tournaments::dry_run_form).post(tournaments::dry_run),
+        )
         .route(
             "/tournaments/{slug}/matches/{id}/settings",
             get(settings::page).post(settings::submit),
