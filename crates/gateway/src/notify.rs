@@ -58,32 +58,37 @@ impl<N: Notification> Subscriber for Notifier<N> {
         event: N::Event,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        for (guild, settings) in self.config.guilds_with(N::KEY).await? {
+        for (_, settings) in self.config.guilds_with(N::KEY).await? {
             for (channel, embed) in N::render(&event, &settings) {
                 let key = format!("notify:{}:{channel}", envelope.id);
-                match self
-                    .api
-                    .send(&key, channel, "", std::slice::from_ref(&embed))
-                    .await
-                {
-                    Ok(_) => {}
-                    // Discord or the network is down: try the event again later.
-                    Err(status) if status.code() == tonic::Code::Unavailable => {
-                        return Err(HandlerError::Transient(anyhow::anyhow!(
-                            "posting to channel {channel}: {}",
-                            status.message()
-                        )));
-                    }
-                    // The channel is gone or closed to the bot: the guild must fix its
-                    // configuration; other guilds still get theirs.
-                    Err(status) => tracing::warn!(
-                        guild, channel, error = %status.message(),
-                        notification = N::NAME, "notification not posted"
-                    ),
-                }
+                post_once(&self.api, &key, channel, embed, N::NAME).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// Posts `embed` to `channel` once per `key`. Discord or the network down is transient (the
+/// event is tried again later); a channel that is gone or closed to the bot is logged and
+/// skipped — the guild must fix its configuration, and other guilds still get theirs.
+///
+/// Errors: [`HandlerError::Transient`] while Discord is unavailable.
+async fn post_once(
+    api: &DiscordApi,
+    key: &str,
+    channel: u64,
+    embed: Embed,
+    what: &str,
+) -> Result<(), HandlerError> {
+    match api.send(key, channel, "", &[embed]).await {
+        Ok(_) => Ok(()),
+        Err(status) if status.code() == tonic::Code::Unavailable => Err(HandlerError::Transient(
+            anyhow::anyhow!("posting to channel {channel}: {}", status.message()),
+        )),
+        Err(status) => {
+            tracing::warn!(channel, error = %status.message(), notification = what, "not posted");
+            Ok(())
+        }
     }
 }
 
@@ -276,18 +281,7 @@ impl Subscriber for NewRacers {
                     Some(0x2ECC71),
                 );
                 let key = format!("newracer:{}:{channel}:{}", envelope.id, entrant.user_id);
-                match self.api.send(&key, channel, "", &[embed]).await {
-                    Ok(_) => {}
-                    Err(status) if status.code() == tonic::Code::Unavailable => {
-                        return Err(HandlerError::Transient(anyhow::anyhow!(
-                            "posting to channel {channel}: {}",
-                            status.message()
-                        )));
-                    }
-                    Err(status) => tracing::warn!(
-                        channel, error = %status.message(), "new racer not posted"
-                    ),
-                }
+                post_once(&self.api, &key, channel, embed, "gateway-new-racers").await?;
             }
         }
         Ok(())

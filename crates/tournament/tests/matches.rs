@@ -2430,4 +2430,87 @@ async fn the_tournament_pages_show_the_schedule_and_refuse_strangers_their_tools
         .unwrap();
     assert!(!opened.contains("The race room is open."), "{opened}");
     assert!(w.racetime_fake.race_names("alttpr").is_empty());
+    // Made an organizer, she edits the tournament and rehearses the day on the website.
+    let api_grpc = w.peers.iter().find(|(n, _)| *n == "api").unwrap().1.clone();
+    let alice = proto::identity::v1::identity_client::IdentityClient::connect(api_grpc)
+        .await
+        .unwrap()
+        .find_by_discord_id(proto::identity::v1::FindByDiscordIdRequest {
+            discord_user_id: ALICE,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    w.admin(&tournament)
+        .await
+        .grant_role(pb::GrantRoleRequest {
+            actor: Some(pb::Actor {
+                operator: true,
+                user_id: 0,
+            }),
+            tournament: "alttpr".into(),
+            role: "organizer".into(),
+            user_id: alice.id,
+            discord_role_id: 0,
+        })
+        .await
+        .unwrap();
+    let edit = format!("{}/tournaments/alttpr/edit", w.api_http);
+    let form = |minutes: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "ALTTPR Main 2027".to_owned()),
+            ("active", "on".to_owned()),
+            ("room_open_minutes_before", minutes.to_owned()),
+            ("stream_delay_minutes", "0".to_owned()),
+            ("seed_roller_json", OPEN_PRESET.to_owned()),
+            ("settings_form_json", String::new()),
+        ]
+    };
+    let bad = http
+        .post(&edit)
+        .form(&form("2000"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(bad.contains("room_open_minutes_before: 1–1440"), "{bad}");
+    let saved = http
+        .post(&edit)
+        .form(&form("45"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(saved.contains("Saved."), "{saved}");
+    let schedule = http
+        .get(format!("{}/tournaments/alttpr", w.api_http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(schedule.contains("<h1>ALTTPR Main 2027</h1>"), "{schedule}");
+    let rehearsal = http
+        .post(format!("{}/tournaments/alttpr/dry-run", w.api_http))
+        .form(&[("csrf", csrf.as_str()), ("hours", "24")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        rehearsal.contains("id=\"rehearsal\"") && rehearsal.contains("open a room in alttpr"),
+        "{rehearsal}"
+    );
+    assert!(
+        w.racetime_fake.race_names("alttpr").is_empty(),
+        "a rehearsal opens nothing"
+    );
 }

@@ -341,6 +341,10 @@ pub fn router() -> Router<AppState> {
             post(tournaments::open_now),
         )
         .route(
+            "/tournaments/{slug}/edit",
+            get(tournaments::edit_form).post(tournaments::edit),
+        )
+        .route(
             "/tournaments/{slug}/dry-run",
             get(tournaments::dry_run_form).post(tournaments::dry_run),
         )

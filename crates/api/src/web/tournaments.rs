@@ -46,6 +46,22 @@ fn when(t: Option<&prost_types::Timestamp>, zone: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Match `id` of tournament `slug`.
+async fn get_match(
+    channel: &platform::grpc::TracedChannel,
+    slug: &str,
+    id: u64,
+) -> Result<pb::Match, WebError> {
+    Ok(TournamentAdminClient::new(channel.clone())
+        .get_match(pb::GetMatchRequest {
+            tournament: slug.to_owned(),
+            match_id: id,
+        })
+        .await
+        .map_err(|s| WebError::from_status(&s))?
+        .into_inner())
+}
+
 /// A match row as the pages show it.
 struct Row {
     id: u64,
@@ -169,14 +185,7 @@ pub async fn match_page(
     Path((slug, id)): Path<(String, u64)>,
 ) -> Result<Response, WebError> {
     let channel = peer(&state)?;
-    let m = TournamentAdminClient::new(channel.clone())
-        .get_match(pb::GetMatchRequest {
-            tournament: slug.clone(),
-            match_id: id,
-        })
-        .await
-        .map_err(|s| WebError::from_status(&s))?
-        .into_inner();
+    let m = get_match(&channel, &slug, id).await?;
     let config = TournamentAdminClient::new(channel.clone())
         .get_tournament_config(pb::GetTournamentRequest { slug: slug.clone() })
         .await
@@ -224,14 +233,7 @@ pub async fn open_now(
         .check_csrf(form.get("csrf").map_or("", String::as_str))
         .await?;
     let channel = peer(&state)?;
-    let m = TournamentAdminClient::new(channel.clone())
-        .get_match(pb::GetMatchRequest {
-            tournament: slug.clone(),
-            match_id: id,
-        })
-        .await
-        .map_err(|s| WebError::from_status(&s))?
-        .into_inner();
+    let m = get_match(&channel, &slug, id).await?;
     match TournamentsClient::new(channel)
         .open_match_room(pb::OpenMatchRoomRequest {
             tournament: slug.clone(),
@@ -322,4 +324,104 @@ pub async fn dry_run(
         problems: reply.problems.len(),
         text: Some(reply.text),
     }))
+}
+
+#[derive(Template)]
+#[template(path = "tournament_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    slug: String,
+    c: pb::TournamentConfig,
+    needs_channel: String,
+}
+
+/// `GET /tournaments/{slug}/edit`: the organizers' form (the service refuses others on save).
+pub async fn edit_form(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    viewer.require_user()?;
+    let c = TournamentAdminClient::new(peer(&state)?)
+        .get_tournament_config(pb::GetTournamentRequest { slug: slug.clone() })
+        .await
+        .map_err(|s| WebError::from_status(&s))?
+        .into_inner();
+    Ok(render(&EditPage {
+        chrome: viewer.chrome(&format!("Edit {}", c.name)).await,
+        needs_channel: if c.scheduling_needs_channel_id == 0 {
+            String::new()
+        } else {
+            c.scheduling_needs_channel_id.to_string()
+        },
+        slug,
+        c,
+    }))
+}
+
+/// `POST /tournaments/{slug}/edit`: `csrf` and the form's fields; the rest of the
+/// configuration is kept. The service checks the caller organizes the tournament and every
+/// field; its refusal (naming the field) comes back as the page's message.
+pub async fn edit(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let actor = actor(&viewer)?;
+    viewer
+        .check_csrf(form.get("csrf").map_or("", String::as_str))
+        .await?;
+    let channel = peer(&state)?;
+    let mut c = TournamentAdminClient::new(channel.clone())
+        .get_tournament_config(pb::GetTournamentRequest { slug: slug.clone() })
+        .await
+        .map_err(|s| WebError::from_status(&s))?
+        .into_inner();
+    let text = |name: &str| {
+        form.get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let flag = |name: &str| form.contains_key(name);
+    let number = |name: &str| -> Result<u32, WebError> {
+        text(name).parse::<u32>().map_err(|_| {
+            WebError::from(ApiError::bad_request(format!(
+                "{name} must be a whole number."
+            )))
+        })
+    };
+    c.name = text("name");
+    c.active = flag("active");
+    c.room_open_minutes_before = number("room_open_minutes_before")?;
+    c.stream_delay_minutes = number("stream_delay_minutes")?;
+    c.require_racetime_link = flag("require_racetime_link");
+    c.audit_mention = text("audit_mention");
+    c.scheduled_events = flag("scheduled_events");
+    c.scheduling_needs_channel_id = if text("scheduling_needs_channel_id").is_empty() {
+        0
+    } else {
+        text("scheduling_needs_channel_id").parse().map_err(|_| {
+            WebError::from(ApiError::bad_request(
+                "The scheduling-needs channel is a Discord channel id.",
+            ))
+        })?
+    };
+    c.scheduling_needs_tracker = flag("scheduling_needs_tracker");
+    c.seed_roller_json = text("seed_roller_json");
+    c.settings_form_json = text("settings_form_json");
+    match TournamentAdminClient::new(channel)
+        .upsert_tournament(pb::UpsertTournamentRequest {
+            actor: Some(actor),
+            config: Some(c),
+        })
+        .await
+    {
+        Ok(_) => viewer.flash("Saved.", false).await,
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            viewer.flash(status.message(), true).await;
+        }
+        Err(status) => return Err(WebError::from_status(&status)),
+    }
+    Ok(Redirect::to(&format!("/tournaments/{slug}/edit")).into_response())
 }

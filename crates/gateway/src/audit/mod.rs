@@ -481,14 +481,23 @@ impl Audit {
         violation: Violation,
     ) -> anyhow::Result<()> {
         let key = format!("moderation:{}", message.id);
-        if platform::idempotency::get(&self.db, "moderation", &key)
-            .await?
-            .is_some()
+        // Claimed before acting, so a replay arriving mid-way does nothing.
+        let reason = format!("{violation:?}");
+        if platform::idempotency::insert(
+            &self.db,
+            "moderation",
+            &key,
+            platform::idempotency::KeyState::Pending,
+            None,
+            None,
+            None,
+        )
+        .await?
+            == platform::idempotency::Inserted::Existing
         {
             return Ok(());
         }
         tracing::info!(guild, message = %message.id, ?violation, "removing a message");
-        let reason = format!("{violation:?}");
         match self
             .discord
             .http
@@ -520,16 +529,7 @@ impl Audit {
                 .reason("automated timeout for phishing")
                 .await?;
         }
-        platform::idempotency::insert(
-            &self.db,
-            "moderation",
-            &key,
-            platform::idempotency::KeyState::Done,
-            None,
-            None,
-            Some(&reason),
-        )
-        .await?;
+        platform::idempotency::finish(&self.db, "moderation", &key, None, Some(&reason)).await?;
         Ok(())
     }
 
