@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod asyncs;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,0 +1,6 @@
+//! Async tournaments (qualifiers; spec tournament.md §3): racers play a pool's seeds on their
+//! own time and are scored against the par of the fastest runs. This stop built the scoring
+//! and leaderboard rules ([`scoring`]); the entities, the Discord run lifecycle, review and the
+//! web pages build on them.
+
+pub mod scoring;
