@@ -95,6 +95,41 @@ impl Discord {
         }))
     }
 
+    /// `(user id, username, is a bot)` of the members of `guild` holding `role`
+    /// (`GET /guilds/{id}/members`, 1,000 a page, at most 100 pages; needs the Server Members
+    /// intent).
+    ///
+    /// Errors: Discord refused or is unreachable.
+    pub async fn role_members(
+        &self,
+        guild: u64,
+        role: u64,
+    ) -> anyhow::Result<Vec<(u64, String, bool)>> {
+        let Some(guild) = Id::new_checked(guild) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut after = None;
+        for _ in 0..100 {
+            let mut request = self.http.guild_members(guild).limit(1000);
+            if let Some(after) = after {
+                request = request.after(after);
+            }
+            let page = request.await?.models().await?;
+            let full = page.len() == 1000;
+            after = page.last().map(|m| m.user.id);
+            out.extend(
+                page.into_iter()
+                    .filter(|m| m.roles.iter().any(|r| r.get() == role))
+                    .map(|m| (m.user.id.get(), m.user.name, m.user.bot)),
+            );
+            if !full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Sends the interaction's first response.
     pub async fn respond(
         &self,

@@ -186,16 +186,11 @@ pub async fn rehearse(
             .map(|p| p.player.display_name.as_str())
             .collect();
         for (p, problem) in crate::player_checks::problems(&resolved) {
-            out.problems.push(match problem {
-                crate::player_checks::Problem::NotFound => format!(
-                    "{name}: {} cannot be found on Discord (no Discord id, and no member of the server has the tag)",
-                    p.player.display_name
-                ),
-                crate::player_checks::Problem::NotLinked => format!(
-                    "{name}: {} has no linked racetime.gg account and cannot be invited",
-                    p.player.display_name
-                ),
-            });
+            out.problems.push(format!(
+                "{name}: {} {}",
+                p.player.display_name,
+                problem.explanation()
+            ));
         }
         let opens = m.at - t.open_lead();
         out.steps.push(Step {

@@ -8,13 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use platform::db::{u64_from_db, u64_to_db};
 use platform::grpc::Peers;
 use proto::discord::v1 as discord;
-use proto::discord::v1::discord_client::DiscordClient;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
 };
 use tonic::Code;
 
-use crate::opener::OpenError;
 use crate::registry::Tournament;
 use crate::speedgaming::{Episode, SpeedGaming};
 
@@ -181,11 +179,7 @@ pub async fn refresh(
         &needs(&episodes, language),
         tournament.row.scheduling_needs_tracker,
     );
-    let gateway = peers.get("gateway").map_err(|status| OpenError::Peer {
-        peer: "gateway",
-        status,
-    })?;
-    let mut client = DiscordClient::new(gateway.channel());
+    let mut client = crate::notify::discord_client(peers)?;
     let existing = post::Entity::find_by_id(tournament.row.id).one(db).await?;
     if let Some(row) = existing
         .as_ref()

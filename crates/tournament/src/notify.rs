@@ -50,6 +50,15 @@ pub async fn say(peers: &Peers, request: rt::SendMessageRequest) -> Result<(), S
     Ok(())
 }
 
+/// A client of the gateway's Discord RPCs.
+///
+/// Errors: the gateway is not configured.
+pub fn discord_client(
+    peers: &Peers,
+) -> Result<DiscordClient<platform::grpc::TracedChannel>, Status> {
+    Ok(DiscordClient::new(peers.get("gateway")?.channel()))
+}
+
 /// Posts `content` and `embeds` to Discord channel `channel` (at most 2,000 characters of
 /// content).
 ///
@@ -61,9 +70,7 @@ pub async fn post(
     content: &str,
     embeds: Vec<discord::Embed>,
 ) -> Result<(), Status> {
-    let gateway = peers.get("gateway")?;
-    let mut client = DiscordClient::new(gateway.channel());
-    client
+    discord_client(peers)?
         .send_message(discord::SendMessageRequest {
             idempotency_key: key,
             channel_id: channel,
@@ -83,9 +90,7 @@ pub async fn dm(
     user: u64,
     embed: discord::Embed,
 ) -> Result<(), Status> {
-    let gateway = peers.get("gateway")?;
-    let mut client = DiscordClient::new(gateway.channel());
-    client
+    discord_client(peers)?
         .send_direct_message(discord::SendDirectMessageRequest {
             idempotency_key: key,
             user_id: user,

@@ -85,6 +85,20 @@ pub fn problems(players: &[Resolved]) -> Vec<(&Resolved, Problem)> {
         .collect()
 }
 
+impl Problem {
+    /// What is wrong, after the player's name.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Problem::NotFound => {
+                "cannot be found on Discord (no Discord id on the schedule, and no member of the server has the tag)"
+            }
+            Problem::NotLinked => {
+                "cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page)"
+            }
+        }
+    }
+}
+
 /// The line a problem is reported with.
 pub fn line(m: &r#match::Model, p: &Resolved, problem: Problem) -> String {
     let who = match (problem, p.player.discord_tag.as_deref()) {
@@ -93,14 +107,7 @@ pub fn line(m: &r#match::Model, p: &Resolved, problem: Problem) -> String {
         }
         _ => p.player.display_name.clone(),
     };
-    let what = match problem {
-        Problem::NotFound => {
-            "cannot be found on Discord (no Discord id on the schedule, and no member of the server has the tag)"
-        }
-        Problem::NotLinked => {
-            "cannot be invited to the race room: no linked racetime.gg account (link at the website's profile page)"
-        }
-    };
+    let what = problem.explanation();
     format!(
         "Match `{}` ({}) on {}: {who} {what}.",
         m.external_id,

@@ -141,14 +141,6 @@ impl Spec {
     }
 }
 
-fn gateway(peers: &Peers) -> Result<DiscordClient<platform::grpc::TracedChannel>, OpenError> {
-    let gateway = peers.get("gateway").map_err(|status| OpenError::Peer {
-        peer: "gateway",
-        status,
-    })?;
-    Ok(DiscordClient::new(gateway.channel()))
-}
-
 fn refused(status: Status) -> OpenError {
     OpenError::Peer {
         peer: "gateway",
@@ -178,7 +170,7 @@ pub async fn sync(
         .filter(event::Column::TournamentId.eq(tournament.row.id))
         .all(db)
         .await?;
-    let mut client = gateway(peers)?;
+    let mut client = crate::notify::discord_client(peers).map_err(refused)?;
     let (mut created, mut updated, mut deleted) = (0, 0, 0);
     // Gone, cancelled or started: the event goes.
     for row in known

@@ -370,9 +370,13 @@ async fn open_thread(
     let role = u64_from_db(post.role_id);
     let guild = u64_from_db(post.guild_id);
     let mut added_all = true;
-    match role_members(discord, guild, role).await {
+    match discord.role_members(guild, role).await {
         Ok(members) => {
-            for member in members.into_iter().filter(|m| *m != call.user_id) {
+            for member in members
+                .into_iter()
+                .map(|(id, _, _)| id)
+                .filter(|m| *m != call.user_id)
+            {
                 if let Err(error) = discord
                     .http
                     .add_thread_member(thread.id, Id::new(member))
@@ -413,40 +417,6 @@ async fn open_thread(
         "A new thread called <#{}> has been opened for this inquiry.",
         thread.id
     )))
-}
-
-/// The user ids holding `role` in `guild` (`GET /guilds/{id}/members`, 1,000 a page).
-async fn role_members(
-    discord: &crate::discord::Discord,
-    guild: u64,
-    role: u64,
-) -> anyhow::Result<Vec<u64>> {
-    let Some(guild_id) = Id::new_checked(guild) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut request = discord.http.guild_members(guild_id).limit(1000);
-        if let Some(after) = after {
-            request = request.after(after);
-        }
-        let page = request.await?.models().await?;
-        let Some(last) = page.last().map(|m| m.user.id) else {
-            break;
-        };
-        let full = page.len() == 1000;
-        out.extend(
-            page.iter()
-                .filter(|m| m.roles.iter().any(|r| r.get() == role))
-                .map(|m| m.user.id.get()),
-        );
-        if !full {
-            break;
-        }
-        after = Some(last);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

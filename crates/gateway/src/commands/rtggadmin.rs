@@ -67,33 +67,18 @@ async fn role_members(
         .discord
         .as_ref()
         .ok_or_else(|| CommandError::user("Discord is not connected right now."))?;
-    let guild = Id::new_checked(guild).ok_or_else(|| CommandError::user("Not in a server."))?;
-    let mut out = Vec::new();
-    let mut after = None;
-    // 1,000 a page, up to 100 pages.
-    for _ in 0..100 {
-        let mut request = discord.http.guild_members(guild).limit(1000);
-        if let Some(after) = after {
-            request = request.after(after);
-        }
-        let page = request
-            .await
-            .map_err(|e| CommandError::Internal(anyhow::anyhow!("listing members: {e}")))?
-            .models()
-            .await
-            .map_err(|e| CommandError::Internal(anyhow::anyhow!("listing members: {e}")))?;
-        let full = page.len() == 1000;
-        after = page.last().map(|m| m.user.id);
-        out.extend(
-            page.into_iter()
-                .filter(|m| m.roles.iter().any(|r| r.get() == role) && !m.user.bot)
-                .map(|m| (m.user.id.get(), m.user.name)),
-        );
-        if !full {
-            break;
-        }
+    if guild == 0 {
+        return Err(CommandError::user("Not in a server."));
     }
-    Ok(out)
+    let members = discord
+        .role_members(guild, role)
+        .await
+        .map_err(|e| CommandError::Internal(anyhow::anyhow!("listing members: {e}")))?;
+    Ok(members
+        .into_iter()
+        .filter(|(_, _, bot)| !bot)
+        .map(|(id, name, _)| (id, name))
+        .collect())
 }
 
 /// Of `members`, those with no racetime.gg account linked.
