@@ -88,6 +88,64 @@ impl Identity for IdentityApi {
         found(user, || format!("no user has racetime.gg account {id}"))
     }
 
+    async fn ensure_racetime_user(
+        &self,
+        request: Request<pb::EnsureRacetimeUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let r = request.into_inner();
+        let id = r.racetime_user_id.trim();
+        if id.is_empty() {
+            return Err(Status::invalid_argument("racetime_user_id is required"));
+        }
+        let twitch = Some(r.twitch_name.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(user) = identity::by_racetime(&self.db, id)
+            .await
+            .map_err(internal)?
+        {
+            if twitch.is_none() || user.twitch_name == twitch {
+                return Ok(Response::new(message(user)));
+            }
+            let mut active: user::ActiveModel = user.into();
+            active.twitch_name = sea_orm::ActiveValue::Set(twitch);
+            active.updated_at = sea_orm::ActiveValue::Set(chrono::Utc::now());
+            let user = sea_orm::ActiveModelTrait::update(active, &self.db)
+                .await
+                .map_err(internal)?;
+            return Ok(Response::new(message(user)));
+        }
+        let name = Some(r.racetime_name.trim().to_owned()).filter(|n| !n.is_empty());
+        // The racetime.gg name becomes the display name unless someone has it already.
+        let display_name = match &name {
+            Some(n) => identity::by_display_name(&self.db, n)
+                .await
+                .map_err(internal)?
+                .is_none()
+                .then(|| n.clone()),
+            None => None,
+        };
+        let new = |display_name| identity::NewUser {
+            racetime_user_id: Some(id.to_owned()),
+            racetime_name: name.clone(),
+            twitch_name: twitch.clone(),
+            display_name,
+            ..Default::default()
+        };
+        let user = match identity::create(&self.db, new(display_name)).await {
+            Ok(user) => user,
+            // A concurrent call created the user (or took the name): read it back.
+            Err(_) => match identity::by_racetime(&self.db, id)
+                .await
+                .map_err(internal)?
+            {
+                Some(user) => user,
+                None => identity::create(&self.db, new(None))
+                    .await
+                    .map_err(internal)?,
+            },
+        };
+        Ok(Response::new(message(user)))
+    }
+
     async fn find_by_discord_ids(
         &self,
         request: Request<pb::FindByDiscordIdsRequest>,

@@ -25,6 +25,7 @@ macro_rules! package {
 
 package!(seedgen, "seedgen.v1");
 package!(triforce, "triforce.v1");
+package!(asynctournament, "asynctournament.v1");
 package!(racetime, "racetime.v1");
 package!(tournament, "tournament.v1");
 package!(leagues, "leagues.v1");

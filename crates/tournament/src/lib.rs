@@ -2,8 +2,8 @@
 //! and race rooms opened on time, once (spec `tournament.md` §1). Serves
 //! `tournament.v1.Tournaments` and `tournament.v1.TournamentAdmin` (port 50053); runs the
 //! SpeedGaming importer and the room opener; delivers tournament seeds on `!tournamentrace`
-//! and records and announces results. Async tournaments and elections arrive with their
-//! issues.
+//! and records and announces results. Also serves async tournaments (`asynctournament.v1`,
+//! with their run timers and hourly scores), elections, leagues and racer verification.
 
 #![warn(missing_docs)]
 
@@ -36,6 +36,7 @@ use std::time::Duration;
 use chrono::Utc;
 use platform::config::{CommonSettings, ConfigError, ServiceSettings, Settings};
 use platform::{Service, ServiceContext};
+use proto::asynctournament::v1::async_tournaments_server::AsyncTournamentsServer;
 use proto::elections::v1::elections_server::ElectionsServer;
 use proto::leagues::v1::leagues_server::LeaguesServer;
 use proto::tournament::v1::tournament_admin_server::TournamentAdminServer;
@@ -47,6 +48,11 @@ use crate::db::ScheduleSource;
 
 /// How often verified racers past their reverify period are re-checked.
 const REVERIFY_POLL: Duration = Duration::from_secs(3600);
+
+/// How often async run timers are swept (spec §3.3: upstream's loops ran every 60 s).
+const ASYNC_SWEEP: Duration = Duration::from_secs(60);
+/// How often async scores are recalculated.
+const ASYNC_SCORES: Duration = Duration::from_secs(3600);
 
 /// How often leagues due for an iRacing roster check are looked for.
 const LEAGUE_SYNC_POLL: Duration = Duration::from_secs(300);
@@ -87,6 +93,9 @@ pub struct TournamentSettings {
     /// The website's public URL, for links in DMs such as the settings form
     /// (`TOURNAMENT_WEBSITE_URL`; api's `API_HTTP__PUBLIC_URL`).
     pub website_url: String,
+    /// How often async runs' timers are swept, in seconds (`TOURNAMENT_ASYNC_SWEEP_SECS`;
+    /// upstream: 60).
+    pub async_sweep_secs: u64,
 }
 
 impl Default for TournamentSettings {
@@ -100,6 +109,7 @@ impl Default for TournamentSettings {
             iracing: leagues::iracing::IracingSettings::default(),
             alttpr_ladder: ladder::LadderSettings::default(),
             website_url: "http://localhost:8080".to_owned(),
+            async_sweep_secs: ASYNC_SWEEP.as_secs(),
         }
     }
 }
@@ -127,6 +137,12 @@ impl ServiceSettings for TournamentSettings {
             return Err(ConfigError::invalid(
                 "week_poll_secs",
                 "week_poll_secs and player_check_poll_secs must be at least 1",
+            ));
+        }
+        if self.async_sweep_secs == 0 {
+            return Err(ConfigError::invalid(
+                "async_sweep_secs",
+                "must be at least 1",
             ));
         }
         if self.opener_poll_secs == 0 {
@@ -246,6 +262,48 @@ impl Service for TournamentService {
                 },
             );
         }
+
+        // Async tournaments: the RPCs, the live races' room events, and the run timers and
+        // hourly scores on one replica (each change is conditional, so a second replica that
+        // slips in between leases changes nothing twice).
+        let asyncs = asyncs::Asyncs::new(ctx.db.clone(), ctx.peers.clone(), &settings.website_url);
+        routes.add_service(AsyncTournamentsServer::new(asyncs::grpc::AsyncApi(
+            asyncs.clone(),
+        )));
+        ctx.subscribe(asyncs::live::OnLiveRaceStarted(asyncs.clone()));
+        ctx.subscribe(asyncs::live::OnLiveRaceFinished(asyncs.clone()));
+        let sweep = Duration::from_secs(settings.async_sweep_secs);
+        let sweeper = asyncs.clone();
+        every_leased(
+            ctx,
+            &instance,
+            "async-timers",
+            sweep,
+            sweep * 3,
+            move || {
+                let asyncs = sweeper.clone();
+                async move {
+                    match asyncs.sweep(Utc::now()).await {
+                        Ok(swept) if swept != asyncs::timers::Swept::default() => {
+                            tracing::info!(?swept, "async run timers swept")
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "async run timer sweep failed"),
+                    }
+                }
+            },
+        );
+        every_leased(
+            ctx,
+            &instance,
+            "async-scores",
+            ASYNC_SCORES,
+            ASYNC_SCORES * 2,
+            move || {
+                let asyncs = asyncs.clone();
+                async move { asyncs.score_active().await }
+            },
+        );
 
         let sg = speedgaming::SpeedGaming::new(&settings.speedgaming_url)?;
         // The week ahead on Discord (scheduled events, the needs embed), and the players of the

@@ -12,6 +12,7 @@ mod m20261201_000006_racer_verification;
 mod m20261202_000007_organizer_tools;
 mod m20261202_000008_alttpr_ladder;
 mod m20261202_000009_settings_submissions;
+mod m20261203_000010_async_tournaments;
 
 /// Applies the `tournament` service's migrations in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_organizer_tools::Migration),
             Box::new(m20261202_000008_alttpr_ladder::Migration),
             Box::new(m20261202_000009_settings_submissions::Migration),
+            Box::new(m20261203_000010_async_tournaments::Migration),
         ]
     }
 }

@@ -3,13 +3,39 @@
 //! a grant to one of the member's current Discord roles in the tournament's guild) into a
 //! [`Subject`]; [`allowed`] decides. The operator (upstream's bot owner) may do everything.
 
-/// A grant in an async tournament.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use sea_orm::sea_query::StringLen;
+
+/// A grant in an async tournament (stored as `admin`, `mod`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs it: scores, reviews, timeouts.
+    #[sea_orm(string_value = "admin")]
     Admin,
     /// Reviews runs and extends timeouts.
+    #[sea_orm(string_value = "mod")]
     Mod,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Mod => "mod",
+        }
+    }
 }
 
 /// The caller, resolved.
@@ -25,6 +51,8 @@ pub struct Subject {
     pub linked: bool,
     /// The run or player data in question is the caller's own.
     pub own: bool,
+    /// An API key with the `asynctournament:read` scope: reads every tournament's results.
+    pub reader: bool,
 }
 
 /// What the caller wants to do.
@@ -50,6 +78,8 @@ pub enum Action {
     Review,
     /// Recompute pars and scores.
     CalculateScores,
+    /// Excuse a player from the account-age gate.
+    Whitelist,
     /// The tournament's info and leaderboard, pools, a player's runs.
     ViewResults,
     /// A permalink's runs (`live`: a live race's seed, always public).
@@ -72,9 +102,9 @@ pub fn allowed(action: Action, subject: &Subject, active: bool) -> bool {
         Action::Create | Action::AddSeed | Action::Repost | Action::Permissions => false,
         Action::Close | Action::UpdateRun => subject.owner,
         Action::ExtendTimeout | Action::LiveRaceRecord | Action::Review => staff,
-        Action::CalculateScores => subject.roles.contains(&Role::Admin),
-        Action::ViewResults => staff || !active,
-        Action::ViewPermalink { live } => live || staff || !active,
+        Action::CalculateScores | Action::Whitelist => subject.roles.contains(&Role::Admin),
+        Action::ViewResults => staff || subject.reader || !active,
+        Action::ViewPermalink { live } => live || staff || subject.reader || !active,
         Action::OwnRuns => subject.linked && subject.own,
     }
 }
@@ -210,5 +240,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An API key with the read scope reads results and seeds, and nothing else.
+    #[test]
+    fn an_api_key_reader_reads_and_only_reads() {
+        let reader = Subject {
+            reader: true,
+            ..Subject::default()
+        };
+        for action in [Action::ViewResults, Action::ViewPermalink { live: false }] {
+            assert!(allowed(action, &reader, true), "{action:?}");
+        }
+        for action in [
+            Action::Review,
+            Action::CalculateScores,
+            Action::Whitelist,
+            Action::Close,
+            Action::OwnRuns,
+            Action::ExtendTimeout,
+        ] {
+            assert!(!allowed(action, &reader, true), "{action:?}");
+        }
+        let admin = Subject {
+            roles: vec![Role::Admin],
+            ..Subject::default()
+        };
+        let moderator = Subject {
+            roles: vec![Role::Mod],
+            ..Subject::default()
+        };
+        assert!(allowed(Action::Whitelist, &admin, true));
+        assert!(!allowed(Action::Whitelist, &moderator, true));
     }
 }

@@ -13,6 +13,7 @@
 //!   (mean of the scored finished slots); ties broken explicitly by score, estimate, finished
 //!   count, then the user id (upstream's order was arbitrary).
 
+use sea_orm::sea_query::StringLen;
 use std::collections::BTreeMap;
 
 /// The best score (5 % or more under par).
@@ -20,22 +21,63 @@ pub const MAX_SCORE: f64 = 105.0;
 /// The worst score (twice the par or slower).
 pub const MIN_SCORE: f64 = 0.0;
 
-/// A run's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A run's state (stored as `pending`, `in_progress`, `finished`, `forfeit`, `disqualified`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Thread open, not started.
+    #[sea_orm(string_value = "pending")]
     Pending,
     /// Started.
+    #[sea_orm(string_value = "in_progress")]
     InProgress,
     /// Done with a time.
+    #[sea_orm(string_value = "finished")]
     Finished,
     /// Given up.
+    #[sea_orm(string_value = "forfeit")]
     Forfeit,
     /// Disqualified by a reviewer.
+    #[sea_orm(string_value = "disqualified")]
     Disqualified,
 }
 
 impl RunStatus {
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Finished => "finished",
+            Self::Forfeit => "forfeit",
+            Self::Disqualified => "disqualified",
+        }
+    }
+
+    /// The status named `text`, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InProgress,
+            Self::Finished,
+            Self::Forfeit,
+            Self::Disqualified,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     /// Finished, forfeit or disqualified.
     pub fn is_closed(self) -> bool {
         matches!(
