@@ -64,6 +64,13 @@ pub struct GatewaySettings {
     /// The website's public URL, for links in posts (`GATEWAY_WEBSITE_URL`; api's
     /// `API_HTTP__PUBLIC_URL`).
     pub website_url: String,
+    /// Discord ids of the bot's operators (`GATEWAY_OPERATORS`, comma-separated): upstream's
+    /// "bot owner", who may create async tournaments and grant their permissions.
+    #[serde(default)]
+    pub operators: Vec<u64>,
+    /// Milliseconds between an async run's countdown messages (`GATEWAY_ASYNC_COUNTDOWN_MS`;
+    /// 1000: "10..." to "1..." a second apart).
+    pub async_countdown_ms: u64,
     /// The audit log and moderation (`GATEWAY_MODERATION__ENABLED=true` needs the privileged
     /// intents).
     #[serde(default)]
@@ -173,6 +180,8 @@ impl Service for GatewayService {
                 speedgaming_url: "https://speedgaming.org/api".to_owned(),
                 daily_poll_secs: 300,
                 website_url: "http://localhost:8080".to_owned(),
+                operators: Vec::new(),
+                async_countdown_ms: 1000,
                 moderation: audit::ModerationSettings::default(),
             },
         }
@@ -204,6 +213,7 @@ impl Service for GatewayService {
                 Box::new(commands::rankedchoice::EndButton),
                 Box::new(commands::racerverification::VerifyButton),
                 Box::new(commands::inquiry::InquiryButtons),
+                Box::new(commands::asynctournament::AsyncButtons),
             ])?,
         ));
         let api = grpc::DiscordApi::new(discord.clone(), ctx.db.clone());

@@ -13,17 +13,15 @@ use platform::db::{u64_from_db, u64_to_db};
 use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::OnConflict};
 use twilight_model::application::command::{Command, CommandType};
 use twilight_model::channel::ChannelType;
-use twilight_model::channel::message::component::{
-    ActionRow, Button, ButtonStyle, Label, TextInput, TextInputStyle,
-};
-use twilight_model::channel::message::{AllowedMentions, Component, EmojiReactionType};
+use twilight_model::channel::message::component::{ButtonStyle, Label, TextInput, TextInputStyle};
+use twilight_model::channel::message::{AllowedMentions, Component};
 use twilight_model::channel::thread::AutoArchiveDuration;
 use twilight_model::guild::Permissions;
 use twilight_model::id::Id;
 use twilight_util::builder::command::{CommandBuilder, RoleBuilder, SubCommandBuilder};
 
 use super::SlashCommand;
-use crate::components::{Answer, ComponentAck, ComponentError, ComponentHandler};
+use crate::components::{Answer, ComponentAck, ComponentError, ComponentHandler, button, row};
 use crate::context::{Ack, App, Call, CommandError, ComponentCall};
 use crate::custom_id::CustomId;
 use crate::discord::Reply;
@@ -168,12 +166,13 @@ async fn setup(app: &App, call: &Call) -> Result<Reply, CommandError> {
         content: Some(format!(
             "To **submit an inquiry**, click the 📬 button below, then click \"Yes!\" button in the next message to confirm.\n\nThis will open an inquiry visible to members of <@&{role}>\n\nThanks!"
         )),
-        components: vec![row(button(
+        components: vec![row(vec![button(
             "inquiry:open",
             "Open New Inquiry",
             ButtonStyle::Primary,
             Some("📬"),
-        ))],
+            false,
+        )])],
         allowed_mentions: Some(AllowedMentions::default()),
         ..Reply::default()
     };
@@ -201,28 +200,6 @@ async fn setup(app: &App, call: &Call) -> Result<Reply, CommandError> {
     Ok(Reply::text(format!(
         "Inquiries in this channel now open private threads with <@&{role}>; the button is below."
     )))
-}
-
-fn button(custom_id: &str, label: &str, style: ButtonStyle, emoji: Option<&str>) -> Component {
-    Component::Button(Button {
-        custom_id: Some(custom_id.to_owned()),
-        disabled: false,
-        emoji: emoji.map(|name| EmojiReactionType::Unicode {
-            name: name.to_owned(),
-        }),
-        label: Some(label.to_owned()),
-        style,
-        url: None,
-        sku_id: None,
-        id: None,
-    })
-}
-
-fn row(component: Component) -> Component {
-    Component::ActionRow(ActionRow {
-        id: None,
-        components: vec![component],
-    })
 }
 
 /// The 📬 button, the "Yes!" confirmation and the "Open Inquiry" modal.
@@ -259,12 +236,13 @@ impl ComponentHandler for InquiryButtons {
                                 "This will open a private thread to <@&{}>, are you sure you want to continue?",
                                 post.role_id
                             )),
-                            components: vec![row(button(
+                            components: vec![row(vec![button(
                                 &format!("inquiry:confirm:{message}"),
                                 "Yes!",
                                 ButtonStyle::Danger,
                                 None,
-                            ))],
+                                false,
+                            )])],
                             allowed_mentions: Some(AllowedMentions::default()),
                             ..Reply::default()
                         },

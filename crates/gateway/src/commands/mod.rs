@@ -17,6 +17,7 @@ use crate::discord::{Discord, Reply};
 
 pub mod alttpr;
 pub mod alttprutils;
+pub mod asynctournament;
 pub mod audit;
 pub mod config;
 pub mod dailygame;
@@ -145,6 +146,7 @@ impl Registry {
             Box::new(rtggadmin::RtggAdmin),
             Box::new(inquiry::Inquiry),
             Box::new(audit::AuditCommand),
+            Box::new(asynctournament::AsyncCommand),
         ];
         commands.extend(
             league::ALL
@@ -266,6 +268,7 @@ mod tests {
                 "rtggadmin",
                 "inquiry",
                 "audit",
+                "async",
                 "claim",
                 "release",
                 "mynumbers",

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
-use twilight_model::channel::message::Component;
+use twilight_model::channel::message::component::{ActionRow, Button, ButtonStyle};
+use twilight_model::channel::message::{Component, EmojiReactionType};
 
 use crate::context::{App, CommandError, ComponentCall};
 use crate::custom_id::CustomId;
@@ -123,6 +124,36 @@ impl Components {
     pub fn get(&self, feature: &str) -> Option<&dyn ComponentHandler> {
         self.handlers.get(feature).map(AsRef::as_ref)
     }
+}
+
+/// A button with `custom_id` (see [`CustomId`]), `label`, `style` and an optional emoji.
+pub fn button(
+    custom_id: &str,
+    label: &str,
+    style: ButtonStyle,
+    emoji: Option<&str>,
+    disabled: bool,
+) -> Component {
+    Component::Button(Button {
+        custom_id: Some(custom_id.to_owned()),
+        disabled,
+        emoji: emoji.map(|name| EmojiReactionType::Unicode {
+            name: name.to_owned(),
+        }),
+        label: Some(label.to_owned()),
+        style,
+        url: None,
+        sku_id: None,
+        id: None,
+    })
+}
+
+/// An action row of `components`.
+pub fn row(components: Vec<Component>) -> Component {
+    Component::ActionRow(ActionRow {
+        id: None,
+        components,
+    })
 }
 
 /// The private answer to a click on a component nobody handles any more.

@@ -26,35 +26,6 @@ struct Rolled {
     code: String,
 }
 
-/// Parses `/async create`'s `permalinks` option: `Pool,preset,count;Pool,preset,count`.
-///
-/// Errors: a malformed entry, named.
-pub fn parse_pools(text: &str) -> Result<Vec<pb::PoolSpec>, AsyncError> {
-    let mut pools: Vec<pb::PoolSpec> = Vec::new();
-    for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let parts: Vec<&str> = entry.split(',').map(str::trim).collect();
-        let [name, preset, count] = parts.as_slice() else {
-            return Err(AsyncError::Invalid(format!(
-                "`{entry}` is not `pool,preset,count` (pools are separated by `;`)."
-            )));
-        };
-        let count: i32 = count.parse().map_err(|_| {
-            AsyncError::Invalid(format!("`{count}` in `{entry}` is not a number of seeds."))
-        })?;
-        pools.push(pb::PoolSpec {
-            name: (*name).to_owned(),
-            preset: (*preset).to_owned(),
-            count,
-        });
-    }
-    if pools.is_empty() {
-        return Err(AsyncError::Invalid(
-            "Name at least one pool: `pool,preset,count;pool,preset,count`.".into(),
-        ));
-    }
-    Ok(pools)
-}
-
 fn check_pool(spec: &pb::PoolSpec) -> Result<(), AsyncError> {
     if spec.name.trim().is_empty() || spec.name.chars().count() > 100 {
         return Err(AsyncError::Invalid(
@@ -536,28 +507,4 @@ async fn insert_seeds<C: sea_orm::ConnectionTrait>(
         .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_permalinks_option_is_pool_preset_count() {
-        let pools = parse_pools("PoolA,open,5; PoolB , standard ,2;").unwrap();
-        assert_eq!(pools.len(), 2);
-        assert_eq!(
-            (
-                pools[1].name.as_str(),
-                pools[1].preset.as_str(),
-                pools[1].count
-            ),
-            ("PoolB", "standard", 2)
-        );
-        let error = parse_pools("PoolA,open").unwrap_err().to_string();
-        assert!(error.contains("`PoolA,open`"), "{error}");
-        let error = parse_pools("PoolA,open,five").unwrap_err().to_string();
-        assert!(error.contains("`five`"), "{error}");
-        assert!(parse_pools(" ; ").is_err());
-    }
 }
