@@ -754,13 +754,13 @@ async fn update_run(app: &App, call: &Call) -> Result<Reply, CommandError> {
         .await
         .map_err(refused)?
         .into_inner();
-    // The note the service appended is the last paragraph of the runner's notes.
-    let note = run
-        .runner_notes
-        .rsplit("\n\n")
-        .find(|p| p.contains("administratively updated"))
-        .unwrap_or("This run was updated.")
-        .to_owned();
+    // The note the service appended ends the runner's notes.
+    let notes = run.runner_notes;
+    let start = notes
+        .rfind(" administratively updated this run:")
+        .map(|at| notes[..at].rfind("\n\n").map_or(0, |p| p + 2))
+        .unwrap_or(0);
+    let note = notes[start..].to_owned();
     Ok(Reply::text(note))
 }
 

@@ -155,6 +155,29 @@ impl FakeDiscord {
         .await
     }
 
+    /// The text of a deferred answer: the edited original response, or, when the bot replaced
+    /// it (a refusal of a publicly deferred command), its first follow-up; waits for either.
+    pub async fn answer_text(&self, interaction: &SentInteraction, timeout: Duration) -> String {
+        let what = format!("answer to interaction {}", interaction.id);
+        self.poll(timeout, &what, |inner| {
+            let text = |m: &Json| {
+                m["content"]
+                    .as_str()
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+            };
+            if inner.deleted_originals.contains(&interaction.token) {
+                return inner
+                    .followups
+                    .get(&interaction.token)
+                    .and_then(|f| f.first())
+                    .and_then(text);
+            }
+            inner.originals.get(&interaction.token).and_then(text)
+        })
+        .await
+    }
+
     /// The first follow-up message the bot sent for an interaction; waits for it.
     pub async fn wait_for_followup(
         &self,
@@ -615,6 +638,27 @@ impl FakeDiscord {
     ) -> SentInteraction {
         let data = json!({"custom_id": custom_id, "component_type": 2});
         let (sent, payload) = self.interaction(3, invoker, data, Some(message.clone()));
+        self.lock().payloads.insert(sent.id, payload.clone());
+        self.dispatch("INTERACTION_CREATE", payload);
+        sent
+    }
+
+    /// Dispatches a choice in the string select menu `custom_id` (component type 3) with
+    /// `values`, on a message the bot posted in the invoker's channel.
+    pub fn select_menu(
+        &self,
+        invoker: &Invoker,
+        custom_id: &str,
+        values: &[&str],
+    ) -> SentInteraction {
+        let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
+        let message = self.message(
+            invoker.channel_id,
+            &json!({"content": "", "components": [{"type": 1, "components": [
+                {"type": 3, "custom_id": custom_id, "options": []}
+            ]}]}),
+        );
+        let (sent, payload) = self.interaction(3, invoker, data, Some(message));
         self.lock().payloads.insert(sent.id, payload.clone());
         self.dispatch("INTERACTION_CREATE", payload);
         sent

@@ -286,6 +286,7 @@ impl Asyncs {
         if run.thread_id == Some(r.thread_id as i64) {
             return Ok(run);
         }
+        let (pool, link) = self.seed_of(&run).await?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let updated = run::Entity::update_many()
@@ -305,7 +306,6 @@ impl Asyncs {
                 "This run already has its thread.".into(),
             ));
         }
-        let (pool, link) = self.seed_of(&run).await?;
         audit(
             &txn,
             run.tournament_id,

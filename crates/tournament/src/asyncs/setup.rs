@@ -147,6 +147,7 @@ impl Asyncs {
             let key = format!("async:{}:{}", r.channel_id, spec.name.trim());
             rolled.push(self.roll(&key, spec.preset.trim(), spec.count).await?);
         }
+        let user = self.player(&caller).await?.map(|p| p.user_id);
         let txn = self.db.begin().await?;
         let t = tournament::ActiveModel {
             name: Set(name.to_owned()),
@@ -180,7 +181,6 @@ impl Asyncs {
             .await?;
             insert_seeds(&txn, p.id, seeds).await?;
         }
-        let user = self.player(&caller).await?.map(|p| p.user_id);
         audit(
             &txn,
             t.id,
