@@ -4,6 +4,7 @@
 //! from it. Upstream's paths (spec §3.1, §3.3) are kept under the `upstream` tag.
 
 pub mod admin;
+pub mod asyncs;
 pub mod leagues;
 pub mod me;
 pub mod mystery;
@@ -35,6 +36,7 @@ use crate::http::AppState;
         (name = "account", description = "The caller's own account"),
         (name = "tournaments", description = "Tournaments, matches, rooms and results"),
         (name = "leagues", description = "League car-number rosters"),
+        (name = "async", description = "Async tournaments (qualifiers): runs, pools, seeds and leaderboards"),
         (name = "webhooks", description = "Signed outbound webhooks"),
         (name = "admin", description = "Operator routes"),
         (name = "upstream", description = "Paths of the bot this one replaces, kept for existing tools")
@@ -104,4 +106,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tournaments::calendar))
         .routes(routes!(tournaments::room, tournaments::open_room))
         .routes(routes!(leagues::roster))
+        .routes(routes!(asyncs::list))
+        .routes(routes!(asyncs::get))
+        .routes(routes!(asyncs::races))
+        .routes(routes!(asyncs::pools))
+        .routes(routes!(asyncs::permalinks))
+        .routes(routes!(asyncs::leaderboard))
+        .routes(routes!(asyncs::upstream_list))
+        .routes(routes!(asyncs::upstream_get))
+        .routes(routes!(asyncs::upstream_races))
+        .routes(routes!(asyncs::upstream_pools))
+        .routes(routes!(asyncs::upstream_permalinks))
+        .routes(routes!(asyncs::upstream_leaderboard))
 }

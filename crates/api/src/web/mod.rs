@@ -8,6 +8,7 @@
 //! [`Viewer::check_csrf`] first.
 
 mod account;
+mod asyncs;
 mod elections;
 mod leagues;
 mod mystery;
@@ -373,5 +374,50 @@ pub fn router() -> Router<AppState> {
         .route(
             "/triforcetexts/{pool}/moderation/api/{id}",
             post(triforce::api_moderate),
+        )
+        .route("/async/leaderboard/{id}", get(asyncs::leaderboard_page))
+        .route("/async/races/{id}", get(asyncs::dashboard_page))
+        .route(
+            "/async/races/{id}/reattempt",
+            get(asyncs::reattempt_page).post(asyncs::reattempt),
+        )
+        .route("/async/races/{id}/queue", get(asyncs::queue_page))
+        .route(
+            "/async/races/{id}/review/{race}",
+            get(asyncs::review_page).post(asyncs::review),
+        )
+        .route("/async/pools/{id}", get(asyncs::pools_page))
+        .route("/async/permalink/{id}/{link}", get(asyncs::permalink_page))
+        .route("/async/player/{id}/{user}", get(asyncs::player_page))
+        .route("/async/races/{id}/info", get(asyncs::info_json))
+        .route(
+            "/async/races/{id}/leaderboard.json",
+            get(asyncs::leaderboard_json),
+        )
+        .route(
+            "/async/races/{id}/dashboard.json",
+            get(asyncs::dashboard_json),
+        )
+        .route(
+            "/async/races/{id}/reattempt.json",
+            get(asyncs::reattempt_json).post(asyncs::reattempt_post_json),
+        )
+        .route("/async/races/{id}/queue.json", get(asyncs::queue_json))
+        .route(
+            "/async/races/{id}/review/{race}/data.json",
+            get(asyncs::review_json),
+        )
+        .route(
+            "/async/races/{id}/review/{race}/submit.json",
+            post(asyncs::review_post_json),
+        )
+        .route("/async/pools/{id}/data.json", get(asyncs::pools_json))
+        .route(
+            "/async/permalink/{id}/{link}/data.json",
+            get(asyncs::permalink_json),
+        )
+        .route(
+            "/async/player/{id}/{user}/data.json",
+            get(asyncs::player_json),
         )
 }
