@@ -48,6 +48,12 @@ struct World {
     first_listeners: std::sync::Mutex<Option<platform::runtime::Listeners>>,
     /// api users by Discord id.
     users: std::collections::BTreeMap<u64, u64>,
+    /// The website.
+    api_http: String,
+    /// Discord's OAuth2 for "Log in with Discord".
+    discord_oauth: testkit::oauth::FakeOAuth,
+    /// api's database (API keys).
+    api_conn: sea_orm::DatabaseConnection,
     _alttpr: wiremock::MockServer,
     _services: Vec<ServiceHandle>,
     _dbs: Vec<TestDb>,
@@ -65,6 +71,21 @@ async fn world() -> World {
     let mut settings = ApiService::default_settings();
     testkit::configure(&mut settings.common, &api_db, &nats);
     settings.common.peers.get_mut("tournament").unwrap().url = tournament_url.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    settings.service.http.listen = ([127, 0, 0, 1], port).into();
+    settings.service.http.public_url = format!("http://127.0.0.1:{port}");
+    let discord_oauth = testkit::oauth::FakeOAuth::discord().await.unwrap();
+    let d = &mut settings.service.discord;
+    d.client_id = discord_oauth.client_id.clone();
+    d.client_secret = Some(discord_oauth.client_secret.clone().into());
+    d.authorize_url = discord_oauth.authorize_url();
+    d.token_url = discord_oauth.token_url();
+    d.api_url = discord_oauth.api_url();
+    discord_oauth.register_redirect(&format!("http://127.0.0.1:{port}/callback/discord/"));
     let mut api =
         ServiceHandle::spawn::<ApiService>(settings, testkit::bind_ephemeral().await.unwrap())
             .unwrap();
@@ -155,6 +176,9 @@ async fn world() -> World {
         peers,
         first_listeners: std::sync::Mutex::new(Some(first_listeners)),
         users,
+        api_http: format!("http://127.0.0.1:{port}"),
+        discord_oauth,
+        api_conn: conn,
         _alttpr: alttpr,
         _services: vec![api, gateway, seedgen],
         _dbs: vec![api_db, gateway_db, seedgen_db],
@@ -960,4 +984,299 @@ async fn a_whole_qualifier_from_discord_scores_as_the_spec_says() {
         assert!(audit_count(&db, action).await > 0, "no `{action}` audited");
     }
     drop(fourth);
+}
+
+/// Logs `user` in on the website in a fresh browser session.
+async fn logged_in(
+    w: &World,
+    driver: &testkit::browser::Driver,
+    user: u64,
+    name: &str,
+) -> fantoccini::Client {
+    w.discord_oauth.sign_in_as(&user.to_string(), name);
+    let page = testkit::browser::browser(driver).await;
+    page.goto(&format!("{}/login/", w.api_http)).await.unwrap();
+    testkit::browser::wait_path(&page, "/me").await;
+    page
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_website_and_the_api_show_results_to_whom_they_should() {
+    use testkit::browser;
+    let w = world().await;
+    let handle = w.tournament().await;
+    let mut c = client(&handle).await;
+    let t = c
+        .create_tournament(pb::CreateTournamentRequest {
+            caller: operator(),
+            name: "Web Qualifier".into(),
+            guild_id: 1,
+            channel_id: CHANNEL,
+            pools: vec![pb::PoolSpec {
+                name: "A".into(),
+                preset: "open".into(),
+                count: 2,
+            }],
+            allowed_reattempts: 1,
+            runs_per_pool: 1,
+            customization: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    c.grant(pb::GrantRequest {
+        tournament: Some(pb::TournamentRef {
+            tournament_id: t.id,
+            caller: operator(),
+            ..Default::default()
+        }),
+        role: "mod".into(),
+        discord_user_ids: vec![RITA],
+        discord_role_id: 0,
+    })
+    .await
+    .unwrap();
+    let alice = run_through_grpc(&mut c, ALICE, "A", 800_001, 3600).await;
+    let bob = run_through_grpc(&mut c, BOB, "A", 800_002, 4500).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", w.api_http);
+
+    // Programs: a key with the read scope reads everything; without it, 403; none, 401.
+    let (_, reader) = api::keys::create(
+        &w.api_conn,
+        "tracker",
+        None,
+        &["asynctournament:read".into()],
+        None,
+    )
+    .await
+    .unwrap();
+    let (_, other) = api::keys::create(&w.api_conn, "other", None, &["presets:write".into()], None)
+        .await
+        .unwrap();
+    let get = |path: String, key: &str| {
+        let request = http.get(url(&path));
+        let request = if key.is_empty() {
+            request
+        } else {
+            request.header("Authorization", key.to_owned())
+        };
+        async move { request.send().await.unwrap() }
+    };
+    let list: Json = get("/api/v1/async/tournaments?active=true".into(), &reader)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], "Web Qualifier");
+    assert_eq!(list[0]["owner_id"], OPERATOR.to_string());
+    assert_eq!(
+        get("/api/v1/async/tournaments".into(), &other)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get("/api/v1/async/tournaments".into(), "").await.status(),
+        401
+    );
+    let races: Json = get(
+        format!("/async/api/tournaments/{}/races?page_size=1", t.id),
+        &reader,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(races.as_array().unwrap().len(), 1);
+    assert_eq!(races[0]["id"], alice.id);
+    let bad_page = get(
+        format!("/api/v1/async/tournaments/{}/races?page=0", t.id),
+        &reader,
+    )
+    .await;
+    assert_eq!(bad_page.status(), 400);
+    let unknown: Json = get("/async/api/tournaments/999999".into(), &reader)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown, json!({"error": "Tournament not found."}));
+    assert_eq!(
+        get("/api/v1/async/tournaments/999999".into(), &reader)
+            .await
+            .status(),
+        404
+    );
+    let permalinks: Json = get(
+        format!("/api/v1/async/tournaments/{}/permalinks", t.id),
+        &reader,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(permalinks.as_array().unwrap().len(), 2);
+    c.recalculate_scores(pb::RecalculateScoresRequest {
+        tournament: Some(pb::TournamentRef {
+            tournament_id: t.id,
+            caller: operator(),
+            ..Default::default()
+        }),
+        only_approved: false,
+    })
+    .await
+    .unwrap();
+    let board: Json = get(
+        format!("/api/v1/async/tournaments/{}/leaderboard", t.id),
+        &reader,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(board.as_array().unwrap().len(), 2);
+    assert!(board[0]["races"][0]["elapsed_time"].is_string());
+    assert_eq!(
+        board[0]["counts"],
+        json!({"finished": 1, "forfeited": 0, "unplayed": 0})
+    );
+
+    // The public sees no leaderboard while the tournament runs.
+    let hidden = http
+        .get(url(&format!("/async/leaderboard/{}", t.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 403);
+    let hidden_json = http
+        .get(url(&format!("/async/races/{}/leaderboard.json", t.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden_json.status(), 403);
+
+    let driver = browser::driver().await;
+    // Bob: his dashboard with a reattempt link, no review queue.
+    let page = logged_in(&w, &driver, BOB, "Bob").await;
+    page.goto(&url(&format!("/async/races/{}", t.id)))
+        .await
+        .unwrap();
+    browser::fits_a_phone_and_is_labelled(&page, "dashboard").await;
+    assert!(
+        browser::text(&page, "#intro")
+            .await
+            .starts_with("Reattempts left: 1 of 1.")
+    );
+    browser::click(&page, &format!("reattempt-{}", bob.id)).await;
+    browser::wait_path(&page, &format!("/async/races/{}/reattempt", t.id)).await;
+    browser::fits_a_phone_and_is_labelled(&page, "reattempt").await;
+    page.find(fantoccini::Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("my controller died")
+        .await
+        .unwrap();
+    browser::submit_and_reload(&page, "#submit").await;
+    browser::wait_path(&page, &format!("/async/races/{}", t.id)).await;
+    assert!(
+        browser::text(&page, "#flash")
+            .await
+            .starts_with("Your run is marked as a reattempt")
+    );
+    assert!(
+        browser::text(&page, "#intro")
+            .await
+            .starts_with("Reattempts left: 0 of 1.")
+    );
+    page.goto(&url(&format!("/async/races/{}/queue", t.id)))
+        .await
+        .unwrap();
+    assert!(
+        browser::text(&page, "main")
+            .await
+            .contains("Only this tournament's admins and mods")
+    );
+    page.close().await.unwrap();
+
+    // Rita (mod): the queue, the review page claims the run, the review is saved.
+    let page = logged_in(&w, &driver, RITA, "Rita").await;
+    page.goto(&url(&format!("/async/races/{}/queue", t.id)))
+        .await
+        .unwrap();
+    browser::fits_a_phone_and_is_labelled(&page, "queue").await;
+    let queue = browser::text(&page, "#queue").await;
+    assert!(queue.contains("Alice") && !queue.contains("Bob"), "{queue}");
+    browser::click(&page, &format!("review-{}", alice.id)).await;
+    browser::wait_path(&page, &format!("/async/races/{}/review/{}", t.id, alice.id)).await;
+    browser::fits_a_phone_and_is_labelled(&page, "review").await;
+    assert_eq!(
+        browser::text(&page, "#review-status").await,
+        "pending by Rita"
+    );
+    page.find(fantoccini::Locator::Id("review_status"))
+        .await
+        .unwrap()
+        .select_by_value("approved")
+        .await
+        .unwrap();
+    browser::submit_and_reload(&page, "#submit").await;
+    browser::wait_path(&page, &format!("/async/races/{}/queue", t.id)).await;
+    assert_eq!(
+        browser::text(&page, "#flash").await,
+        format!("Run {} reviewed.", alice.id)
+    );
+    page.goto(&url(&format!("/async/leaderboard/{}", t.id)))
+        .await
+        .unwrap();
+    browser::fits_a_phone_and_is_labelled(&page, "leaderboard").await;
+    assert!(browser::text(&page, "#leaderboard").await.contains("Alice"));
+    page.close().await.unwrap();
+
+    // A forged review (no CSRF token) is refused.
+    let forged = http
+        .post(url(&format!("/async/races/{}/review/{}", t.id, alice.id)))
+        .form(&[("review_status", "rejected")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(forged.status(), 200);
+
+    // Closed: the leaderboard is public.
+    c.close_tournament(pb::TournamentRef {
+        tournament_id: t.id,
+        caller: operator(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let page = browser::browser(&driver).await;
+    page.goto(&url(&format!("/async/leaderboard/{}", t.id)))
+        .await
+        .unwrap();
+    let table = browser::text(&page, "#leaderboard").await;
+    assert!(table.contains("Alice"), "{table}");
+    page.goto(&url(&format!("/async/pools/{}", t.id)))
+        .await
+        .unwrap();
+    assert!(browser::text(&page, "main").await.contains("par 3600 s"));
+    page.close().await.unwrap();
+    let public: Json = http
+        .get(url(&format!("/async/races/{}/leaderboard.json", t.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public[0]["player"]["display_name"], "Alice");
+    let review = c
+        .get_run(pb::RunRef {
+            run_id: alice.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(review.review_status, "approved");
 }
