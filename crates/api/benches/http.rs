@@ -15,14 +15,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use platform::Service;
 use seedgen::SeedgenService;
-use testkit::bench::p50_p99;
+use testkit::bench::{Load, load_http};
 use testkit::process::ServiceProcess;
 use testkit::{ServiceHandle, TestDb, TestNats};
 
@@ -30,69 +27,14 @@ const CONNECTIONS: usize = 64;
 const DURATION: Duration = Duration::from_secs(10);
 const WARMUP: Duration = Duration::from_secs(1);
 
-/// One worker: a connection, requests back to back until `until`; latencies of the requests
-/// started after `measure_from`.
-async fn worker(
-    addr: SocketAddr,
-    path: &'static str,
-    auth: Option<String>,
-    measure_from: Instant,
-    until: Instant,
-) -> (Vec<Duration>, u64) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut samples = Vec::with_capacity(200_000);
-    let mut errors = 0;
-    loop {
-        let started = Instant::now();
-        if started >= until {
-            break;
-        }
-        let mut request = hyper::Request::get(path).header("host", addr.to_string());
-        if let Some(key) = &auth {
-            request = request.header("authorization", format!("Bearer {key}"));
-        }
-        let response = sender
-            .send_request(request.body(Empty::<Bytes>::new()).unwrap())
-            .await
-            .unwrap();
-        let ok = response.status() == 200;
-        let _ = response.into_body().collect().await.unwrap();
-        if !ok {
-            errors += 1;
-        }
-        if started >= measure_from {
-            samples.push(started.elapsed());
-        }
-    }
-    (samples, errors)
-}
+const LOAD: Load = Load {
+    connections: CONNECTIONS,
+    duration: DURATION,
+    warmup: WARMUP,
+};
 
 async fn load(addr: SocketAddr, label: &str, path: &'static str, auth: Option<String>) {
-    let start = Instant::now();
-    let measure_from = start + WARMUP;
-    let until = measure_from + DURATION;
-    let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|_| tokio::spawn(worker(addr, path, auth.clone(), measure_from, until)))
-        .collect();
-    let mut samples = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (s, e) = w.await.unwrap();
-        samples.extend(s);
-        errors += e;
-    }
-    samples.sort();
-    let rate = samples.len() as f64 / DURATION.as_secs_f64();
-    println!(
-        "{label}: {rate:.0} req/s, {} ({} requests, {errors} not 200, {CONNECTIONS} connections)",
-        p50_p99(&samples),
-        samples.len()
-    );
+    load_http(addr, label, path, auth, LOAD).await;
 }
 
 fn main() {

@@ -30,6 +30,15 @@ pub struct Asyncs {
     pub(crate) peers: Peers,
     /// The website, for links in messages.
     pub(crate) website: String,
+    /// Leaderboards computed lately, by tournament (see `results::BOARD_TTL`).
+    pub(crate) boards: std::sync::Arc<
+        tokio::sync::Mutex<
+            std::collections::HashMap<
+                i64,
+                (std::time::Instant, std::sync::Arc<super::results::Board>),
+            >,
+        >,
+    >,
 }
 
 /// Why an async tournament action was refused.
@@ -133,6 +142,7 @@ impl Asyncs {
             db,
             peers,
             website: website.trim_end_matches('/').to_owned(),
+            boards: std::sync::Arc::default(),
         }
     }
 

@@ -373,13 +373,37 @@ impl AsyncTournaments for AsyncApi {
     ) -> Reply<pb::LeaderboardReply> {
         let r = request.into_inner();
         let board = self.0.leaderboard_as(&r).await?;
-        let runs: Vec<run::Model> = board.runs.values().cloned().collect();
-        let described: BTreeMap<i64, pb::Run> = self
-            .0
-            .describe(&runs)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
+        // Slots carry what the leaderboard shows, not every column of the run (a thousand
+        // players' slots stay a small reply).
+        let now = Utc::now();
+        let slot = |run: &super::results::SlotRun| pb::Run {
+            id: run.id,
+            tournament_id: run.tournament_id,
+            pool_id: run.pool_id,
+            permalink_id: run.permalink_id,
+            status: run.status.as_str().to_owned(),
+            start_time: ts(run.start_time),
+            end_time: ts(run.end_time),
+            score: run.score,
+            score_formatted: format_score(run.score, run.status),
+            elapsed_time: super::runs::elapsed_between(
+                run.status,
+                run.start_time,
+                run.end_time,
+                now,
+            )
+            .map_or_else(
+                || "N/A".to_owned(),
+                |d| format_hms(d.num_milliseconds() as f64 / 1000.0),
+            ),
+            review_status: run.review_status.as_str().to_owned(),
+            reattempted: run.reattempted,
+            ..Default::default()
+        };
+        let described: BTreeMap<i64, pb::Run> = board
+            .runs
+            .iter()
+            .map(|(id, run)| (*id, slot(run)))
             .collect();
         let entries = board
             .entries

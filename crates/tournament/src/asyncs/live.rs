@@ -409,6 +409,7 @@ impl Asyncs {
         let txn = self.db.begin().await?;
         let warnings = self.record(&txn, &row, started, &room.entrants).await?;
         txn.commit().await?;
+        self.touched(t.id).await;
         let who_id = match r.caller.as_ref() {
             Some(c) => self.player(c).await?.map(|p| p.user_id),
             None => None,

@@ -53,6 +53,33 @@ pub struct Review {
     pub reviewer_is_self: bool,
 }
 
+/// What the leaderboard needs of a run (ten columns, not the run's thirty).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlotRun {
+    /// Run id.
+    pub id: i64,
+    /// Its tournament.
+    pub tournament_id: i64,
+    /// Its pool.
+    pub pool_id: i64,
+    /// Its seed.
+    pub permalink_id: i64,
+    /// The player.
+    pub user_id: i64,
+    /// State.
+    pub status: RunStatus,
+    /// Replaced by a reattempt.
+    pub reattempted: bool,
+    /// Score.
+    pub score: Option<f64>,
+    /// Started.
+    pub start_time: Option<chrono::DateTime<Utc>>,
+    /// Ended.
+    pub end_time: Option<chrono::DateTime<Utc>>,
+    /// Review.
+    pub review_status: ReviewStatus,
+}
+
 /// The leaderboard with the runs its slots name and the players.
 #[derive(Clone, Debug)]
 pub struct Board {
@@ -61,10 +88,14 @@ pub struct Board {
     /// Best first.
     pub entries: Vec<Entry>,
     /// The runs by id.
-    pub runs: BTreeMap<i64, run::Model>,
+    pub runs: BTreeMap<i64, SlotRun>,
     /// The players by user id.
     pub players: BTreeMap<i64, player::Model>,
 }
+
+/// How long a computed leaderboard is served before it is computed again (upstream kept it
+/// until the next hourly scoring). This process forgets it at once when it changes a run.
+pub const BOARD_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Asyncs {
     /// Runs of a tournament by `r`'s filters, paged. Who may list what: the review queue is
@@ -349,6 +380,7 @@ impl Asyncs {
                 scored += n;
             }
         }
+        self.touched(t).await;
         Ok((pars, scored))
     }
 
@@ -411,17 +443,38 @@ impl Asyncs {
                 .await?;
         }
         txn.commit().await?;
+        if let Some(r) = runs.first() {
+            self.touched(r.tournament_id).await;
+        }
         Ok(Some(runs.len() as u32))
     }
 
-    /// The leaderboard (admins and mods while active; everyone once closed; API readers).
+    /// The leaderboard (admins and mods while active; everyone once closed; API readers),
+    /// computed at most every [`BOARD_TTL`] per tournament (concurrent requests wait for one
+    /// computation).
     ///
     /// Errors: NotFound, Denied.
-    pub async fn leaderboard_as(&self, r: &pb::TournamentRef) -> Result<Board, AsyncError> {
+    pub async fn leaderboard_as(
+        &self,
+        r: &pb::TournamentRef,
+    ) -> Result<std::sync::Arc<Board>, AsyncError> {
         let t = self.tournament(r).await?;
         let who = self.who(&t, r.caller.as_ref()).await?;
         who.require(Action::ViewResults, &t, false, "Not authorized.")?;
-        self.leaderboard(t).await
+        let mut boards = self.boards.lock().await;
+        if let Some((at, board)) = boards.get(&t.id) {
+            if at.elapsed() < BOARD_TTL && board.tournament == t {
+                return Ok(board.clone());
+            }
+        }
+        let board = std::sync::Arc::new(self.leaderboard(t.clone()).await?);
+        boards.insert(t.id, (std::time::Instant::now(), board.clone()));
+        Ok(board)
+    }
+
+    /// Forgets tournament `t`'s cached leaderboard (a run of it changed).
+    pub(crate) async fn touched(&self, t: i64) {
+        self.boards.lock().await.remove(&t);
     }
 
     /// The leaderboard of `t` from the database (spec §3.8, with sb2's best-N slots and the
@@ -437,10 +490,67 @@ impl Asyncs {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let runs = run::Entity::find()
+        type Row = (
+            i64,
+            i64,
+            i64,
+            i64,
+            RunStatus,
+            bool,
+            Option<f64>,
+            Option<chrono::DateTime<Utc>>,
+            Option<chrono::DateTime<Utc>>,
+            ReviewStatus,
+        );
+        let rows: Vec<Row> = run::Entity::find()
             .filter(run::Column::TournamentId.eq(t.id))
+            .select_only()
+            .columns([
+                run::Column::Id,
+                run::Column::PoolId,
+                run::Column::PermalinkId,
+                run::Column::UserId,
+                run::Column::Status,
+                run::Column::Reattempted,
+                run::Column::Score,
+                run::Column::StartTime,
+                run::Column::EndTime,
+                run::Column::ReviewStatus,
+            ])
+            .into_tuple()
             .all(&self.db)
             .await?;
+        let runs: Vec<SlotRun> = rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    pool_id,
+                    permalink_id,
+                    user_id,
+                    status,
+                    reattempted,
+                    score,
+                    start,
+                    end,
+                    review,
+                )| {
+                    SlotRun {
+                        id,
+                        tournament_id: t.id,
+                        pool_id,
+                        permalink_id,
+                        user_id,
+                        status,
+                        reattempted,
+                        score,
+                        start_time: start,
+                        end_time: end,
+                        review_status: review,
+                    }
+                },
+            )
+            .collect();
         let light: Vec<scoring::Run> = runs
             .iter()
             .map(|r| scoring::Run {

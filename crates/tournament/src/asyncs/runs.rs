@@ -59,11 +59,21 @@ pub fn no_racetime(website: &str) -> String {
 /// A run's elapsed time: finished (or forfeited with both times) end − start; in progress
 /// now − start; otherwise none.
 pub fn elapsed(run: &run::Model, now: DateTime<Utc>) -> Option<Duration> {
-    let start = run.start_time?;
-    match run.status {
+    elapsed_between(run.status, run.start_time, run.end_time, now)
+}
+
+/// [`elapsed`] of a run in `status` with these times.
+pub fn elapsed_between(
+    status: RunStatus,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    let start = start?;
+    match status {
         RunStatus::Pending => None,
         RunStatus::InProgress => Some(now - start),
-        _ => run.end_time.map(|end| end - start),
+        _ => end.map(|end| end - start),
     }
 }
 
@@ -253,6 +263,7 @@ impl Asyncs {
             run::Entity::delete_by_id(row.id).exec(&self.db).await?;
             return Err(AsyncError::Refused(refusals::ACTIVE_RACE.into()));
         }
+        self.touched(t.id).await;
         Ok(row)
     }
 
@@ -485,6 +496,7 @@ impl Asyncs {
         )
         .await?;
         txn.commit().await?;
+        self.touched(run.tournament_id).await;
         self.reload(run.id).await
     }
 
@@ -519,6 +531,7 @@ impl Asyncs {
         )
         .await?;
         txn.commit().await?;
+        self.touched(run.tournament_id).await;
         self.reload(run.id).await
     }
 
@@ -699,6 +712,7 @@ impl Asyncs {
         )
         .await?;
         txn.commit().await?;
+        self.touched(t.id).await;
         Ok((updated, note))
     }
 
@@ -774,6 +788,7 @@ impl Asyncs {
         )
         .await?;
         txn.commit().await?;
+        self.touched(t.id).await;
         self.reload(run.id).await
     }
 

@@ -91,6 +91,7 @@ impl Asyncs {
                     )
                     .await?;
                     txn.commit().await?;
+                    self.touched(r.tournament_id).await;
                     swept.pending_forfeits += 1;
                     self.tell(
                         format!("async:{}:pending-timeout", r.id),
@@ -154,6 +155,7 @@ impl Asyncs {
                         )
                         .await?;
                         txn.commit().await?;
+                        self.touched(r.tournament_id).await;
                         swept.overtime_forfeits += 1;
                         if let Some(thread) = r.thread_id {
                             self.tell(
