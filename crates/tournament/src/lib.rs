@@ -272,6 +272,8 @@ impl Service for TournamentService {
         )));
         ctx.subscribe(asyncs::live::OnLiveRaceStarted(asyncs.clone()));
         ctx.subscribe(asyncs::live::OnLiveRaceFinished(asyncs.clone()));
+        ctx.subscribe(asyncs::users::OnUserMerged);
+        ctx.subscribe(asyncs::users::OnUserPurged);
         let sweep = Duration::from_secs(settings.async_sweep_secs);
         let sweeper = asyncs.clone();
         every_leased(

@@ -42,6 +42,9 @@ const RACERS: [u64; 6] = [
 
 struct World {
     discord: FakeDiscord,
+    racetime_fake: testkit::FakeRacetime,
+    /// racetime.gg ids by name.
+    rt: std::collections::BTreeMap<&'static str, String>,
     nats: TestNats,
     tournament_db: TestDb,
     peers: Vec<(&'static str, String)>,
@@ -63,6 +66,8 @@ async fn world() -> World {
     testkit::init();
     let nats = TestNats::shared();
     let discord = FakeDiscord::start().await.unwrap();
+    let racetime_fake = testkit::FakeRacetime::start().await.unwrap();
+    let mut rt = std::collections::BTreeMap::new();
     let first_listeners = testkit::bind_ephemeral().await.unwrap();
     let tournament_url = format!("http://{}", first_listeners.local_addrs().unwrap().0);
 
@@ -105,11 +110,15 @@ async fn world() -> World {
         .enumerate()
         .map(|(i, id)| (*id, ["P1", "P2", "P3", "P4", "P5", "P6"][i], true));
     for (discord_id, name, linked) in named.into_iter().chain(racers) {
+        let racetime_id = linked.then(|| racetime_fake.add_user(name, &[]));
+        if let Some(id) = &racetime_id {
+            rt.insert(name, id.clone());
+        }
         let user = api::identity::create(
             &conn,
             api::identity::NewUser {
                 discord_user_id: Some(discord_id),
-                racetime_user_id: linked.then(|| format!("rt-{name}")),
+                racetime_user_id: racetime_id,
                 racetime_name: Some(name.into()),
                 display_name: Some(name.into()),
                 ..Default::default()
@@ -119,6 +128,26 @@ async fn world() -> World {
         .unwrap();
         users.insert(discord_id, user.id as u64);
     }
+
+    // racetime, with the alttpr category bot.
+    let racetime_db = TestDb::new().await.unwrap();
+    let mut settings = racetime::RacetimeService::default_settings();
+    testkit::configure(&mut settings.common, &racetime_db, &nats);
+    let s = &mut settings.service;
+    s.racetime_url = racetime_fake.url.clone();
+    s.poll_interval_secs = 1;
+    s.open_confirm_window_secs = 0;
+    s.categories.insert(
+        "alttpr".into(),
+        serde_json::from_value(json!({"client_id": "alttpr-id", "client_secret": "alttpr-secret"}))
+            .unwrap(),
+    );
+    let mut racetime = ServiceHandle::spawn::<racetime::RacetimeService>(
+        settings,
+        testkit::bind_ephemeral().await.unwrap(),
+    )
+    .unwrap();
+    racetime.wait_ready(WAIT).await.unwrap();
 
     // gateway, on the fake Discord, with the operator and a fast countdown.
     let gateway_db = TestDb::new().await.unwrap();
@@ -168,9 +197,12 @@ async fn world() -> World {
         ("api", api.grpc_url()),
         ("gateway", gateway.grpc_url()),
         ("seedgen", seedgen.grpc_url()),
+        ("racetime", racetime.grpc_url()),
     ];
     World {
         discord,
+        racetime_fake,
+        rt,
         nats,
         tournament_db: TestDb::new().await.unwrap(),
         peers,
@@ -180,8 +212,8 @@ async fn world() -> World {
         discord_oauth,
         api_conn: conn,
         _alttpr: alttpr,
-        _services: vec![api, gateway, seedgen],
-        _dbs: vec![api_db, gateway_db, seedgen_db],
+        _services: vec![api, gateway, seedgen, racetime],
+        _dbs: vec![api_db, gateway_db, seedgen_db, racetime_db],
     }
 }
 
@@ -1279,4 +1311,240 @@ async fn the_website_and_the_api_show_results_to_whom_they_should() {
         .unwrap()
         .into_inner();
     assert_eq!(review.review_status, "approved");
+}
+
+/// Live qualifier races (spec §3.10): the seed rolled once and posted in the room, only
+/// eligible entrants recorded (A over the pool's limit, B with an open run, C eligible, and a
+/// racer with no account yet), their runs started with the race and finished from its results.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_qualifier_race_joins_its_results_to_the_pool() {
+    let w = world().await;
+    let handle = w.tournament().await;
+    let mut c = client(&handle).await;
+    let t = c
+        .create_tournament(pb::CreateTournamentRequest {
+            caller: operator(),
+            name: "Live Qualifier".into(),
+            guild_id: 1,
+            channel_id: CHANNEL,
+            pools: vec![
+                pb::PoolSpec {
+                    name: "L".into(),
+                    preset: "open".into(),
+                    count: 1,
+                },
+                pb::PoolSpec {
+                    name: "Q".into(),
+                    preset: "open".into(),
+                    count: 1,
+                },
+            ],
+            allowed_reattempts: 0,
+            runs_per_pool: 1,
+            customization: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Carol already played pool L; Bob has a run open in pool Q.
+    run_through_grpc(&mut c, CAROL, "L", 700_001, 3600).await;
+    c.start_run(pb::StartRunRequest {
+        tournament: Some(pb::TournamentRef {
+            channel_id: CHANNEL,
+            caller: discord_caller(BOB),
+            ..Default::default()
+        }),
+        pool_name: "Q".into(),
+    })
+    .await
+    .unwrap();
+    let newcomer = w.racetime_fake.add_user("Newcomer", &[]);
+
+    let racetime_url = w
+        .peers
+        .iter()
+        .find(|(n, _)| *n == "racetime")
+        .unwrap()
+        .1
+        .clone();
+    let mut rooms = proto::racetime::v1::race_rooms_client::RaceRoomsClient::connect(racetime_url)
+        .await
+        .unwrap();
+    let room = rooms
+        .open_room(proto::racetime::v1::OpenRoomRequest {
+            idempotency_key: "live-qualifier-1".into(),
+            category: "alttpr".into(),
+            settings: Some(proto::racetime::v1::RoomSettings {
+                goal: "Beat the game".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    for user in [&w.rt["Carol"], &w.rt["Bob"], &w.rt["Alice"], &newcomer] {
+        w.racetime_fake.join(&room, user);
+    }
+    // Only admins and mods make live races.
+    let refused = c
+        .create_live_race(pb::CreateLiveRaceRequest {
+            tournament: Some(pb::TournamentRef {
+                tournament_id: t.id,
+                caller: discord_caller(ALICE),
+                ..Default::default()
+            }),
+            pool_name: "L".into(),
+            racetime_slug: room.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let live = c
+        .create_live_race(pb::CreateLiveRaceRequest {
+            tournament: Some(pb::TournamentRef {
+                tournament_id: t.id,
+                caller: operator(),
+                ..Default::default()
+            }),
+            pool_name: "L".into(),
+            racetime_slug: room.clone(),
+            episode_id: 0,
+            match_title: "Live 1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(live.status, "scheduled");
+    let roll = |c: &mut AsyncTournamentsClient<Channel>| {
+        let request = pb::RollLiveRaceRequest {
+            racetime_slug: room.clone(),
+            caller: operator(),
+        };
+        let mut c = c.clone();
+        async move { c.roll_live_race(request).await.unwrap().into_inner() }
+    };
+    let rolled = roll(&mut c).await;
+    assert_eq!(rolled.eligible, ["Alice", "Newcomer"]);
+    let seed = rolled.permalink.clone().unwrap();
+    assert!(seed.live_race);
+    // Rolling again keeps the seed and records nobody twice.
+    let again = roll(&mut c).await;
+    assert_eq!(again.permalink.unwrap().id, seed.id);
+    assert_eq!(again.eligible, ["Alice", "Newcomer"]);
+    for _ in 0..100 {
+        if w.racetime_fake
+            .bot_messages(&room)
+            .iter()
+            .any(|m| m.contains("Qualifier seed (L)"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        w.racetime_fake
+            .bot_messages(&room)
+            .iter()
+            .filter(|m| m.contains("Qualifier seed (L)"))
+            .count(),
+        1
+    );
+    // A live seed is never handed out for a thread run: pool L's async seed is Carol's.
+    let live_runs = |c: &mut AsyncTournamentsClient<Channel>| {
+        let mut c = c.clone();
+        let request = pb::ListRunsRequest {
+            tournament: Some(pb::TournamentRef {
+                tournament_id: t.id,
+                caller: operator(),
+                ..Default::default()
+            }),
+            live: "true".into(),
+            ..Default::default()
+        };
+        async move { c.list_runs(request).await.unwrap().into_inner().runs }
+    };
+    assert_eq!(live_runs(&mut c).await.len(), 2);
+
+    // The race starts: the recorded runs start with it.
+    for user in [&w.rt["Carol"], &w.rt["Bob"], &w.rt["Alice"], &newcomer] {
+        w.racetime_fake.ready(&room, user);
+    }
+    w.racetime_fake.begin(&room);
+    let mut started = Vec::new();
+    for _ in 0..200 {
+        started = live_runs(&mut c).await;
+        if started.iter().all(|r| r.status == "in_progress") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        started.iter().all(|r| r.status == "in_progress"),
+        "{started:#?}"
+    );
+    // It ends: Alice finishes, the newcomer forfeits; the others' results are not ours.
+    w.racetime_fake.finish(&room, &w.rt["Alice"]);
+    w.racetime_fake.forfeit(&room, &newcomer);
+    w.racetime_fake.finish(&room, &w.rt["Carol"]);
+    w.racetime_fake.finish(&room, &w.rt["Bob"]);
+    let mut ended = Vec::new();
+    for _ in 0..300 {
+        ended = live_runs(&mut c).await;
+        if ended.iter().all(|r| r.status != "in_progress") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let by = |name: &str| {
+        ended
+            .iter()
+            .find(|r| r.player.as_ref().unwrap().display_name == name)
+            .unwrap()
+            .clone()
+    };
+    let alice = by("Alice");
+    assert_eq!(alice.status, "finished");
+    let race = w.racetime_fake.race(&room);
+    let finish = race["entrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user"]["id"] == w.rt["Alice"].as_str())
+        .unwrap()["finish_time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let elapsed = alice.end_time.unwrap().seconds - alice.start_time.unwrap().seconds;
+    assert!(
+        finish.starts_with(&format!("P0DT{:02}H", elapsed / 3600)),
+        "{finish} vs {elapsed} s"
+    );
+    assert_eq!(by("Newcomer").status, "forfeit");
+    let lives = c
+        .list_live_races(pb::TournamentRef {
+            tournament_id: t.id,
+            caller: operator(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .live_races;
+    assert_eq!(lives[0].status, "finished");
+    // A live seed's page is public even while the tournament runs.
+    let public = c
+        .list_runs(pb::ListRunsRequest {
+            tournament: Some(pb::TournamentRef {
+                tournament_id: t.id,
+                ..Default::default()
+            }),
+            permalink_id: seed.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(public.runs.len(), 2);
 }

@@ -733,9 +733,9 @@ pub async fn leaderboard_json(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<crate::rest::asyncs::EntryBody>>, ApiError> {
     let reply = board(&state, &viewer, id).await?;
-    Ok(Json(json!(leaderboard_body(&reply))))
+    Ok(Json(leaderboard_body(&reply)))
 }
 
 /// W28 `GET /async/races/{id}/dashboard.json`.

@@ -11,6 +11,7 @@
 //! - [`results`]: listing runs, review, pars and scores, the leaderboard;
 //! - [`timers`]: the pending and in-progress timeouts and the hourly scores;
 //! - [`live`]: live qualifier races on racetime.gg;
+//! - [`users`]: api's merged and purged accounts;
 //! - [`grpc`]: `asynctournament.v1.AsyncTournaments`.
 
 pub mod access;
@@ -24,5 +25,6 @@ pub mod runs;
 pub mod scoring;
 pub mod setup;
 pub mod timers;
+pub mod users;
 
 pub use self::core::{AsyncError, Asyncs};
