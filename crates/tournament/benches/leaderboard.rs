@@ -115,7 +115,7 @@ async fn fill(db: &sea_orm::DatabaseConnection) -> i64 {
             for n in 0..RUNS_PER_POOL {
                 let k = (u + p as i64 * 7 + n * 3) as usize;
                 let elapsed = chrono::Duration::seconds(5000 + (k as i64 * 37) % 4000);
-                let forfeit = k % 17 == 0;
+                let forfeit = k.is_multiple_of(17);
                 runs.push(run::ActiveModel {
                     tournament_id: Set(tournament),
                     pool_id: Set(*pool_id),

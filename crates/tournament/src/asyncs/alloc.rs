@@ -46,10 +46,10 @@ pub fn choose(
     let min = seeds.iter().map(|s| s.plays).min().unwrap_or(0);
     if max - min > MAX_POOL_IMBALANCE {
         // The first least-played seed, in pool order.
-        if let Some(forced) = seeds.iter().find(|s| s.plays == min) {
-            if eligible.contains(&forced.id) {
-                return Ok(forced.id);
-            }
+        if let Some(forced) = seeds.iter().find(|s| s.plays == min)
+            && eligible.contains(&forced.id)
+        {
+            return Ok(forced.id);
         }
     }
     Ok(pick(&eligible))

@@ -31,15 +31,15 @@ pub struct Asyncs {
     /// The website, for links in messages.
     pub(crate) website: String,
     /// Leaderboards computed lately, by tournament (see `results::BOARD_TTL`).
-    pub(crate) boards: std::sync::Arc<
-        tokio::sync::Mutex<
-            std::collections::HashMap<
-                i64,
-                (std::time::Instant, std::sync::Arc<super::results::Board>),
-            >,
-        >,
-    >,
+    pub(crate) boards: Boards,
 }
+
+/// Leaderboards computed lately: when, and the board, by tournament.
+pub(crate) type Boards = std::sync::Arc<
+    tokio::sync::Mutex<
+        std::collections::HashMap<i64, (std::time::Instant, std::sync::Arc<super::results::Board>)>,
+    >,
+>;
 
 /// Why an async tournament action was refused.
 #[derive(Debug, thiserror::Error)]

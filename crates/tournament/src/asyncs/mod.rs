@@ -12,7 +12,7 @@
 //! - [`timers`]: the pending and in-progress timeouts and the hourly scores;
 //! - [`live`]: live qualifier races on racetime.gg;
 //! - [`users`]: api's merged and purged accounts;
-//! - [`grpc`]: `asynctournament.v1.AsyncTournaments`.
+//! - [`grpc`]: the `asynctournament.v1.AsyncTournaments` service.
 
 pub mod access;
 pub mod alloc;

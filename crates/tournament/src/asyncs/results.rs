@@ -238,15 +238,16 @@ impl Asyncs {
         who.require(Action::Review, &t, false, STAFF_ONLY)?;
         let me = who.user_id();
         let reviewable = run.status == RunStatus::Finished && !run.reattempted;
-        if reviewable && run.reviewed_by.is_none() {
-            if let Some(me) = me {
-                run::Entity::update_many()
-                    .col_expr(run::Column::ReviewedBy, Expr::value(me))
-                    .filter(run::Column::Id.eq(run.id))
-                    .filter(run::Column::ReviewedBy.is_null())
-                    .exec(&self.db)
-                    .await?;
-            }
+        if reviewable
+            && run.reviewed_by.is_none()
+            && let Some(me) = me
+        {
+            run::Entity::update_many()
+                .col_expr(run::Column::ReviewedBy, Expr::value(me))
+                .filter(run::Column::Id.eq(run.id))
+                .filter(run::Column::ReviewedBy.is_null())
+                .exec(&self.db)
+                .await?;
         }
         let run = self.reload(run.id).await?;
         Ok(Review {
@@ -462,10 +463,11 @@ impl Asyncs {
         let who = self.who(&t, r.caller.as_ref()).await?;
         who.require(Action::ViewResults, &t, false, "Not authorized.")?;
         let mut boards = self.boards.lock().await;
-        if let Some((at, board)) = boards.get(&t.id) {
-            if at.elapsed() < BOARD_TTL && board.tournament == t {
-                return Ok(board.clone());
-            }
+        if let Some((at, board)) = boards.get(&t.id)
+            && at.elapsed() < BOARD_TTL
+            && board.tournament == t
+        {
+            return Ok(board.clone());
         }
         let board = std::sync::Arc::new(self.leaderboard(t.clone()).await?);
         boards.insert(t.id, (std::time::Instant::now(), board.clone()));

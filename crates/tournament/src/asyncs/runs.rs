@@ -117,18 +117,18 @@ impl Asyncs {
         if !t.active {
             return Err(AsyncError::Refused(refusals::INACTIVE.into()));
         }
-        if let Some(created) = account_created(who.discord_user_id) {
-            if created > t.created_at - ACCOUNT_AGE {
-                let whitelisted = match &who.player {
-                    Some(p) => whitelist::Entity::find_by_id((t.id, p.user_id))
-                        .one(&self.db)
-                        .await?
-                        .is_some(),
-                    None => false,
-                };
-                if !whitelisted {
-                    return Err(AsyncError::Refused(refusals::TOO_NEW.into()));
-                }
+        if let Some(created) = account_created(who.discord_user_id)
+            && created > t.created_at - ACCOUNT_AGE
+        {
+            let whitelisted = match &who.player {
+                Some(p) => whitelist::Entity::find_by_id((t.id, p.user_id))
+                    .one(&self.db)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if !whitelisted {
+                return Err(AsyncError::Refused(refusals::TOO_NEW.into()));
             }
         }
         let player = match &who.player {

@@ -379,7 +379,7 @@ impl Asyncs {
                 )));
             }
         };
-        if (r.discord_role_id != 0) == !r.discord_user_ids.is_empty() {
+        if (r.discord_role_id != 0) != r.discord_user_ids.is_empty() {
             return Err(AsyncError::Invalid(
                 "Grant to a role or to users, not both and not neither.".into(),
             ));
