@@ -1,6 +1,8 @@
 //! The tournament binary's own commands: `tournament dry-run <slug> --from <time> --hours N`
 //! rehearses a race day (see [`crate::dryrun`]) against the configured database, peers and
-//! SpeedGaming, and prints the timeline and its problems. Nothing is sent anywhere.
+//! SpeedGaming, and prints the timeline and its problems. Nothing is sent anywhere — unless
+//! `--live-test-category <category> [--compress N]` asks to run the day for real in a test
+//! category (see [`crate::livetest`]).
 
 use chrono::{DateTime, Utc};
 use platform::config::Settings;
@@ -20,6 +22,13 @@ pub enum Command {
         /// Length of the window in hours.
         #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=336))]
         hours: u32,
+        /// Then run the day for real in this racetime.gg category (a copy of the tournament,
+        /// `<slug>-live-test`, that the running service opens rooms for).
+        #[arg(long)]
+        live_test_category: Option<String>,
+        /// How many times faster the live test runs (12: a 12-hour day in an hour).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        compress: u32,
     },
 }
 
@@ -28,7 +37,13 @@ pub enum Command {
 ///
 /// Errors: the database, a peer or SpeedGaming is unreachable, or the slug is unknown.
 pub async fn run(command: Command, settings: Settings<TournamentSettings>) -> anyhow::Result<()> {
-    let Command::DryRun { slug, from, hours } = command;
+    let Command::DryRun {
+        slug,
+        from,
+        hours,
+        live_test_category,
+        compress,
+    } = command;
     let db = platform::db::connect(&settings.common.database).await?;
     platform::db::migrate::<tournament_migration::Migrator>(&db).await?;
     let peers = platform::grpc::Peers::from_settings(&settings.common.peers)?;
@@ -52,6 +67,20 @@ pub async fn run(command: Command, settings: Settings<TournamentSettings>) -> an
     )
     .await?;
     print!("{}", rehearsal.render(&tournament.row.time_zone));
+    if let Some(category) = live_test_category {
+        let staged = crate::livetest::stage(
+            &db,
+            &tournament,
+            &category,
+            from.unwrap_or_else(Utc::now),
+            hours,
+            compress,
+            Utc::now(),
+        )
+        .await?;
+        print!("{}", staged.render(&tournament.row.time_zone, &category));
+        return Ok(());
+    }
     if rehearsal.problems.is_empty() {
         Ok(())
     } else {

@@ -124,7 +124,10 @@ pub fn config_message(t: &Tournament) -> pb::TournamentConfig {
     }
 }
 
-fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
+/// Settings from a proto config.
+///
+/// Errors: INVALID_ARGUMENT naming the bad field.
+pub(crate) fn settings(c: pb::TournamentConfig) -> Result<Settings, Status> {
     let bad = |m: String| Status::invalid_argument(m);
     let profile: RoomProfile = if c.room_profile_json.trim().is_empty() {
         RoomProfile::default()

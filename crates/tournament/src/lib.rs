@@ -18,6 +18,7 @@ pub mod grpc;
 pub mod import;
 pub mod ladder;
 pub mod leagues;
+pub mod livetest;
 pub mod matches;
 pub mod needs;
 pub mod notify;

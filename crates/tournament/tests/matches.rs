@@ -152,6 +152,15 @@ async fn world() -> World {
         serde_json::from_value(json!({"client_id": "alttpr-id", "client_secret": "alttpr-secret"}))
             .unwrap(),
     );
+    // A test category for live rehearsals.
+    racetime_fake.add_category("alttpr-test", &["Beat the game"]);
+    s.categories.insert(
+        "alttpr-test".into(),
+        serde_json::from_value(
+            json!({"client_id": "alttpr-test-id", "client_secret": "alttpr-test-secret"}),
+        )
+        .unwrap(),
+    );
     let mut racetime =
         ServiceHandle::spawn::<RacetimeService>(settings, testkit::bind_ephemeral().await.unwrap())
             .unwrap();
@@ -2513,4 +2522,105 @@ async fn the_tournament_pages_show_the_schedule_and_refuse_strangers_their_tools
         w.racetime_fake.race_names("alttpr").is_empty(),
         "a rehearsal opens nothing"
     );
+}
+
+/// The dry run's live mode: tomorrow's day staged in a test category, twelve times faster;
+/// the running service opens the copy's rooms there and never the real tournament's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_test_runs_the_day_for_real_in_a_test_category_compressed() {
+    let w = world().await;
+    let tournament = w.tournament().await;
+    w.create_tournament(&tournament, "internal").await;
+    let mut admin = w.admin(&tournament).await;
+    // Whole seconds, as `--from` gives them (and as MariaDB stores match times).
+    let from = chrono::SubsecRound::trunc_subsecs(Utc::now() + chrono::Duration::days(1), 0);
+    for (title, hours) in [("Round 1", 0), ("Round 2", 2)] {
+        admin
+            .create_match(pb::CreateMatchRequest {
+                actor: Some(pb::Actor {
+                    operator: true,
+                    user_id: 0,
+                }),
+                tournament: "alttpr".into(),
+                title: title.into(),
+                scheduled_at: Some(platform::grpc::timestamp(
+                    from + chrono::Duration::hours(hours),
+                )),
+                players: vec![
+                    pb::MatchPlayer {
+                        display_name: "Alice".into(),
+                        discord_user_id: ALICE,
+                        ..Default::default()
+                    },
+                    pb::MatchPlayer {
+                        display_name: "Bob".into(),
+                        discord_user_id: BOB,
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let db = sea_orm::Database::connect(w.tournament_db.url())
+        .await
+        .unwrap();
+    let real = tournament::registry::get(&db, "alttpr").await.unwrap();
+    let own = tournament::livetest::stage(&db, &real, "alttpr", from, 4, 12, Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        own.to_string().contains("must not be the tournament's own"),
+        "{own}"
+    );
+    // As if staged two minutes ago: the first room is due now.
+    let now = Utc::now() - tournament::livetest::LEAD;
+    let staged = tournament::livetest::stage(&db, &real, "alttpr-test", from, 4, 12, now)
+        .await
+        .unwrap();
+    assert_eq!(staged.slug, "alttpr-live-test");
+    // 60 minutes before becomes 5; two hours apart becomes ten minutes apart.
+    assert_eq!(staged.room_open_minutes_before, 5);
+    assert_eq!(staged.matches.len(), 2);
+    assert_eq!(
+        staged.matches[1].0 - staged.matches[0].0,
+        chrono::Duration::minutes(10)
+    );
+    let text = staged.render("UTC", "alttpr-test");
+    assert!(
+        text.contains("Round 1 (live test)") && text.contains("`alttpr-live-test`"),
+        "{text}"
+    );
+    // Staging again updates the same matches.
+    let again = tournament::livetest::stage(&db, &real, "alttpr-test", from, 4, 12, now)
+        .await
+        .unwrap();
+    assert_eq!(again.matches.len(), 2);
+    // The first room is due within the copy's window: it opens in the test category, with the
+    // players invited, and nothing opens in the real one.
+    let mut rooms = Vec::new();
+    for _ in 0..300 {
+        rooms = w.racetime_fake.race_names("alttpr-test");
+        if !rooms.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rooms.len(), 1, "one room is due: {rooms:?}");
+    let race = w.racetime_fake.race(&rooms[0]);
+    assert!(
+        race["info_user"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Round 1 (live test)")
+            || race.to_string().contains("Round 1 (live test)"),
+        "{race}"
+    );
+    assert!(w.racetime_fake.race_names("alttpr").is_empty());
+    let copy = tournament::registry::get(&db, "alttpr-live-test")
+        .await
+        .unwrap();
+    assert_eq!(copy.row.racetime_category, "alttpr-test");
+    assert!(!copy.row.scheduled_events);
 }
