@@ -839,10 +839,11 @@ impl ComponentHandler for AsyncButtons {
     }
 
     fn ack(&self, call: &ComponentCall) -> ComponentAck {
-        match call.id.action.as_str() {
+        match (call.id.action.as_str(), call.modal) {
             // Opening a thread and posting in it takes more than Discord's 3 seconds at times.
-            "confirm" | "confirm_forfeit" | "close" => ComponentAck::DeferredPrivate,
-            _ if call.modal => ComponentAck::DeferredPrivate,
+            ("confirm" | "confirm_forfeit" | "close", false) | ("vod", true) => {
+                ComponentAck::DeferredPrivate
+            }
             _ => ComponentAck::Immediate,
         }
     }

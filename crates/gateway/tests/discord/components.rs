@@ -21,8 +21,8 @@ async fn unknown_buttons_forms_and_commands_are_answered_privately() {
     let text = private_answer(&w, &sent).await;
     assert_eq!(text, gateway::components::STALE_BUTTON);
 
-    // An id upstream posted under an old message (its feature has no handler yet).
-    let sent = w.fake.click_button(&racer, "sahasrahbot:new_async_race");
+    // An id upstream posted under an old message (its feature has no handler).
+    let sent = w.fake.click_button(&racer, "sahabot:delete_history");
     assert_eq!(
         private_answer(&w, &sent).await,
         gateway::components::STALE_BUTTON
