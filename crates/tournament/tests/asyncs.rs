@@ -928,9 +928,12 @@ async fn a_whole_qualifier_from_discord_scores_as_the_spec_says() {
     assert_eq!(bob_old.score, None, "a reattempted run is not scored");
 
     let board = c
-        .leaderboard(pb::TournamentRef {
-            channel_id: CHANNEL,
-            caller: rita(),
+        .leaderboard(pb::LeaderboardRequest {
+            tournament: Some(pb::TournamentRef {
+                channel_id: CHANNEL,
+                caller: rita(),
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .await
@@ -955,8 +958,11 @@ async fn a_whole_qualifier_from_discord_scores_as_the_spec_says() {
 
     // The leaderboard is for staff while the tournament runs, public once the owner closes it.
     let public = c
-        .leaderboard(pb::TournamentRef {
-            channel_id: CHANNEL,
+        .leaderboard(pb::LeaderboardRequest {
+            tournament: Some(pb::TournamentRef {
+                channel_id: CHANNEL,
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .await
@@ -981,8 +987,11 @@ async fn a_whole_qualifier_from_discord_scores_as_the_spec_says() {
     w.message_with(CHANNEL, "This tournament has been closed.")
         .await;
     let public = c
-        .leaderboard(pb::TournamentRef {
-            channel_id: CHANNEL,
+        .leaderboard(pb::LeaderboardRequest {
+            tournament: Some(pb::TournamentRef {
+                channel_id: CHANNEL,
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .await
@@ -1288,6 +1297,7 @@ async fn the_website_and_the_api_show_results_to_whom_they_should() {
         .unwrap();
     let table = browser::text(&page, "#leaderboard").await;
     assert!(table.contains("Alice"), "{table}");
+    assert!(browser::text(&page, "main").await.contains("2 players."));
     page.goto(&url(&format!("/async/pools/{}", t.id)))
         .await
         .unwrap();

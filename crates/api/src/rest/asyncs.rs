@@ -619,7 +619,10 @@ pub async fn leaderboard(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<EntryBody>>, ApiError> {
     let board = client(&state)?
-        .leaderboard(by_id(id, reader(&key)?))
+        .leaderboard(pb::LeaderboardRequest {
+            tournament: Some(by_id(id, reader(&key)?)),
+            ..Default::default()
+        })
         .await
         .map_err(|s| ApiError::from_status(&s))?
         .into_inner();

@@ -90,13 +90,26 @@ async fn visible(state: &AppState, viewer: &Viewer, id: i64) -> Result<pb::Tourn
     }
 }
 
+/// Leaderboard entries per page on the website.
+const BOARD_PAGE: i32 = 100;
+
+/// The leaderboard; `page` (1-based) of [`BOARD_PAGE`] entries, or all with `None`.
 async fn board(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
+    page: Option<i32>,
 ) -> Result<pb::LeaderboardReply, ApiError> {
+    let (offset, limit) = match page {
+        Some(p) => ((p.clamp(1, 100_000) - 1) * BOARD_PAGE, BOARD_PAGE),
+        None => (0, 0),
+    };
     Ok(client(state)?
-        .leaderboard(tref(viewer, id))
+        .leaderboard(pb::LeaderboardRequest {
+            tournament: Some(tref(viewer, id)),
+            offset,
+            limit,
+        })
         .await
         .map_err(failed)?
         .into_inner())
@@ -137,15 +150,27 @@ struct LeaderboardPage {
     active: bool,
     columns: Vec<String>,
     lines: Vec<Line>,
+    page: i32,
+    more: bool,
+    total: i32,
 }
 
-/// `GET /async/leaderboard/{id}`.
+/// `?page=` of the leaderboard page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    page: Option<i32>,
+}
+
+/// `GET /async/leaderboard/{id}?page=N`: 100 players a page.
 pub async fn leaderboard_page(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let reply = board(&state, &viewer, id).await?;
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let reply = board(&state, &viewer, id, Some(page)).await?;
     let t = reply.tournament.clone().unwrap_or_default();
     let mut columns = Vec::new();
     for pool in &t.pools {
@@ -190,6 +215,9 @@ pub async fn leaderboard_page(
         active: t.active,
         columns,
         lines,
+        page,
+        more: page * BOARD_PAGE < reply.total,
+        total: reply.total,
     }))
 }
 
@@ -734,7 +762,7 @@ pub async fn leaderboard_json(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<crate::rest::asyncs::EntryBody>>, ApiError> {
-    let reply = board(&state, &viewer, id).await?;
+    let reply = board(&state, &viewer, id, None).await?;
     Ok(Json(leaderboard_body(&reply)))
 }
 

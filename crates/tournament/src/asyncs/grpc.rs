@@ -369,10 +369,19 @@ impl AsyncTournaments for AsyncApi {
 
     async fn leaderboard(
         &self,
-        request: Request<pb::TournamentRef>,
+        request: Request<pb::LeaderboardRequest>,
     ) -> Reply<pb::LeaderboardReply> {
         let r = request.into_inner();
-        let board = self.0.leaderboard_as(&r).await?;
+        let board = self
+            .0
+            .leaderboard_as(&r.tournament.unwrap_or_default())
+            .await?;
+        let offset = usize::try_from(r.offset).unwrap_or(0);
+        let limit = match usize::try_from(r.limit) {
+            Ok(0) | Err(_) => board.entries.len(),
+            Ok(n) => n,
+        };
+        let page = board.entries.iter().skip(offset).take(limit);
         // Slots carry what the leaderboard shows, not every column of the run (a thousand
         // players' slots stay a small reply).
         let now = Utc::now();
@@ -400,14 +409,7 @@ impl AsyncTournaments for AsyncApi {
             reattempted: run.reattempted,
             ..Default::default()
         };
-        let described: BTreeMap<i64, pb::Run> = board
-            .runs
-            .iter()
-            .map(|(id, run)| (*id, slot(run)))
-            .collect();
-        let entries = board
-            .entries
-            .iter()
+        let entries = page
             .map(|e| pb::LeaderboardEntry {
                 player: Some(player_message(board.players.get(&e.user), e.user)),
                 score: e.score,
@@ -417,7 +419,8 @@ impl AsyncTournaments for AsyncApi {
                     .slots
                     .iter()
                     .map(|s| {
-                        s.and_then(|id| described.get(&id).cloned())
+                        s.and_then(|id| board.runs.get(&id))
+                            .map(&slot)
                             .unwrap_or_default()
                     })
                     .collect(),
@@ -429,6 +432,7 @@ impl AsyncTournaments for AsyncApi {
         ok(pb::LeaderboardReply {
             tournament: Some(self.0.tournament_message(&board.tournament, None).await?),
             entries,
+            total: board.entries.len() as i32,
         })
     }
 
