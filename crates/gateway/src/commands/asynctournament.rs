@@ -105,12 +105,6 @@ fn this_thread(app: &App, call: &Call) -> pb::RunRef {
     }
 }
 
-/// `HH:MM:SS` of a duration in seconds (hours past 24 kept).
-fn hms(seconds: i64) -> String {
-    let s = seconds.max(0);
-    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
 /// upstream's thread name: python-slugify of the username (case kept, at most 20 characters)
 /// and the pool.
 pub fn thread_name(username: &str, pool: &str) -> String {
@@ -1177,12 +1171,8 @@ async fn timer(app: &App, call: &ComponentCall) -> Result<Answer, ComponentError
     if run.status != "in_progress" {
         return Ok(Answer::private("Race is already finished."));
     }
-    let started = run.start_time.map_or(0, |t| t.seconds);
-    let now = chrono::Utc::now().timestamp();
-    Ok(Answer::private(format!(
-        "Timer: **{}**",
-        hms(now - started)
-    )))
+    // The service measures it: from GO, "N/A" while the countdown runs.
+    Ok(Answer::private(format!("Timer: **{}**", run.elapsed_time)))
 }
 
 async fn vod_form(app: &App, call: &ComponentCall) -> Result<Answer, ComponentError> {

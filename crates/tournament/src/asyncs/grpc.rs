@@ -14,7 +14,7 @@ use super::access::Action;
 use super::core::{AsyncError, Asyncs};
 use super::db::{audit, permalink, player, pool, run, tournament};
 use super::live::Live;
-use super::runs::elapsed;
+use super::runs::elapsed_between;
 use super::scoring::{format_hms, format_score};
 
 /// The gRPC face of async tournaments.
@@ -35,6 +35,19 @@ fn player_message(p: Option<&player::Model>, user_id: i64) -> pb::Player {
             .and_then(|p| p.racetime_user_id.clone())
             .unwrap_or_default(),
     }
+}
+
+/// A run's elapsed time as shown: `HH:MM:SS`, or `N/A` before it started.
+fn elapsed_text(
+    status: super::db::RunStatus,
+    start: Option<chrono::DateTime<Utc>>,
+    end: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> String {
+    elapsed_between(status, start, end, now).map_or_else(
+        || "N/A".to_owned(),
+        |d| format_hms(d.num_milliseconds() as f64 / 1000.0),
+    )
 }
 
 fn permalink_message(l: &permalink::Model, pool_name: &str) -> pb::Permalink {
@@ -179,10 +192,7 @@ impl Asyncs {
                     reviewer_notes: r.reviewer_notes.clone().unwrap_or_default(),
                     score: r.score,
                     score_formatted: format_score(r.score, r.status),
-                    elapsed_time: elapsed(r, now).map_or_else(
-                        || "N/A".to_owned(),
-                        |d| format_hms(d.num_milliseconds() as f64 / 1000.0),
-                    ),
+                    elapsed_time: elapsed_text(r.status, r.start_time, r.end_time, now),
                     created_at: Some(timestamp(r.created_at)),
                     customization: customizations
                         .get(&r.tournament_id)
@@ -395,16 +405,7 @@ impl AsyncTournaments for AsyncApi {
             end_time: ts(run.end_time),
             score: run.score,
             score_formatted: format_score(run.score, run.status),
-            elapsed_time: super::runs::elapsed_between(
-                run.status,
-                run.start_time,
-                run.end_time,
-                now,
-            )
-            .map_or_else(
-                || "N/A".to_owned(),
-                |d| format_hms(d.num_milliseconds() as f64 / 1000.0),
-            ),
+            elapsed_time: elapsed_text(run.status, run.start_time, run.end_time, now),
             review_status: run.review_status.as_str().to_owned(),
             reattempted: run.reattempted,
             ..Default::default()

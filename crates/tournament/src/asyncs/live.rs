@@ -13,8 +13,6 @@ use proto::identity::v1 as identity;
 use proto::identity::v1::identity_client::IdentityClient;
 use proto::racetime::v1 as rt;
 use proto::racetime::v1::race_rooms_client::RaceRoomsClient;
-use proto::seedgen::v1 as sg;
-use proto::seedgen::v1::seed_gen_client::SeedGenClient;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
@@ -288,31 +286,20 @@ impl Asyncs {
         row: &live_race::Model,
         pool: &pool::Model,
     ) -> Result<permalink::Model, AsyncError> {
-        let seedgen = self.peers.get("seedgen").map_err(AsyncError::Peer)?;
-        let request = sg::GenerateRequest {
-            idempotency_key: format!("async-live:{}", row.id),
-            randomizer: "alttpr".into(),
-            preset: pool.preset.clone(),
-            race: true,
-            allow_quickswap: true,
-            requested_by: "async-tournament".into(),
-            surface: "racetime".into(),
-            ..Default::default()
-        };
-        let seed = seedgen
-            .call(|| {
-                let mut client = SeedGenClient::new(seedgen.channel());
-                let request = request.clone();
-                async move { client.generate(request).await }
-            })
-            .await
-            .map_err(AsyncError::Peer)?
-            .into_inner();
+        let seed = self
+            .roll(
+                &format!("async-live:{}", row.id),
+                &pool.preset,
+                1,
+                "racetime",
+            )
+            .await?
+            .remove(0);
         let txn = self.db.begin().await?;
         let link = permalink::ActiveModel {
             pool_id: Set(pool.id),
-            url: Set(seed.permalink),
-            notes: Set(seed.file_select_code.join("/")),
+            url: Set(seed.url),
+            notes: Set(seed.code),
             live_race: Set(true),
             ..Default::default()
         }

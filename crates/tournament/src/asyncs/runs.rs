@@ -56,13 +56,8 @@ pub fn no_racetime(website: &str) -> String {
     )
 }
 
-/// A run's elapsed time: finished (or forfeited with both times) end − start; in progress
-/// now − start; otherwise none.
-pub fn elapsed(run: &run::Model, now: DateTime<Utc>) -> Option<Duration> {
-    elapsed_between(run.status, run.start_time, run.end_time, now)
-}
-
-/// [`elapsed`] of a run in `status` with these times.
+/// A run's elapsed time from its `status` and times: finished (or forfeited with both times)
+/// end − start; in progress now − start; otherwise none.
 pub fn elapsed_between(
     status: RunStatus,
     start: Option<DateTime<Utc>>,

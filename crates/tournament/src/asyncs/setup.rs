@@ -21,9 +21,11 @@ pub const MAX_SEEDS: i32 = 100;
 
 /// A rolled seed.
 #[derive(Clone, Debug)]
-struct Rolled {
-    url: String,
-    code: String,
+pub(crate) struct Rolled {
+    /// The seed's URL.
+    pub(crate) url: String,
+    /// The file-select code, `a/b/c/d/e`.
+    pub(crate) code: String,
 }
 
 fn check_pool(spec: &pb::PoolSpec) -> Result<(), AsyncError> {
@@ -48,9 +50,15 @@ fn check_pool(spec: &pb::PoolSpec) -> Result<(), AsyncError> {
 }
 
 impl Asyncs {
-    /// Rolls `count` tournament seeds of ALTTPR preset `preset`, keyed `key:0..count` so a retry
-    /// gets the same seeds back.
-    async fn roll(&self, key: &str, preset: &str, count: i32) -> Result<Vec<Rolled>, AsyncError> {
+    /// Rolls `count` tournament seeds of ALTTPR preset `preset` for `surface` (`discord`,
+    /// `racetime`), keyed `key:0..count` so a retry gets the same seeds back.
+    pub(crate) async fn roll(
+        &self,
+        key: &str,
+        preset: &str,
+        count: i32,
+        surface: &str,
+    ) -> Result<Vec<Rolled>, AsyncError> {
         let seedgen = self.peers.get("seedgen").map_err(AsyncError::Peer)?;
         let mut seeds = Vec::new();
         for i in 0..count {
@@ -61,7 +69,7 @@ impl Asyncs {
                 race: true,
                 allow_quickswap: true,
                 requested_by: "async-tournament".into(),
-                surface: "discord".into(),
+                surface: surface.to_owned(),
                 ..Default::default()
             };
             let seed = seedgen
@@ -145,7 +153,10 @@ impl Asyncs {
         let mut rolled = Vec::new();
         for spec in &r.pools {
             let key = format!("async:{}:{}", r.channel_id, spec.name.trim());
-            rolled.push(self.roll(&key, spec.preset.trim(), spec.count).await?);
+            rolled.push(
+                self.roll(&key, spec.preset.trim(), spec.count, "discord")
+                    .await?,
+            );
         }
         let user = self.player(&caller).await?.map(|p| p.user_id);
         let txn = self.db.begin().await?;
@@ -236,7 +247,7 @@ impl Asyncs {
             None => 0,
         };
         let key = format!("async:{}:{}:from{already}", t.channel_id, spec.name);
-        let seeds = self.roll(&key, &preset, r.count).await?;
+        let seeds = self.roll(&key, &preset, r.count, "discord").await?;
         let txn = self.db.begin().await?;
         let pool_id = match existing {
             Some(p) => p.id,
